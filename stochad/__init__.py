@@ -1,0 +1,65 @@
+"""stochad: unbiased derivatives of programs with discrete randomness (stochastic triples).
+
+Examples
+--------
+>>> import stochad as sad
+>>> def walk(p):
+...     n = 0
+...     for i in range(1, 101):
+...         n = n + sad.bernoulli(p * (1 - (n + i) / 200))
+...     return n
+>>> est = sad.derivative_estimate(walk, 0.5, n_samples=20_000, rng=0)
+"""
+
+from . import rules as _rules
+from .api import (
+    delta,
+    derivative_contribution,
+    derivative_estimate,
+    derivative_samples,
+    perturbations,
+    stochastic_triple,
+    value,
+)
+from .arrayfuncs import take
+from .branching import propagate, where
+from .samplers import (
+    bernoulli,
+    binomial,
+    categorical,
+    exponential,
+    geometric,
+    normal,
+    poisson,
+    uniform,
+)
+from .triple import StochasticTriple
+
+__version__ = "0.1.0"
+
+# Math functions, generated from the rule table: sad.exp(x) is np.exp(x) for triples and numbers.
+_MATH = {ufunc.__name__: ufunc for ufunc in _rules.RULES}
+globals().update(_MATH)
+
+__all__ = [
+    "StochasticTriple",
+    "bernoulli",
+    "binomial",
+    "categorical",
+    "delta",
+    "derivative_contribution",
+    "derivative_estimate",
+    "derivative_samples",
+    "exponential",
+    "geometric",
+    "normal",
+    "perturbations",
+    "poisson",
+    "propagate",
+    "stochastic_triple",
+    "take",
+    "uniform",
+    "value",
+    "where",
+    *sorted(_MATH),
+]

@@ -1,0 +1,121 @@
+"""The run context: generator, lane count, backend and the per-lane event table.
+
+A *run* is one batched evaluation of a user program on stochastic triples. It is held in a
+:class:`contextvars.ContextVar`, so nested and threaded runs stay apart. Samplers look up the
+current run to draw from its generator and to register new random events.
+
+The event table (pruned backend) holds, for every lane and every event, the event's weight. A
+weight of zero means the event is dead in that lane (pruned away, or never perturbed): every
+element that still references it contributes nothing, which is the *shared invalidation* of
+DESIGN §1 -- one table per run, never copied.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import kernels
+
+_current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
+    "stochad_current_run", default=None
+)
+
+
+def current_run() -> Run | None:
+    """Return the run in progress in this context, or ``None`` outside a run."""
+    return _current_run.get()
+
+
+def normalize_rng(rng) -> np.random.Generator:
+    """Normalise ``rng`` (None, int, SeedSequence or Generator) as SPEC 7 does.
+
+    Examples
+    --------
+    >>> g = normalize_rng(0)
+    >>> isinstance(g, np.random.Generator)
+    True
+    >>> normalize_rng(g) is g
+    True
+    """
+    return np.random.default_rng(rng)
+
+
+@dataclass(eq=False)
+class Run:
+    """One batched evaluation: ``n_lanes`` independent samples advanced together.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Drives every primal draw and every pruning choice of the run.
+    n_lanes : int
+        Number of samples (lanes) evaluated at once.
+    backend : object
+        The perturbation backend (see :mod:`stochad.backends`).
+
+    Notes
+    -----
+    The event table has a few *slots* per lane (``weights``, ``generations``), not one column
+    per draw: a slot whose weight is 0 is free and is reused by the next event, and bumping its
+    generation kills every stale reference (see :mod:`stochad.kernels`). Its size is the
+    largest number of events alive at once in a lane, so memory does not grow with the
+    length of the program.
+    """
+
+    rng: np.random.Generator
+    n_lanes: int
+    backend: object
+    weights: np.ndarray = field(init=False, repr=False)
+    generations: np.ndarray = field(init=False, repr=False)
+    _token: contextvars.Token | None = field(init=False, default=None, repr=False)
+
+    def __post_init__(self):
+        self.weights = np.zeros((self.n_lanes, 4))
+        self.generations = np.zeros((self.n_lanes, 4), dtype=np.int64)
+
+    # -- context management -------------------------------------------------------------------
+    def __enter__(self) -> Run:
+        self._token = _current_run.set(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _current_run.reset(self._token)
+        self._token = None
+
+    # -- event table ----------------------------------------------------------------------------
+    def new_events(self, weights: np.ndarray) -> np.ndarray:
+        """Register one new event per non-zero element of ``weights`` (lanes first).
+
+        Returns the event ids, shape of ``weights``; elements of weight 0 get ``-1`` (none).
+        """
+        flat = np.ascontiguousarray(weights, dtype=np.float64).reshape(self.n_lanes, -1)
+        while True:
+            events, shortfall = kernels.allocate_events(flat, self.weights, self.generations)
+            if not shortfall:
+                return events.reshape(weights.shape)
+            self._grow(shortfall)
+
+    def _grow(self, extra: int) -> None:
+        n_slots = self.weights.shape[1]
+        new_slots = max(2 * n_slots, n_slots + extra)
+        pad = ((0, 0), (0, new_slots - n_slots))
+        self.weights = np.pad(self.weights, pad)
+        self.generations = np.pad(self.generations, pad)
+
+    def event_weights(self, events: np.ndarray) -> np.ndarray:
+        """Weights of ``events`` (lanes first); 0 where absent (``-1``) or dead."""
+        flat = np.ascontiguousarray(events, dtype=np.int64).reshape(self.n_lanes, -1)
+        return kernels.lookup_weights(flat, self.weights, self.generations).reshape(events.shape)
+
+    def prune(self, event_a, jump_a, event_b, jump_b):
+        """Reconcile two perturbations per element (see :func:`stochad.kernels.prune_pair`).
+
+        All four arrays are ``(n_lanes, m)`` C-contiguous; returns ``(event, kept_a, kept_b)``.
+        """
+        table = (self.weights, self.generations)
+        n = kernels.count_conflicts(event_a, jump_a, event_b, jump_b, *table)
+        uniforms = self.rng.random(n)
+        return kernels.prune_pair(event_a, jump_a, event_b, jump_b, *table, uniforms)

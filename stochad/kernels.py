@@ -1,0 +1,348 @@
+"""Numba kernels for the per-lane loops numpy cannot express in one pass.
+
+Every kernel takes plain arrays (and arrays of uniforms drawn from the run's generator, never a
+Generator object), so that the same numbers come out with the JIT on or off
+(``NUMBA_DISABLE_JIT=1``). Each kernel's plain-Python meaning is ``kernel.py_func``; the tests
+check that both agree exactly.
+
+Shapes: ``(n_lanes, m)`` arrays hold ``m`` logical elements per lane, lanes first, C order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+NO_EVENT = -1
+SLOT_BITS = 24
+SLOT_MASK = (1 << SLOT_BITS) - 1
+
+# An event id is ``generation << SLOT_BITS | slot``: the event lives in ``slot`` of its lane's
+# table while the slot's generation matches. A slot whose weight is 0 is free; reusing it bumps
+# its generation, so every stale reference to the old event reads weight 0 (dead) at once.
+# The lookup is written out in each kernel: passing the tables to a helper function costs
+# numba a reference-count update per call, which made these loops four times slower.
+
+
+@njit(cache=True)
+def lookup_weights(events, weights, generations):
+    """Weight of each element's event (0 where absent or dead); ``events`` is ``(n_lanes, m)``."""
+    n_lanes, m = events.shape
+    out = np.zeros((n_lanes, m))
+    for lane in range(n_lanes):
+        for j in range(m):
+            e = events[lane, j]
+            s = e & SLOT_MASK
+            if e >= 0 and generations[lane, s] == e >> SLOT_BITS:
+                out[lane, j] = weights[lane, s]
+    return out
+
+
+@njit(cache=True)
+def allocate_events(new_weights, weights, generations):
+    """Register one event per non-zero entry of ``new_weights`` (``(n_lanes, m)``) in free slots.
+
+    Returns ``(events, shortfall)``. If some lane has too few free slots, nothing is changed,
+    ``events`` is empty and ``shortfall`` says how many slots that lane lacks.
+    """
+    n_lanes, m = new_weights.shape
+    n_slots = weights.shape[1]
+    shortfall = 0
+    for lane in range(n_lanes):
+        needed = 0
+        for j in range(m):
+            if new_weights[lane, j] != 0.0:
+                needed += 1
+        free = 0
+        for s in range(n_slots):
+            if weights[lane, s] == 0.0:
+                free += 1
+        if needed - free > shortfall:
+            shortfall = needed - free
+    events = np.full((n_lanes, m), NO_EVENT, dtype=np.int64)
+    if shortfall > 0:
+        return events[:0], shortfall
+    for lane in range(n_lanes):
+        s = 0
+        for j in range(m):
+            w = new_weights[lane, j]
+            if w == 0.0:
+                continue
+            while weights[lane, s] != 0.0:
+                s += 1
+            generation = generations[lane, s] + 1
+            generations[lane, s] = generation
+            weights[lane, s] = w
+            events[lane, j] = (generation << SLOT_BITS) | s
+    return events, 0
+
+
+@njit(cache=True)
+def count_conflicts(event_a, jump_a, event_b, jump_b, weights, generations):
+    """Elements where two different live events meet: an upper bound of the uniforms
+    :func:`prune_pair` consumes (pruning only kills events, so it can only lower the count)."""
+    n_lanes, m = event_a.shape
+    count = 0
+    for lane in range(n_lanes):
+        for j in range(m):
+            a = event_a[lane, j]
+            b = event_b[lane, j]
+            if a == b or jump_a[lane, j] == 0.0 or jump_b[lane, j] == 0.0:
+                continue
+            sa = a & SLOT_MASK
+            sb = b & SLOT_MASK
+            if (a >= 0 and generations[lane, sa] == a >> SLOT_BITS and weights[lane, sa] != 0.0
+                    and b >= 0 and generations[lane, sb] == b >> SLOT_BITS
+                    and weights[lane, sb] != 0.0):
+                count += 1
+    return count
+
+
+@njit(cache=True)
+def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms):
+    """Reconcile two perturbations per element, keeping at most one (pruned backend).
+
+    For each element, in lane-major order: equal events move together; an input whose jump is
+    zero, or whose event is absent or dead, carries no perturbation; otherwise one of the two
+    live events is kept with probability proportional to ``|weight|`` (consuming the next
+    uniform), its weight is divided by that probability in the shared table, and the other is
+    killed (weight 0) in that lane -- everywhere it is referenced.
+
+    Parameters
+    ----------
+    event_a, event_b : int64 (n_lanes, m)
+    jump_a, jump_b : float64 (n_lanes, m)
+    weights, generations : (n_lanes, n_slots)
+        The run's event table, updated in place.
+    uniforms : float64 (k,)
+        At least :func:`count_conflicts` uniforms, consumed in order.
+
+    Returns
+    -------
+    event_out : int64 (n_lanes, m)
+    kept_a, kept_b : float64 (n_lanes, m)
+        The jumps that survive (the input jump, or 0 where that input lost).
+    """
+    n_lanes, m = event_a.shape
+    event_out = np.empty((n_lanes, m), dtype=np.int64)
+    kept_a = np.zeros((n_lanes, m))
+    kept_b = np.zeros((n_lanes, m))
+    used = 0
+    for lane in range(n_lanes):
+        for j in range(m):
+            a = event_a[lane, j]
+            b = event_b[lane, j]
+            da = jump_a[lane, j]
+            db = jump_b[lane, j]
+            if a == b:
+                event_out[lane, j] = a
+                kept_a[lane, j] = da
+                kept_b[lane, j] = db
+                continue
+            sa = a & SLOT_MASK
+            sb = b & SLOT_MASK
+            live_a = da != 0.0 and a >= 0 and generations[lane, sa] == a >> SLOT_BITS
+            live_b = db != 0.0 and b >= 0 and generations[lane, sb] == b >> SLOT_BITS
+            wa = weights[lane, sa] if live_a else 0.0
+            wb = weights[lane, sb] if live_b else 0.0
+            if wb == 0.0:
+                event_out[lane, j] = a if wa != 0.0 else NO_EVENT
+                kept_a[lane, j] = da if wa != 0.0 else 0.0
+                continue
+            if wa == 0.0:
+                event_out[lane, j] = b
+                kept_b[lane, j] = db
+                continue
+            total = abs(wa) + abs(wb)
+            u = uniforms[used]
+            used += 1
+            if u * total < abs(wa):
+                weights[lane, sa] = wa * total / abs(wa)
+                weights[lane, sb] = 0.0
+                event_out[lane, j] = a
+                kept_a[lane, j] = da
+            else:
+                weights[lane, sb] = wb * total / abs(wb)
+                weights[lane, sa] = 0.0
+                event_out[lane, j] = b
+                kept_b[lane, j] = db
+    return event_out, kept_a, kept_b
+
+
+BERNOULLI, BINOMIAL, POISSON, GEOMETRIC = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def new_perturbation(kind, k, a, b, d):
+    """The perturbation a draw's dual part ``d`` creates: DESIGN §1's weight table.
+
+    ``kind``: BERNOULLI(p=a), BINOMIAL(n=a, p=b), POISSON(lam=a), GEOMETRIC(p=a, trials).
+    Inversion coupling, right derivative for ``d > 0`` and left for ``d < 0``; weights ≥ 0.
+
+    Returns
+    -------
+    jump, weight : float64 arrays (flat, like ``k``); weight 0 where there is none.
+    """
+    n = k.size
+    jump = np.zeros(n)
+    weight = np.zeros(n)
+    for i in range(n):
+        di = d[i]
+        if di == 0.0:
+            continue
+        ki = k[i]
+        ai = a[i]
+        up = di > 0.0
+        rate = 0.0
+        if kind == BERNOULLI:
+            if up and ki == 0:
+                rate = 1.0 / (1.0 - ai)
+            elif not up and ki == 1:
+                rate = 1.0 / ai
+            step = 1.0 if up else -1.0
+        elif kind == BINOMIAL:
+            if up and ki < ai:
+                rate = (ai - ki) / (1.0 - b[i])
+            elif not up and ki > 0:
+                rate = ki / b[i]
+            step = 1.0 if up else -1.0
+        elif kind == POISSON:
+            if up:
+                rate = 1.0
+            elif ki > 0:
+                rate = ki / ai
+            step = 1.0 if up else -1.0
+        else:
+            if up and ki > 1:
+                rate = (ki - 1.0) / (ai * (1.0 - ai))
+            elif not up:
+                rate = ki / ai
+            step = -1.0 if up else 1.0
+        if rate != 0.0:
+            jump[i] = step
+            weight[i] = abs(di) * rate
+    return jump, weight
+
+
+@njit(cache=True, inline="always")
+def _log_pmf(kind, k, a, b):
+    """log P(K = k) for kind 0: Poisson(a), kind 1: Binomial(n=a, p=b)."""
+    if kind == 0:
+        if a == 0.0:
+            return 0.0 if k == 0 else -math.inf
+        return k * math.log(a) - a - math.lgamma(k + 1.0)
+    if k < 0 or k > a:
+        return -math.inf
+    if b == 0.0:
+        return 0.0 if k == 0 else -math.inf
+    if b == 1.0:
+        return 0.0 if k == a else -math.inf
+    return (
+        math.lgamma(a + 1.0)
+        - math.lgamma(k + 1.0)
+        - math.lgamma(a - k + 1.0)
+        + k * math.log(b)
+        + (a - k) * math.log1p(-b)
+    )
+
+
+@njit(cache=True)
+def invert_cdf_walk(kind, uniforms, start, cdf_start, a, b):
+    """Smallest ``j`` with ``F(j) >= u`` for each element, walking from ``start``.
+
+    ``F`` is the CDF of Poisson(``a``) (``kind`` 0) or Binomial(``a``, ``b``) (``kind`` 1) with
+    per-element parameters; ``cdf_start`` is ``F(start)`` under those parameters. The walk
+    moves one step at a time using the pmf, so it costs the distance between ``start`` and the
+    answer. This is the alternative outcome of an inversion-coupled draw (DESIGN §1).
+    """
+    n = uniforms.size
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        u = uniforms[i]
+        j = start[i]
+        cdf = cdf_start[i]
+        upper = a[i] if kind == 1 else math.inf
+        if j > upper:
+            j = np.int64(upper)
+            cdf = 1.0
+        if u <= cdf:
+            # walk down while F(j - 1) >= u
+            while j > 0:
+                below = cdf - math.exp(_log_pmf(kind, j, a[i], b[i]))
+                if below < u:
+                    break
+                cdf = below
+                j -= 1
+        else:
+            while u > cdf and j < upper:
+                j += 1
+                step = math.exp(_log_pmf(kind, j, a[i], b[i]))
+                if step == 0.0 and j > a[i] * 2 + 50:
+                    break
+                cdf += step
+        out[i] = j
+    return out
+
+
+@njit(cache=True)
+def categorical_perturbation(cdf, dcdf, k, uniforms):
+    """New perturbation of a categorical draw from the dual parts of its probabilities.
+
+    Parameters
+    ----------
+    cdf : float64 (n, C)
+        Cumulative probabilities ``F(0..C-1)``.
+    dcdf : float64 (n, C)
+        Their dual parts ``dF``.
+    k : int64 (n,)
+        The drawn categories.
+    uniforms : float64 (n,)
+        Choose between a downward and an upward jump when both exist.
+
+    Returns
+    -------
+    jump, weight : float64 (n,)
+        DESIGN §1: down to the nearest lower non-empty category with weight ``dF(k-1)/p_k``
+        if that is positive; up to the nearest higher one with weight ``-dF(k)/p_k`` if
+        ``dF(k)`` is negative.
+    """
+    n, n_cat = cdf.shape
+    jump = np.zeros(n)
+    weight = np.zeros(n)
+    for i in range(n):
+        c = k[i]
+        lower = cdf[i, c - 1] if c > 0 else 0.0
+        p_k = cdf[i, c] - lower
+        if p_k <= 0.0:
+            continue
+        w_down = 0.0
+        w_up = 0.0
+        j_down = c
+        j_up = c
+        d_lower = dcdf[i, c - 1] if c > 0 else 0.0
+        if d_lower > 0.0:
+            j_down = c - 1
+            while j_down > 0 and cdf[i, j_down] - cdf[i, j_down - 1] <= 0.0:
+                j_down -= 1
+            if j_down == 0 and cdf[i, 0] <= 0.0:
+                j_down = c
+            else:
+                w_down = d_lower / p_k
+        d_upper = dcdf[i, c] if c < n_cat - 1 else 0.0
+        if d_upper < 0.0:
+            j_up = c + 1
+            while j_up < n_cat - 1 and cdf[i, j_up] - cdf[i, j_up - 1] <= 0.0:
+                j_up += 1
+            if cdf[i, j_up] - cdf[i, j_up - 1] <= 0.0:
+                j_up = c
+            else:
+                w_up = -d_upper / p_k
+        total = w_down + w_up
+        if total <= 0.0:
+            continue
+        weight[i] = total
+        chosen = j_down if uniforms[i] * total < w_down else j_up
+        jump[i] = chosen - c
+    return jump, weight

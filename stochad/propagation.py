@@ -1,0 +1,132 @@
+"""Apply a rule of the table to arguments that may be stochastic triples (DESIGN §1).
+
+``value = f(v)``, ``delta = Σ ∂ᵢf·δᵢ``, and the perturbation is the exact difference
+``f(v + Δ) - f(v)`` along the alternative path, after the backend has reconciled the arguments'
+perturbations.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import numpy as np
+
+from .rules import Rule
+from .triple import StochasticTriple
+
+
+def run_of(args):
+    """The run shared by the triples among ``args`` (an error if they come from two runs)."""
+    run = None
+    for a in args:
+        if isinstance(a, StochasticTriple):
+            if run is None:
+                run = a.run
+            elif a.run is not run:
+                raise ValueError(
+                    "stochastic triples from two different runs were combined; compute within "
+                    "one call of the estimated function"
+                )
+    return run
+
+
+def logical_shape(arg) -> tuple[int, ...]:
+    return arg.shape if isinstance(arg, StochasticTriple) else np.shape(arg)
+
+
+def lift(array: np.ndarray, ndim: int) -> np.ndarray:
+    """Insert logical axes after the lane axis so ``array`` broadcasts against ``ndim`` axes."""
+    missing = ndim - (array.ndim - 1)
+    if missing <= 0:
+        return array
+    return array.reshape(array.shape[:1] + (1,) * missing + array.shape[1:])
+
+
+def jump_of(alternative: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``alternative - out`` as float64 (booleans give the flip -1, 0 or +1)."""
+    if out.dtype == bool:
+        return alternative.astype(np.float64) - out.astype(np.float64)
+    return np.subtract(alternative, out, dtype=np.float64)
+
+
+def shifted(value: np.ndarray, jump: np.ndarray | None, cast: bool) -> np.ndarray:
+    """The alternative-path value ``value + jump`` (kept in value's dtype when ``cast``)."""
+    if jump is None:
+        return value
+    moved = value + jump
+    if cast and value.dtype != moved.dtype:
+        if value.dtype == bool:
+            return moved > 0.5
+        return np.rint(moved).astype(value.dtype)
+    return moved
+
+
+def apply(rule: Rule, *args):
+    """Evaluate ``rule.func(*args)`` on triples and plain arrays alike.
+
+    Examples
+    --------
+    >>> import numpy as np, stochad as sad
+    >>> from stochad.rules import RULES
+    >>> st = sad.stochastic_triple(lambda p: apply(RULES[np.multiply], p, 3.0), 2.0)
+    >>> float(sad.value(st)), float(sad.delta(st))
+    (6.0, 3.0)
+    """
+    run = run_of(args)
+    if run is None:
+        return rule.func(*args)
+    ndim = len(np.broadcast_shapes(*(logical_shape(a) for a in args)))
+    triples = [isinstance(a, StochasticTriple) for a in args]
+    values = [lift(a.value, ndim) if t else np.asarray(a)
+              for a, t in zip(args, triples, strict=True)]
+    out = rule.func(*values)
+    full_shape = out.shape
+
+    delta = None
+    for i, (a, is_triple) in enumerate(zip(args, triples, strict=True)):
+        partial = rule.partials[i]
+        if not is_triple or a.delta is None or partial is None:
+            continue
+        d = lift(a.delta, ndim)
+        if partial == 1:
+            term = d
+        elif partial == -1:
+            term = -d
+        else:
+            with np.errstate(all="ignore") if rule.mask_partials else nullcontext():
+                term = partial(*values, out) * d
+            if rule.mask_partials:
+                term = np.where(d == 0, 0.0, term)
+        delta = term if delta is None else delta + term
+    if delta is not None:
+        delta = np.broadcast_to(delta, full_shape)
+
+    perts = [
+        a.perturbation.lift(a.value.shape[:1] + (1,) * (ndim - a.ndim) + a.shape)
+        if t and a.perturbation is not None
+        else None
+        for a, t in zip(args, triples, strict=True)
+    ]
+    perturbation = None
+    combined = run.backend.combine(run, perts, full_shape) if any(
+        p is not None for p in perts
+    ) else None
+    if combined is not None:
+        event, jumps = combined
+        moved = [i for i, j in enumerate(jumps) if j is not None]
+        if rule.additive:
+            jump = sum(jumps[i] * rule.partials[i] for i in moved)
+        elif len(moved) == 1 and rule.linear and rule.linear[moved[0]]:
+            i = moved[0]
+            jump = rule.func(*(jumps[i] if k == i else v for k, v in enumerate(values)))
+        else:
+            with np.errstate(all="ignore"):
+                cast = rule.cast_alternatives
+                alternative = rule.func(
+                    *(shifted(v, j, cast) for v, j in zip(values, jumps, strict=True))
+                )
+                jump = jump_of(alternative, out)
+        perturbation = run.backend.make(
+            run, np.broadcast_to(jump, full_shape), np.broadcast_to(event, full_shape)
+        )
+    return StochasticTriple(out, delta, perturbation, run=run)

@@ -1,0 +1,195 @@
+"""The one table of derivative rules: numpy function -> partial derivatives.
+
+Every operator of :class:`~stochad.triple.StochasticTriple`, its ``__array_ufunc__`` support and
+the ``stochad`` math functions (``sad.exp``, ``sad.log``, ...) are generated from :data:`RULES`;
+to support a new function, add a row here.
+
+A row gives, for each argument, its partial derivative as a function of the primal arguments and
+the primal output, the constant ``1``/``-1``, or ``None`` for "zero" (piecewise-constant
+functions such as ``floor`` or comparisons). The finite part of a perturbation is always the
+exact difference ``f(v + Δ) - f(v)`` of the same function (DESIGN §1); rows marked
+``additive`` are sums of ``±`` their arguments, for which that difference *is* the signed sum of
+the jumps, and which skip re-evaluating ``f``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Partial = Callable[..., np.ndarray] | int | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one function acts on the dual part and the perturbation of its arguments.
+
+    Attributes
+    ----------
+    func : callable
+        The function on primal numpy arrays.
+    partials : tuple
+        One entry per argument: ``callable(*args, out)``, ``1``, ``-1`` or ``None`` (zero).
+    additive : bool
+        ``f`` is ``±x ± y``: the finite difference is the signed sum of the jumps.
+    linear : tuple of bool, optional
+        ``linear[i]``: ``f`` is linear in argument ``i`` (``f(x + Δ, y) - f(x, y) = f(Δ, y)``),
+        so when only that argument is perturbed its jump is ``f(Δ, y)`` exactly.
+    cast_alternatives : bool
+        Alternative-path arguments keep the primal dtype (booleans, integer indices).
+    mask_partials : bool
+        A partial may be infinite or NaN where it is not needed (``x ** y`` at ``x = 0``):
+        terms whose dual part is zero are set to zero instead of ``0 * inf``.
+    """
+
+    func: Callable
+    partials: tuple[Partial, ...]
+    additive: bool = False
+    linear: tuple[bool, ...] = ()
+    cast_alternatives: bool = False
+    mask_partials: bool = False
+
+    @property
+    def nargs(self) -> int:
+        return len(self.partials)
+
+
+def _zero(n: int) -> tuple[None, ...]:
+    return (None,) * n
+
+
+def _floor_quotient(x, y, out):
+    return -np.floor(x / y)
+
+
+def _power_base(x, y, out):
+    return y * np.power(x, y - 1.0)
+
+
+def _power_exponent(x, y, out):
+    return np.log(x) * out
+
+
+RULES: dict[Callable, Rule] = {
+    # arithmetic
+    np.add: Rule(np.add, (1, 1), additive=True),
+    np.subtract: Rule(np.subtract, (1, -1), additive=True),
+    np.negative: Rule(np.negative, (-1,), additive=True),
+    np.positive: Rule(np.positive, (1,), additive=True),
+    np.multiply: Rule(
+        np.multiply, (lambda x, y, out: y, lambda x, y, out: x), linear=(True, True)
+    ),
+    np.true_divide: Rule(
+        np.true_divide,
+        (lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y),
+        linear=(True, False),
+    ),
+    np.floor_divide: Rule(np.floor_divide, _zero(2)),
+    np.remainder: Rule(np.remainder, (1, _floor_quotient)),
+    np.power: Rule(np.power, (_power_base, _power_exponent), mask_partials=True),
+    np.reciprocal: Rule(np.reciprocal, (lambda x, out: -out * out,)),
+    np.square: Rule(np.square, (lambda x, out: 2.0 * x,)),
+    np.sqrt: Rule(np.sqrt, (lambda x, out: 0.5 / out,)),
+    np.cbrt: Rule(np.cbrt, (lambda x, out: 1.0 / (3.0 * out * out),)),
+    np.absolute: Rule(np.absolute, (lambda x, out: np.sign(x),)),
+    np.maximum: Rule(np.maximum, (lambda x, y, out: x >= y, lambda x, y, out: x < y)),
+    np.minimum: Rule(np.minimum, (lambda x, y, out: x <= y, lambda x, y, out: x > y)),
+    np.hypot: Rule(np.hypot, (lambda x, y, out: x / out, lambda x, y, out: y / out)),
+    # exponentials and logarithms
+    np.exp: Rule(np.exp, (lambda x, out: out,)),
+    np.exp2: Rule(np.exp2, (lambda x, out: np.log(2.0) * out,)),
+    np.expm1: Rule(np.expm1, (lambda x, out: out + 1.0,)),
+    np.log: Rule(np.log, (lambda x, out: 1.0 / x,)),
+    np.log2: Rule(np.log2, (lambda x, out: 1.0 / (x * np.log(2.0)),)),
+    np.log10: Rule(np.log10, (lambda x, out: 1.0 / (x * np.log(10.0)),)),
+    np.log1p: Rule(np.log1p, (lambda x, out: 1.0 / (1.0 + x),)),
+    np.logaddexp: Rule(
+        np.logaddexp, (lambda x, y, out: np.exp(x - out), lambda x, y, out: np.exp(y - out))
+    ),
+    # trigonometric and hyperbolic
+    np.sin: Rule(np.sin, (lambda x, out: np.cos(x),)),
+    np.cos: Rule(np.cos, (lambda x, out: -np.sin(x),)),
+    np.tan: Rule(np.tan, (lambda x, out: 1.0 + out * out,)),
+    np.arcsin: Rule(np.arcsin, (lambda x, out: 1.0 / np.sqrt(1.0 - x * x),)),
+    np.arccos: Rule(np.arccos, (lambda x, out: -1.0 / np.sqrt(1.0 - x * x),)),
+    np.arctan: Rule(np.arctan, (lambda x, out: 1.0 / (1.0 + x * x),)),
+    np.arctan2: Rule(
+        np.arctan2,
+        (lambda y, x, out: x / (x * x + y * y), lambda y, x, out: -y / (x * x + y * y)),
+    ),
+    np.sinh: Rule(np.sinh, (lambda x, out: np.cosh(x),)),
+    np.cosh: Rule(np.cosh, (lambda x, out: np.sinh(x),)),
+    np.tanh: Rule(np.tanh, (lambda x, out: 1.0 - out * out,)),
+    np.arcsinh: Rule(np.arcsinh, (lambda x, out: 1.0 / np.sqrt(x * x + 1.0),)),
+    np.arccosh: Rule(np.arccosh, (lambda x, out: 1.0 / np.sqrt(x * x - 1.0),)),
+    np.arctanh: Rule(np.arctanh, (lambda x, out: 1.0 / (1.0 - x * x),)),
+    # piecewise constant: zero dual part, exact jumps
+    np.floor: Rule(np.floor, _zero(1)),
+    np.ceil: Rule(np.ceil, _zero(1)),
+    np.rint: Rule(np.rint, _zero(1)),
+    np.trunc: Rule(np.trunc, _zero(1)),
+    np.sign: Rule(np.sign, _zero(1)),
+    # comparisons and logic: boolean outputs whose jump is the flip (-1, 0 or +1)
+    np.less: Rule(np.less, _zero(2)),
+    np.less_equal: Rule(np.less_equal, _zero(2)),
+    np.greater: Rule(np.greater, _zero(2)),
+    np.greater_equal: Rule(np.greater_equal, _zero(2)),
+    np.equal: Rule(np.equal, _zero(2)),
+    np.not_equal: Rule(np.not_equal, _zero(2)),
+    np.logical_and: Rule(np.logical_and, _zero(2), cast_alternatives=True),
+    np.logical_or: Rule(np.logical_or, _zero(2), cast_alternatives=True),
+    np.logical_xor: Rule(np.logical_xor, _zero(2), cast_alternatives=True),
+    np.logical_not: Rule(np.logical_not, _zero(1), cast_alternatives=True),
+    np.bitwise_and: Rule(np.bitwise_and, _zero(2), cast_alternatives=True),
+    np.bitwise_or: Rule(np.bitwise_or, _zero(2), cast_alternatives=True),
+    np.bitwise_xor: Rule(np.bitwise_xor, _zero(2), cast_alternatives=True),
+    np.invert: Rule(np.invert, _zero(1), cast_alternatives=True),
+}
+
+
+def _select(cond, a, b):
+    return np.where(cond, a, b)
+
+
+WHERE = Rule(
+    _select,
+    (None, lambda c, a, b, out: c.astype(float), lambda c, a, b, out: (~c).astype(float)),
+    cast_alternatives=True,
+)
+"""``where(cond, a, b)``: the condition's jump (a flip) selects the other branch exactly."""
+
+
+def rounding(decimals: int) -> Rule:
+    """Rule for ``np.round(x, decimals)``: zero dual part, exact jumps."""
+    return Rule(lambda x: np.round(x, decimals), _zero(1))
+
+
+def take(table: np.ndarray) -> Rule:
+    """Rule for ``table[idx]`` with a constant table and a random integer index."""
+    return Rule(lambda idx: table[idx], _zero(1), cast_alternatives=True)
+
+
+# Python operators and the ufuncs they stand for; reflected forms are generated from these.
+BINARY_OPERATORS = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "truediv": np.true_divide,
+    "floordiv": np.floor_divide,
+    "mod": np.remainder,
+    "pow": np.power,
+    "and": np.bitwise_and,
+    "or": np.bitwise_or,
+    "xor": np.bitwise_xor,
+}
+COMPARISONS = {
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+    "eq": np.equal,
+    "ne": np.not_equal,
+}
+UNARY_OPERATORS = {"neg": np.negative, "pos": np.positive, "abs": np.absolute, "invert": np.invert}

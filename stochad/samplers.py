@@ -1,0 +1,470 @@
+"""Differentiable random draws (DESIGN §1): discrete ones by stochastic triples, continuous ones
+by reparameterisation.
+
+Inside a run (a call of an estimator), a draw takes its numbers from the run's generator, one
+per lane, and returns a triple; its parameters may carry a dual part (a new perturbation with
+the weights of DESIGN §1), a finite perturbation (inherited through inversion coupling), or
+both. Outside a run the samplers behave like numpy's: pass ``rng=`` (anything
+:func:`numpy.random.default_rng` accepts) for reproducible plain draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from . import kernels
+from .context import current_run, normalize_rng
+from .propagation import lift, logical_shape, run_of, shifted
+from .triple import StochasticTriple
+
+
+def _fail(name: str, what: str, bad: np.ndarray, where: str):
+    raise ValueError(f"{name}: {what}, got {np.asarray(bad).reshape(-1)[0]!r}{where}")
+
+
+def _check(name, what, values, ok, where):
+    values = np.asarray(values)
+    if values.size and not np.all(ok(values)):
+        _fail(name, what, values[~ok(values)], where)
+
+
+def _in_unit_interval(name, p, where, open_low=False):
+    p = np.asarray(p)
+    if not p.size:
+        return
+    lo, hi = p.min(), p.max()
+    if open_low:
+        if not (lo > 0 and hi <= 1):
+            _fail(name, "p must be in (0, 1]", p[~((p > 0) & (p <= 1))], where)
+    elif not (lo >= 0 and hi <= 1):
+        _fail(name, "p must be in [0, 1]", p[~((p >= 0) & (p <= 1))], where)
+
+
+class Distribution:
+    """A discrete distribution: sampling, new perturbation and coupled alternative outcome."""
+
+    name: str
+    core_ndim = 0  # trailing parameter axes that are not broadcast (categorical: categories)
+
+    def validate(self, params, where=""):
+        raise NotImplementedError
+
+    def sample(self, rng, params, shape):
+        """Primal draws of ``shape``; returns ``(k, state)`` for the coupling."""
+        raise NotImplementedError
+
+    kind: int  # row of kernels.new_perturbation
+
+    def new_perturbation(self, rng, k, params, deltas):
+        """``(jump, weight)`` created by the dual part of the last parameter (DESIGN §1)."""
+        d = deltas[-1]
+        if d is None:
+            return None
+        flat = [np.ascontiguousarray(np.broadcast_to(x, k.shape), dtype=np.float64).reshape(-1)
+                for x in (params[0], params[-1], d)]
+        jump, weight = kernels.new_perturbation(self.kind, k.reshape(-1), *flat)
+        return jump.reshape(k.shape), weight.reshape(k.shape)
+
+    def alternative(self, rng, k, state, params, alt_params, moved):
+        """The outcome coupled to ``k`` under ``alt_params`` (only ``moved`` elements differ)."""
+        raise NotImplementedError
+
+
+class Bernoulli(Distribution):
+    name = "bernoulli"
+    kind = kernels.BERNOULLI
+
+    def validate(self, params, where=""):
+        _in_unit_interval(self.name, params[0], where)
+
+    def sample(self, rng, params, shape):
+        u = rng.random(shape)
+        return (u < params[0]).astype(np.int64), u
+
+    def alternative(self, rng, k, state, params, alt_params, moved):
+        return (state < alt_params[0]).astype(np.int64)
+
+
+class Geometric(Distribution):
+    """Number of trials up to the first success (numpy's convention: k >= 1)."""
+
+    name = "geometric"
+    kind = kernels.GEOMETRIC
+
+    def validate(self, params, where=""):
+        _in_unit_interval(self.name, params[0], where, open_low=True)
+
+    @staticmethod
+    def _invert(u, p):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = np.ceil(np.log1p(-u) / np.log1p(-p))
+        return np.maximum(np.nan_to_num(k, nan=1.0), 1).astype(np.int64)
+
+    def sample(self, rng, params, shape):
+        u = rng.random(shape)
+        return self._invert(u, params[0]), u
+
+    def alternative(self, rng, k, state, params, alt_params, moved):
+        return self._invert(state, alt_params[0])
+
+
+class _WalkCoupled(Distribution):
+    """Draws with numpy's fast sampler, coupled by an inverse-CDF walk when a parameter moves."""
+
+    walk: int  # kernels.invert_cdf_walk: 0 Poisson, 1 Binomial
+    law: stats.rv_discrete
+
+    def _law_params(self, params):
+        raise NotImplementedError
+
+    def _walk_params(self, params):
+        raise NotImplementedError
+
+    def alternative(self, rng, k, state, params, alt_params, moved):
+        out = k.copy()
+        if not moved.any():
+            return out
+        km = k[moved]
+        old = [np.broadcast_to(a, k.shape)[moved] for a in self._law_params(params)]
+        new = [np.broadcast_to(a, k.shape)[moved] for a in self._law_params(alt_params)]
+        low = self.law.cdf(km - 1, *old)
+        u = low + rng.random(km.shape) * self.law.pmf(km, *old)
+        start_cdf = self.law.cdf(km, *new)
+        a, b = self._walk_params(new)
+        out[moved] = kernels.invert_cdf_walk(
+            self.walk, u, km.astype(np.int64), start_cdf, a.astype(np.float64),
+            b.astype(np.float64),
+        )
+        return out
+
+
+class Poisson(_WalkCoupled):
+    name = "poisson"
+    kind = kernels.POISSON
+    walk = 0
+    law = stats.poisson
+
+    def validate(self, params, where=""):
+        _check(self.name, "the rate lam must be finite and >= 0", params[0],
+               lambda v: np.isfinite(v) & (v >= 0), where)
+
+    def sample(self, rng, params, shape):
+        return rng.poisson(params[0], shape), None
+
+    def _law_params(self, params):
+        return params
+
+    def _walk_params(self, new):
+        return new[0], np.zeros_like(new[0])
+
+
+class Binomial(_WalkCoupled):
+    name = "binomial"
+    kind = kernels.BINOMIAL
+    walk = 1
+    law = stats.binom
+
+    def validate(self, params, where=""):
+        _check(self.name, "n must be a non-negative integer", params[0],
+               lambda v: np.isfinite(v) & (v >= 0) & (v == np.floor(v)), where)
+        _in_unit_interval(self.name, params[1], where)
+
+    def sample(self, rng, params, shape):
+        n, p = params
+        return rng.binomial(np.asarray(n).astype(np.int64), p, shape), None
+
+    def new_perturbation(self, rng, k, params, deltas):
+        dn = deltas[0]
+        if dn is not None and np.any(dn != 0):
+            raise ValueError(
+                "binomial: the number of trials n cannot carry a dual part (it is an integer); "
+                "only finite perturbations of n (from discrete draws) are supported"
+            )
+        return super().new_perturbation(rng, k, params, deltas)
+
+    def _law_params(self, params):
+        return params
+
+    def _walk_params(self, new):
+        return new[0], new[1]
+
+
+class Categorical(Distribution):
+    """Index of a category, 0-based, with probabilities along the last axis of ``probs``."""
+
+    name = "categorical"
+    core_ndim = 1
+
+    def validate(self, params, where=""):
+        probs = np.asarray(params[0])
+        if probs.ndim == 0 or probs.shape[-1] == 0:
+            raise ValueError(f"categorical: probs must have at least one category{where}")
+        _check(self.name, "probabilities must be finite and >= 0", probs,
+               lambda v: np.isfinite(v) & (v >= 0), where)
+        total = probs.sum(axis=-1)
+        tolerance = np.sqrt(np.finfo(float).eps) * max(1, probs.shape[-1])
+        _check(self.name, "probabilities must sum to 1", total,
+               lambda t: np.abs(t - 1) <= tolerance, where)
+
+    @staticmethod
+    def _invert(u, probs):
+        cdf = np.cumsum(probs, axis=-1)
+        return np.sum(cdf[..., :-1] <= u[..., None], axis=-1, dtype=np.int64)
+
+    def sample(self, rng, params, shape):
+        u = rng.random(shape[:-1])
+        return self._invert(u, params[0]), u
+
+    def new_perturbation(self, rng, k, params, deltas):
+        (probs,), (dprobs,) = params, deltas
+        n_cat = probs.shape[-1]
+        cdf = np.cumsum(probs, axis=-1).reshape(-1, n_cat)
+        dcdf = np.cumsum(np.broadcast_to(dprobs, probs.shape), axis=-1).reshape(-1, n_cat)
+        uniforms = rng.random(k.size)
+        jump, weight = kernels.categorical_perturbation(
+            np.ascontiguousarray(cdf), np.ascontiguousarray(dcdf), k.reshape(-1), uniforms
+        )
+        return jump.reshape(k.shape), weight.reshape(k.shape)
+
+    def alternative(self, rng, k, state, params, alt_params, moved):
+        return self._invert(state, alt_params[0])
+
+
+def _as_param(arg):
+    """Plain numbers stay arrays; lists containing triples are stacked into one triple."""
+    if isinstance(arg, StochasticTriple):
+        return arg
+    if isinstance(arg, list | tuple) and any(isinstance(a, StochasticTriple) for a in arg):
+        from .arrayfuncs import stack
+
+        return stack([_as_param(a) for a in arg], axis=-1)
+    return np.asarray(arg, dtype=np.float64)
+
+
+def draw(dist: Distribution, args, size=None, rng=None):
+    """Draw from ``dist`` with parameters ``args`` (triples or numbers); see module docstring."""
+    args = [_as_param(a) for a in args]
+    size = () if size is None else ((size,) if np.isscalar(size) else tuple(size))
+    core = dist.core_ndim
+    run = run_of(args) or current_run()
+    batch = np.broadcast_shapes(*(logical_shape(a)[: len(logical_shape(a)) - core]
+                                  for a in args), size)
+    if run is None:
+        generator = normalize_rng(rng)
+        values = [np.broadcast_to(a, batch + a.shape[a.ndim - core:]) for a in args]
+        dist.validate(values)
+        k, _ = dist.sample(generator, values, batch + values[0].shape[len(batch):])
+        return k[()] if k.ndim == 0 else k
+    if rng is not None:
+        raise ValueError(
+            f"{dist.name}: inside a run every draw comes from the run's generator; "
+            "pass rng= to the estimator, not to the sampler"
+        )
+    n_lanes = run.n_lanes
+    ndim = len(batch) + core
+
+    def full(a):
+        core_shape = logical_shape(a)[len(logical_shape(a)) - core:]
+        return (n_lanes,) + batch + core_shape
+
+    values = [
+        np.broadcast_to(lift(a.value, ndim) if isinstance(a, StochasticTriple)
+                        else np.asarray(a), full(a))
+        for a in args
+    ]
+    dist.validate(values)
+    k, state = dist.sample(run.rng, values, (n_lanes,) + batch + values[0].shape[1 + len(batch):])
+
+    deltas = [
+        np.broadcast_to(lift(a.delta, ndim), full(a))
+        if isinstance(a, StochasticTriple) and a.delta is not None else None
+        for a in args
+    ]
+    new_jump = new_weight = None
+    if any(d is not None for d in deltas):
+        created = dist.new_perturbation(
+            run.rng, k, values,
+            [np.zeros(v.shape) if d is None and core else d for v, d in zip(values, deltas,
+                                                                             strict=True)],
+        )
+        if created is not None:
+            new_jump, new_weight = created
+
+    event = alternative_jump = None
+    inherited = _inherit(run, args, values, k.shape, core, ndim)
+    if inherited is not None:
+        event, jumps = inherited
+        alt_values = [shifted(v, j, cast=False) for v, j in zip(values, jumps, strict=True)]
+        moved = np.zeros(k.shape, dtype=bool)
+        for j in jumps:
+            if j is not None:
+                moved |= (j != 0).reshape(j.shape[: j.ndim - core] + (-1,)).any(axis=-1) \
+                    if core else (j != 0)
+        if moved.any():
+            dist.validate([v[moved] for v in alt_values],
+                          where=" (on the alternative path of a perturbation)")
+        alternative_jump = (dist.alternative(run.rng, k, state, values, alt_values, moved)
+                            - k).astype(np.float64)
+    delta, pert = run.backend.attach(run, event, alternative_jump, new_jump, new_weight)
+    return StochasticTriple(k, delta, pert, run=run)
+
+
+def _inherit(run, args, values, shape, core, ndim):
+    """Reconcile the parameters' perturbations into one event per draw element."""
+    perts, owners = [], []
+    for i, a in enumerate(args):
+        if not isinstance(a, StochasticTriple) or a.perturbation is None:
+            continue
+        pert = a.perturbation.lift(a.value.shape[:1] + (1,) * (ndim - a.ndim) + a.shape)
+        if core:
+            shape_i = values[i].shape
+            for c in range(shape_i[-1]):
+                perts.append(pert.map(lambda x, c=c, s=shape_i: np.broadcast_to(x, s)[..., c]))
+                owners.append((i, c))
+        else:
+            perts.append(pert)
+            owners.append((i, None))
+    if not perts:
+        return None
+    combined = run.backend.inherit(run, perts, shape)
+    if combined is None:
+        return None
+    event, parts = combined
+    jumps = [None] * len(args)
+    for (i, c), j in zip(owners, parts, strict=True):
+        if c is None:
+            jumps[i] = j
+        else:
+            if jumps[i] is None:
+                jumps[i] = np.zeros(values[i].shape)
+            jumps[i][..., c] = j
+    return event, jumps
+
+
+_BERNOULLI, _BINOMIAL, _POISSON = Bernoulli(), Binomial(), Poisson()
+_GEOMETRIC, _CATEGORICAL = Geometric(), Categorical()
+
+
+def bernoulli(p, size=None, *, rng=None):
+    """Bernoulli(p) draw: 1 with probability ``p``, else 0.
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> sad.derivative_estimate(lambda p: 7 * sad.bernoulli(p) - 3, 0.3, n_samples=10, rng=0)
+    7.0...
+    """
+    return draw(_BERNOULLI, [p], size, rng)
+
+
+def binomial(n, p, size=None, *, rng=None):
+    """Binomial(n, p) draw; ``n`` may itself be a (perturbed) discrete draw.
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> int(sad.binomial(10, 0.0, rng=0))
+    0
+    """
+    return draw(_BINOMIAL, [n, p], size, rng)
+
+
+def poisson(lam=1.0, size=None, *, rng=None):
+    """Poisson(lam) draw.
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> sad.derivative_estimate(sad.poisson, 3.0, n_samples=5, rng=0)
+    1.0
+    """
+    return draw(_POISSON, [lam], size, rng)
+
+
+def geometric(p, size=None, *, rng=None):
+    """Geometric(p) draw: trials up to and including the first success (k >= 1), as numpy.
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> int(sad.geometric(1.0, rng=0))
+    1
+    """
+    return draw(_GEOMETRIC, [p], size, rng)
+
+
+def categorical(probs, size=None, *, rng=None):
+    """0-based category index drawn with probabilities ``probs`` (last axis).
+
+    ``probs`` may be a list mixing numbers and triples, e.g. ``[p / 2, p / 2, 1 - p]``.
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> int(sad.categorical([0.0, 1.0, 0.0], rng=0))
+    1
+    """
+    return draw(_CATEGORICAL, [probs], size, rng)
+
+
+_FINITE = ("must be finite", lambda v: np.isfinite(v))
+_NON_NEGATIVE = ("must be finite and >= 0", lambda v: np.isfinite(v) & (v >= 0))
+
+
+def _continuous(name, numpy_method, standard, transform, params, size, rng, checks):
+    """A reparameterised draw: ``transform(noise, *params)`` with plain ``standard`` noise."""
+    params = [a if isinstance(a, StochasticTriple) else np.asarray(a, float) for a in params]
+    for label, (what, ok), arg in zip(checks[::2], checks[1::2], params, strict=True):
+        value = arg.value if isinstance(arg, StochasticTriple) else arg
+        _check(name, f"{label} {what}", value, ok, "")
+    run = run_of(params) or current_run()
+    if run is None:
+        return getattr(normalize_rng(rng), numpy_method)(*params, size=size)
+    if rng is not None:
+        raise ValueError(f"{name}: inside a run pass rng= to the estimator, not to the sampler")
+    size = () if size is None else ((size,) if np.isscalar(size) else tuple(size))
+    shape = np.broadcast_shapes(*(logical_shape(a) for a in params), size)
+    noise = StochasticTriple(standard(run.rng, (run.n_lanes,) + shape), run=run)
+    return transform(noise, *params)
+
+
+def normal(loc=0.0, scale=1.0, size=None, *, rng=None):
+    """Normal(loc, scale) draw, reparameterised as ``loc + scale * z``.
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> sad.derivative_estimate(lambda m: sad.normal(m, 2.0), 1.0, n_samples=4, rng=0)
+    1.0
+    """
+    return _continuous("normal", "normal", lambda g, s: g.standard_normal(s),
+                       lambda z, mu, sigma: mu + sigma * z, [loc, scale], size, rng,
+                       ["loc", _FINITE, "scale", _NON_NEGATIVE])
+
+
+def exponential(scale=1.0, size=None, *, rng=None):
+    """Exponential draw with mean ``scale``, reparameterised as ``scale * e``.
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> float(sad.exponential(0.0, rng=0))
+    0.0
+    """
+    return _continuous("exponential", "exponential", lambda g, s: g.standard_exponential(s),
+                       lambda e, s: s * e, [scale], size, rng, ["scale", _NON_NEGATIVE])
+
+
+def uniform(low=0.0, high=1.0, size=None, *, rng=None):
+    """Uniform(low, high) draw, reparameterised as ``low + (high - low) * u``.
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> sad.derivative_estimate(lambda b: sad.uniform(0.0, b), 2.0, n_samples=100_000, rng=0)
+    0.49...
+    """
+    return _continuous("uniform", "uniform", lambda g, s: g.random(s),
+                       lambda u, a, b: a + (b - a) * u, [low, high], size, rng,
+                       ["low", _FINITE, "high", _FINITE])

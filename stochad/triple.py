@@ -1,0 +1,270 @@
+"""The batched stochastic triple: primal value, dual part and perturbation, one lane per sample.
+
+User code sees a triple's *logical* shape (``()`` for a scalar draw); the lane axis (axis 0 of
+every field) is invisible to it, as under ``jax.vmap``. Operators, ``__array_ufunc__`` and the
+``stochad`` math functions all come from the rule table in :mod:`stochad.rules`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import rules
+
+FIX_BRANCH = (
+    "use stochad.where(cond, a, b) to follow both branches, or stochad.propagate(f, *args) to "
+    "run a black-box function on the primal and the alternative values"
+)
+FIX_CONVERT = (
+    "use numpy or stochad functions on the triple itself (np.exp(x), sad.exp(x), not math.exp), "
+    "stochad.value(x) for the primal value alone, or stochad.propagate(f, x) for a black box"
+)
+
+
+class StochasticTriple:
+    """A batch of stochastic triples ``(value, delta, perturbation)``, lanes first.
+
+    Triples are made by :func:`stochad.stochastic_triple` and the estimators; user programs
+    receive them and compute with numpy operators and functions.
+
+    Attributes
+    ----------
+    value : numpy.ndarray
+        Primal values, shape ``(n_lanes, *shape)``.
+    delta : numpy.ndarray or None
+        Dual (infinitesimal) parts, same shape; ``None`` means zero.
+    perturbation : object or None
+        The backend's finite perturbations; ``None`` means none.
+    run : stochad.context.Run
+        The run the triple belongs to (its generator and event table).
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> st = sad.stochastic_triple(lambda p: sad.bernoulli(p), 0.5, rng=1)
+    >>> st.shape
+    ()
+    """
+
+    __slots__ = ("value", "delta", "perturbation", "run", "__weakref__")
+    __array_priority__ = 1000.0
+
+    def __init__(self, value, delta=None, perturbation=None, *, run):
+        self.value = value
+        self.delta = delta
+        self.perturbation = perturbation
+        self.run = run
+
+    # -- shape ----------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Logical shape (what the program sees), without the lane axis."""
+        return self.value.shape[1:]
+
+    @property
+    def ndim(self) -> int:
+        return self.value.ndim - 1
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.value.dtype
+
+    @property
+    def n_lanes(self) -> int:
+        return self.value.shape[0]
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a scalar stochastic triple")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    # -- indexing ---------------------------------------------------------------------------------
+    def __getitem__(self, key):
+        from .arrayfuncs import getitem
+
+        return getitem(self, key)
+
+    def __setitem__(self, key, item):
+        raise TypeError(
+            "stochastic triples are immutable; build arrays with np.stack or np.where(mask, a, b) "
+            "(stochad.where) instead of item assignment"
+        )
+
+    def reshape(self, *shape):
+        from .arrayfuncs import reshape
+
+        return reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    @property
+    def T(self):
+        from .arrayfuncs import transpose
+
+        return transpose(self)
+
+    def sum(self, axis=None):
+        return np.sum(self, axis=axis)
+
+    def mean(self, axis=None):
+        return np.mean(self, axis=axis)
+
+    def prod(self, axis=None):
+        return np.prod(self, axis=axis)
+
+    # -- numpy protocol -------------------------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .propagation import apply
+
+        rule = rules.RULES.get(ufunc)
+        if method == "__call__" and rule is not None and not kwargs:
+            return apply(rule, *inputs)
+        if method == "reduce" and ufunc in (np.add, np.multiply, np.maximum, np.minimum):
+            from .arrayfuncs import reduce
+
+            return reduce(ufunc, inputs[0], kwargs.get("axis", 0))
+        raise TypeError(
+            f"numpy.{ufunc.__name__}.{method} with {sorted(kwargs) or 'no'} keyword arguments is "
+            f"not supported on stochastic triples; {FIX_BRANCH}"
+        )
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .arrayfuncs import ARRAY_FUNCTIONS
+
+        impl = ARRAY_FUNCTIONS.get(func)
+        if impl is None:
+            raise TypeError(
+                f"numpy.{func.__name__} is not supported on stochastic triples; "
+                f"supported: {', '.join(sorted(f.__name__ for f in ARRAY_FUNCTIONS))}. "
+                f"For anything else, {FIX_BRANCH}"
+            )
+        return impl(*args, **kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "converting a stochastic triple to a numpy array would drop its dual part and "
+            f"perturbation; {FIX_CONVERT}"
+        )
+
+    # -- conversions that would lose information --------------------------------------------------
+    def _scalar_primal(self, what: str):
+        if self.shape != ():
+            raise TypeError(f"{what}() of a stochastic triple of shape {self.shape}")
+        first = self.value.reshape(-1)[0]
+        if np.any(self.value != first):
+            raise TypeError(
+                f"{what}() of a batched triple whose samples differ ({self.n_lanes} lanes); "
+                f"{FIX_BRANCH}, or pass vectorize=False to run one sample per call"
+            )
+        return first
+
+    def _has_live_parts(self) -> bool:
+        if self.delta is not None and np.any(self.delta != 0):
+            return True
+        return self._live_perturbation().any()
+
+    def _live_perturbation(self) -> np.ndarray:
+        if self.perturbation is None:
+            return np.zeros(self.value.shape, dtype=bool)
+        return self.run.backend.live(self.run, self.perturbation)
+
+    def _convert(self, kind, what: str):
+        first = self._scalar_primal(what)
+        if self._has_live_parts():
+            raise TypeError(
+                f"{what}() of a stochastic triple with a live dual part or perturbation would "
+                f"lose its derivative (math.* functions call {what}() too); {FIX_CONVERT}"
+            )
+        return kind(first)
+
+    def __float__(self):
+        return self._convert(float, "float")
+
+    def __int__(self):
+        return self._convert(int, "int")
+
+    def __complex__(self):
+        return self._convert(complex, "complex")
+
+    def __index__(self):
+        first = self._scalar_primal("index")
+        if not np.issubdtype(self.value.dtype, np.integer) and self.value.dtype != bool:
+            raise TypeError(f"a triple of dtype {self.value.dtype} cannot be used as an index")
+        if self._live_perturbation().any():
+            raise TypeError(
+                "using a perturbed stochastic triple as a Python index would drop its "
+                "perturbation; look the index up with stochad.take(table, idx), which follows "
+                "the perturbed index exactly"
+            )
+        return int(first)
+
+    def __bool__(self):
+        first = self._scalar_primal("bool")
+        if self._live_perturbation().any():
+            raise TypeError(
+                "the truth value of this stochastic triple depends on a perturbation that would "
+                f"flip it, so a Python if/while cannot follow both paths; {FIX_BRANCH}"
+            )
+        return bool(first)
+
+    __hash__ = None
+
+    def __round__(self, ndigits=None):
+        out = np.round(self, 0 if ndigits is None else ndigits)
+        return out
+
+    # -- display --------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        if self.n_lanes == 1:
+            return _format_single(self)
+        return (
+            f"StochasticTriple(shape={self.shape}, lanes={self.n_lanes}, "
+            f"value mean={np.mean(self.value):.6g}, delta mean="
+            f"{0.0 if self.delta is None else np.mean(self.delta):.6g}, "
+            f"perturbed lanes={int(np.count_nonzero(self._live_perturbation()))})"
+        )
+
+
+def _format_single(st: StochasticTriple) -> str:
+    from .api import delta, perturbations, value
+
+    def fmt(x):
+        x = np.asarray(x)
+        return np.array2string(x, precision=6) if x.ndim else f"{x.item():.6g}"
+
+    pieces = [f"{fmt(value(st))} + {fmt(delta(st))}ε"]
+    for jump, weight in perturbations(st):
+        if np.any(np.asarray(weight) != 0) and np.any(np.asarray(jump) != 0):
+            pieces.append(f"({fmt(jump)} with probability {fmt(weight)}ε)")
+    return " + ".join(pieces)
+
+
+def _binary(ufunc, reflected: bool):
+    def method(self, other):
+        return ufunc(other, self) if reflected else ufunc(self, other)
+
+    method.__name__ = ufunc.__name__
+    return method
+
+
+def _unary(ufunc):
+    def method(self):
+        return ufunc(self)
+
+    method.__name__ = ufunc.__name__
+    return method
+
+
+for _name, _ufunc in rules.BINARY_OPERATORS.items():
+    setattr(StochasticTriple, f"__{_name}__", _binary(_ufunc, reflected=False))
+    setattr(StochasticTriple, f"__r{_name}__", _binary(_ufunc, reflected=True))
+for _name, _ufunc in rules.COMPARISONS.items():
+    setattr(StochasticTriple, f"__{_name}__", _binary(_ufunc, reflected=False))
+for _name, _ufunc in rules.UNARY_OPERATORS.items():
+    setattr(StochasticTriple, f"__{_name}__", _unary(_ufunc))
