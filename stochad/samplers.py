@@ -281,6 +281,9 @@ def draw(dist: Distribution, args, size=None, rng=None):
         if isinstance(a, StochasticTriple) and a.delta is not None else None
         for a in args
     ]
+    observe = getattr(run.backend, "observe_draw", None)
+    if observe is not None:  # estimators that are not triples (score function) see each draw
+        observe(run, dist, k, values, deltas)
     new_jump = new_weight = None
     if any(d is not None for d in deltas):
         created = dist.new_perturbation(
