@@ -20,7 +20,7 @@ from .triple import StochasticTriple
 
 
 def _fail(name: str, what: str, bad: np.ndarray, where: str):
-    raise ValueError(f"{name}: {what}, got {np.asarray(bad).reshape(-1)[0]!r}{where}")
+    raise ValueError(f"{name}: {what}, got {np.asarray(bad).reshape(-1)[0].item()!r}{where}")
 
 
 def _check(name, what, values, ok, where):

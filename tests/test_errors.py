@@ -1,0 +1,140 @@
+"""Errors that protect the user: no silent loss of derivative information, clear bad input."""
+
+import math
+
+import numpy as np
+import pytest
+
+import stochad as sad
+
+
+def _run(f, p=0.3, **kw):
+    return sad.derivative_samples(f, p, n_samples=kw.pop("n_samples", 200), rng=0, **kw)
+
+
+def test_if_on_a_flippable_comparison_names_the_fix():
+    def f(p):
+        n = sad.poisson(p)
+        return n if n > 2 else -n
+
+    with pytest.raises(TypeError, match=r"stochad\.where.*stochad\.propagate"):
+        _run(f, 3.0, vectorize=False, n_samples=50)
+
+
+def test_if_on_a_comparison_that_cannot_flip_is_fine():
+    def f(p):
+        n = sad.poisson(p)
+        return n * 2 if n >= 0 else n  # n ≥ 0 on every path
+
+    assert np.all(_run(f, 3.0, vectorize=False, n_samples=50) == 2.0)
+
+
+def test_if_on_batched_samples_that_differ():
+    with pytest.raises(TypeError, match="samples differ.*vectorize=False"):
+        _run(lambda p: 1 if sad.bernoulli(0.5) else 0)
+
+
+@pytest.mark.parametrize("convert", [float, int, complex, math.exp, math.sqrt])
+def test_conversions_with_live_parts(convert):
+    with pytest.raises(TypeError, match=r"lose its derivative.*np\.exp"):
+        _run(lambda p: convert(p), vectorize=False, n_samples=1)
+    with pytest.raises(TypeError, match=r"lose its derivative"):
+        _run(lambda p: convert(sad.poisson(3.0 + 0 * p) + sad.bernoulli(p)), vectorize=False,
+             n_samples=20)
+
+
+def test_conversion_without_live_parts_is_allowed():
+    assert _run(lambda p: float(sad.poisson(2.0)) * p, vectorize=False, n_samples=5).shape == (5,)
+
+
+def test_python_index_with_perturbation_names_take():
+    with pytest.raises(TypeError, match=r"stochad\.take"):
+        _run(lambda p: [1.0, 2.0][sad.bernoulli(p)], vectorize=False, n_samples=20)
+
+
+def test_numpy_array_conversion_and_unsupported_functions():
+    with pytest.raises(TypeError, match="drop its dual part"):
+        _run(lambda p: np.asarray(p))
+    with pytest.raises(TypeError, match=r"numpy\.fft.*not supported.*stochad\.propagate"):
+        _run(lambda p: np.fft.fft(p * np.ones(4)))
+    with pytest.raises(TypeError, match="immutable"):
+        def f(p):
+            v = p * np.ones(3)
+            v[0] = 1.0
+        _run(f)
+
+
+@pytest.mark.parametrize(
+    ("draw", "message"),
+    [
+        (lambda: sad.bernoulli(1.5), r"p must be in \[0, 1\], got 1\.5"),
+        (lambda: sad.bernoulli(-0.1), r"p must be in \[0, 1\], got -0\.1"),
+        (lambda: sad.bernoulli(np.nan), r"p must be in \[0, 1\], got nan"),
+        (lambda: sad.binomial(-1, 0.5), "n must be a non-negative integer, got -1"),
+        (lambda: sad.binomial(2.5, 0.5), "n must be a non-negative integer, got 2.5"),
+        (lambda: sad.binomial(3, 2.0), r"p must be in \[0, 1\], got 2\.0"),
+        (lambda: sad.poisson(-2.0), "lam must be finite and >= 0, got -2.0"),
+        (lambda: sad.poisson(np.inf), "lam must be finite and >= 0, got inf"),
+        (lambda: sad.geometric(0.0), r"p must be in \(0, 1\], got 0\.0"),
+        (lambda: sad.categorical([0.5, 0.6]), "probabilities must sum to 1, got 1.1"),
+        (lambda: sad.categorical([-0.5, 1.5]), "must be finite and >= 0, got -0.5"),
+        (lambda: sad.categorical([np.nan, 1.0]), "must be finite and >= 0, got nan"),
+        (lambda: sad.categorical([]), "at least one category"),
+        (lambda: sad.normal(0.0, -1.0), "scale must be finite and >= 0, got -1.0"),
+        (lambda: sad.normal(np.nan, 1.0), "loc must be finite, got nan"),
+        (lambda: sad.exponential(-1.0), "scale must be finite and >= 0, got -1.0"),
+        (lambda: sad.uniform(0.0, np.inf), "high must be finite, got inf"),
+    ],
+)
+def test_invalid_parameters(draw, message):
+    with pytest.raises(ValueError, match=message):
+        draw()  # outside a run
+    with pytest.raises(ValueError, match=message):
+        _run(lambda p: draw())  # inside a run
+
+
+def test_invalid_triple_parameters_inside_a_run():
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1\.2"):
+        _run(lambda p: sad.bernoulli(4 * p), 0.3)
+
+
+def test_invalid_alternative_path_parameter():
+    """At p = 0, B ~ Bernoulli(p) is 0 but may move to 1, where bernoulli(0.6 + B) has p = 1.6:
+    an error, not a silent clip."""
+    with pytest.raises(ValueError, match=r"got 1\.6 \(on the alternative path"):
+        _run(lambda p: sad.bernoulli(0.6 + sad.bernoulli(p)), 0.0, n_samples=20)
+
+
+def test_binomial_n_cannot_carry_a_dual_part():
+    with pytest.raises(ValueError, match="cannot carry a dual part"):
+        _run(lambda p: sad.binomial(10 * p, 0.5), 1.0)
+
+
+def test_estimator_arguments():
+    with pytest.raises(ValueError, match="p must be finite"):
+        sad.derivative_estimate(sad.poisson, np.nan)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        sad.derivative_estimate(sad.poisson, 1.0, n_samples=0)
+    with pytest.raises(ValueError, match="unknown backend 'fast'"):
+        sad.derivative_estimate(sad.poisson, 1.0, backend="fast")
+    with pytest.raises(ValueError, match=r"direction has shape \(3,\), but p has shape \(2,\)"):
+        sad.derivative_estimate(sad.poisson, np.ones(2), direction=np.ones(3))
+    with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
+        sad.derivative_estimate(sad.poisson, 1.0, chunk_size=0)
+
+
+def test_rng_inside_a_run_is_refused():
+    with pytest.raises(ValueError, match="pass rng= to the estimator"):
+        _run(lambda p: sad.bernoulli(p, rng=1))
+
+
+def test_mixing_runs_is_refused():
+    kept = []
+
+    def first(p):
+        kept.append(sad.bernoulli(p))
+        return kept[0]
+
+    _run(first)
+    with pytest.raises(ValueError, match="two different runs"):
+        _run(lambda p: kept[0] + sad.bernoulli(p))

@@ -1,0 +1,118 @@
+"""Every numba kernel equals its plain-Python meaning (``py_func``) exactly."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from stochad import kernels as K
+
+
+def _same(a, b):
+    for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,),
+                    strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def _table(rng, lanes, slots):
+    weights = np.where(rng.random((lanes, slots)) < 0.3, 0.0, rng.random((lanes, slots)))
+    generations = rng.integers(0, 3, (lanes, slots))
+    return weights, generations
+
+
+def _events(rng, generations, m):
+    lanes, slots = generations.shape
+    s = rng.integers(0, slots, (lanes, m))
+    g = np.take_along_axis(generations, s, 1) + rng.integers(0, 2, (lanes, m))  # some stale
+    events = (g << K.SLOT_BITS) | s
+    return np.where(rng.random((lanes, m)) < 0.2, K.NO_EVENT, events)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def test_lookup_weights(rng):
+    weights, gens = _table(rng, 50, 6)
+    events = _events(rng, gens, 3)
+    _same(K.lookup_weights(events, weights, gens), K.lookup_weights.py_func(events, weights, gens))
+    got = K.lookup_weights(events, weights, gens)
+    slot = np.where(events >= 0, events & K.SLOT_MASK, 0)
+    live = (events >= 0) & (np.take_along_axis(gens, slot, 1) == events >> K.SLOT_BITS)
+    np.testing.assert_array_equal(got, np.where(live, np.take_along_axis(weights, slot, 1), 0))
+
+
+def test_allocate_events(rng):
+    weights, gens = _table(rng, 40, 8)
+    new = np.where(rng.random((40, 2)) < 0.5, 0.0, 1.0 + rng.random((40, 2)))
+    a = K.allocate_events(new, weights.copy(), gens.copy())
+    b = K.allocate_events.py_func(new, weights.copy(), gens.copy())
+    _same(a, b)
+    short = K.allocate_events(np.ones((40, 9)), weights.copy(), gens.copy())
+    assert short[1] > 0 and short[0].size == 0
+
+
+def test_prune_pair_and_count(rng):
+    weights, gens = _table(rng, 60, 6)
+    ea, eb = _events(rng, gens, 4), _events(rng, gens, 4)
+    ja = np.where(rng.random((60, 4)) < 0.2, 0.0, rng.normal(size=(60, 4)))
+    jb = np.where(rng.random((60, 4)) < 0.2, 0.0, rng.normal(size=(60, 4)))
+    n = K.count_conflicts(ea, ja, eb, jb, weights, gens)
+    assert n == K.count_conflicts.py_func(ea, ja, eb, jb, weights, gens)
+    u = rng.random(n)
+    w1, w2 = weights.copy(), weights.copy()
+    _same(K.prune_pair(ea, ja, eb, jb, w1, gens, u), K.prune_pair.py_func(ea, ja, eb, jb, w2,
+                                                                           gens, u))
+    np.testing.assert_array_equal(w1, w2)
+
+
+def test_prune_pair_rescales_the_winner():
+    weights = np.array([[1.0, 3.0]])
+    gens = np.zeros((1, 2), dtype=np.int64)
+    ea, eb = np.array([[0]]), np.array([[1]])
+    event, ka, kb = K.prune_pair(ea, np.array([[2.0]]), eb, np.array([[5.0]]), weights, gens,
+                                 np.array([0.1]))  # 0.1·4 < 1: keep a
+    assert event[0, 0] == 0 and ka[0, 0] == 2.0 and kb[0, 0] == 0.0
+    np.testing.assert_array_equal(weights, [[4.0, 0.0]])
+
+
+def test_new_perturbation(rng):
+    k = rng.integers(0, 5, 100)
+    a = rng.uniform(0.1, 0.9, 100)
+    d = rng.normal(size=100)
+    for kind in (K.BERNOULLI, K.BINOMIAL, K.POISSON, K.GEOMETRIC):
+        kk = np.minimum(k, 1) if kind == K.BERNOULLI else (k + 1 if kind == K.GEOMETRIC else k)
+        aa = a * 10 if kind in (K.BINOMIAL, K.POISSON) else a
+        _same(K.new_perturbation(kind, kk, aa, a, d),
+              K.new_perturbation.py_func(kind, kk, aa, a, d))
+
+
+def test_invert_cdf_walk(rng):
+    lam = rng.uniform(0.5, 20, 200)
+    u = rng.random(200)
+    start = rng.integers(0, 30, 200)
+    cdf = stats.poisson.cdf(start, lam)
+    got = K.invert_cdf_walk(0, u, start, cdf, lam, np.zeros(200))
+    _same(got, K.invert_cdf_walk.py_func(0, u, start, cdf, lam, np.zeros(200)))
+    np.testing.assert_array_equal(got, stats.poisson.ppf(u, lam))
+    n, p = rng.integers(1, 30, 200).astype(float), rng.uniform(0.05, 0.95, 200)
+    start = np.minimum(start, n).astype(np.int64)
+    cdf = stats.binom.cdf(start, n, p)
+    got = K.invert_cdf_walk(1, u, start, cdf, n, p)
+    _same(got, K.invert_cdf_walk.py_func(1, u, start, cdf, n, p))
+    np.testing.assert_array_equal(got, stats.binom.ppf(u, n, p))
+
+
+def test_categorical_perturbation(rng):
+    probs = rng.dirichlet(np.ones(5), 100)
+    probs[:, 2] = 0.0
+    probs /= probs.sum(1, keepdims=True)
+    cdf = np.cumsum(probs, 1)
+    dcdf = np.cumsum(rng.normal(size=(100, 5)) - 0, 1)
+    dcdf[:, -1] = 0.0
+    k = np.sum(cdf[:, :-1] <= rng.random(100)[:, None], 1)
+    u = rng.random(100)
+    _same(K.categorical_perturbation(cdf, dcdf, k, u),
+          K.categorical_perturbation.py_func(cdf, dcdf, k, u))
+    jump, _ = K.categorical_perturbation(cdf, dcdf, k, u)
+    assert not np.any(k + jump == 2)  # never a jump into the empty category
