@@ -92,15 +92,17 @@ class Run:
         Returns the event ids, shape of ``weights``; elements of weight 0 get ``-1`` (none).
         """
         flat = np.ascontiguousarray(weights, dtype=np.float64).reshape(self.n_lanes, -1)
+        events = np.empty(flat.shape, dtype=np.int64)
+        lane = 0
         while True:
-            events, shortfall = kernels.allocate_events(flat, self.weights, self.generations)
-            if not shortfall:
+            lane = kernels.allocate_events(flat, self.weights, self.generations, events, lane)
+            if lane < 0:
                 return events.reshape(weights.shape)
-            self._grow(shortfall)
+            self._grow(flat.shape[1])
 
-    def _grow(self, extra: int) -> None:
+    def _grow(self, needed: int) -> None:
         n_slots = self.weights.shape[1]
-        new_slots = max(2 * n_slots, n_slots + extra)
+        new_slots = max(2 * n_slots, n_slots + needed)
         pad = ((0, 0), (0, new_slots - n_slots))
         self.weights = np.pad(self.weights, pad)
         self.generations = np.pad(self.generations, pad)
@@ -115,7 +117,6 @@ class Run:
 
         All four arrays are ``(n_lanes, m)`` C-contiguous; returns ``(event, kept_a, kept_b)``.
         """
-        table = (self.weights, self.generations)
-        n = kernels.count_conflicts(event_a, jump_a, event_b, jump_b, *table)
-        uniforms = self.rng.random(n)
-        return kernels.prune_pair(event_a, jump_a, event_b, jump_b, *table, uniforms)
+        uniforms = self.rng.random(kernels.count_conflicts(event_a, jump_a, event_b, jump_b))
+        return kernels.prune_pair(event_a, jump_a, event_b, jump_b, self.weights,
+                                  self.generations, uniforms)

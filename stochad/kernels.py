@@ -41,62 +41,48 @@ def lookup_weights(events, weights, generations):
 
 
 @njit(cache=True)
-def allocate_events(new_weights, weights, generations):
+def allocate_events(new_weights, weights, generations, events, start_lane):
     """Register one event per non-zero entry of ``new_weights`` (``(n_lanes, m)``) in free slots.
 
-    Returns ``(events, shortfall)``. If some lane has too few free slots, nothing is changed,
-    ``events`` is empty and ``shortfall`` says how many slots that lane lacks.
+    Fills ``events`` from lane ``start_lane`` on (``-1`` where the weight is 0). Returns ``-1``
+    when done, or the first lane that ran out of free slots: that lane is left untouched, so
+    the caller can grow the table and call again from it.
     """
     n_lanes, m = new_weights.shape
     n_slots = weights.shape[1]
-    shortfall = 0
-    for lane in range(n_lanes):
-        needed = 0
-        for j in range(m):
-            if new_weights[lane, j] != 0.0:
-                needed += 1
-        free = 0
-        for s in range(n_slots):
-            if weights[lane, s] == 0.0:
-                free += 1
-        if needed - free > shortfall:
-            shortfall = needed - free
-    events = np.full((n_lanes, m), NO_EVENT, dtype=np.int64)
-    if shortfall > 0:
-        return events[:0], shortfall
-    for lane in range(n_lanes):
+    for lane in range(start_lane, n_lanes):
         s = 0
         for j in range(m):
             w = new_weights[lane, j]
             if w == 0.0:
+                events[lane, j] = NO_EVENT
                 continue
-            while weights[lane, s] != 0.0:
+            while s < n_slots and weights[lane, s] != 0.0:
                 s += 1
+            if s == n_slots:
+                for jj in range(j):  # roll this lane back
+                    if events[lane, jj] >= 0:
+                        weights[lane, events[lane, jj] & SLOT_MASK] = 0.0
+                return lane
             generation = generations[lane, s] + 1
             generations[lane, s] = generation
             weights[lane, s] = w
             events[lane, j] = (generation << SLOT_BITS) | s
-    return events, 0
+    return -1
 
 
 @njit(cache=True)
-def count_conflicts(event_a, jump_a, event_b, jump_b, weights, generations):
-    """Elements where two different live events meet: an upper bound of the uniforms
-    :func:`prune_pair` consumes (pruning only kills events, so it can only lower the count)."""
+def count_conflicts(event_a, jump_a, event_b, jump_b):
+    """Elements where two different events with non-zero jumps meet: an upper bound of the
+    uniforms :func:`prune_pair` consumes (it also skips dead events)."""
     n_lanes, m = event_a.shape
     count = 0
     for lane in range(n_lanes):
         for j in range(m):
             a = event_a[lane, j]
             b = event_b[lane, j]
-            if a == b or jump_a[lane, j] == 0.0 or jump_b[lane, j] == 0.0:
-                continue
-            sa = a & SLOT_MASK
-            sb = b & SLOT_MASK
-            if (a >= 0 and generations[lane, sa] == a >> SLOT_BITS and weights[lane, sa] != 0.0
-                    and b >= 0 and generations[lane, sb] == b >> SLOT_BITS
-                    and weights[lane, sb] != 0.0):
-                count += 1
+            count += (a != b) & (a >= 0) & (b >= 0) & (jump_a[lane, j] != 0.0) & (
+                jump_b[lane, j] != 0.0)
     return count
 
 
@@ -117,7 +103,7 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
     weights, generations : (n_lanes, n_slots)
         The run's event table, updated in place.
     uniforms : float64 (k,)
-        At least :func:`count_conflicts` uniforms, consumed in order.
+        At least as many uniforms as :func:`count_conflicts` says, consumed in order.
 
     Returns
     -------

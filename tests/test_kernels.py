@@ -13,8 +13,8 @@ def _same(a, b):
         np.testing.assert_array_equal(x, y)
 
 
-def _table(rng, lanes, slots):
-    weights = np.where(rng.random((lanes, slots)) < 0.3, 0.0, rng.random((lanes, slots)))
+def _table(rng, lanes, slots, free=0.3):
+    weights = np.where(rng.random((lanes, slots)) < free, 0.0, rng.random((lanes, slots)))
     generations = rng.integers(0, 3, (lanes, slots))
     return weights, generations
 
@@ -43,13 +43,26 @@ def test_lookup_weights(rng):
 
 
 def test_allocate_events(rng):
-    weights, gens = _table(rng, 40, 8)
+    weights, gens = _table(rng, 40, 8, free=0.8)
+    weights[:, :2] = 0.0  # at least two free slots per lane
     new = np.where(rng.random((40, 2)) < 0.5, 0.0, 1.0 + rng.random((40, 2)))
-    a = K.allocate_events(new, weights.copy(), gens.copy())
-    b = K.allocate_events.py_func(new, weights.copy(), gens.copy())
-    _same(a, b)
-    short = K.allocate_events(np.ones((40, 9)), weights.copy(), gens.copy())
-    assert short[1] > 0 and short[0].size == 0
+    runs = []
+    for kernel in (K.allocate_events, K.allocate_events.py_func):
+        w, g, events = weights.copy(), gens.copy(), np.empty((40, 2), dtype=np.int64)
+        assert kernel(new, w, g, events, 0) == -1
+        runs.append((events, w, g))
+    _same(runs[0], runs[1])
+    events, w, g = runs[0]
+    assert np.all((events >= 0) == (new != 0))
+    np.testing.assert_array_equal(K.lookup_weights(events, w, g), new)
+
+
+def test_allocate_events_stops_at_a_full_lane_untouched(rng):
+    weights = np.array([[0.0, 0.0], [1.0, 0.0]])
+    gens = np.zeros((2, 2), dtype=np.int64)
+    events = np.empty((2, 2), dtype=np.int64)
+    assert K.allocate_events(np.ones((2, 2)), weights, gens, events, 0) == 1
+    np.testing.assert_array_equal(weights, [[1.0, 1.0], [1.0, 0.0]])
 
 
 def test_prune_pair_and_count(rng):
@@ -57,8 +70,8 @@ def test_prune_pair_and_count(rng):
     ea, eb = _events(rng, gens, 4), _events(rng, gens, 4)
     ja = np.where(rng.random((60, 4)) < 0.2, 0.0, rng.normal(size=(60, 4)))
     jb = np.where(rng.random((60, 4)) < 0.2, 0.0, rng.normal(size=(60, 4)))
-    n = K.count_conflicts(ea, ja, eb, jb, weights, gens)
-    assert n == K.count_conflicts.py_func(ea, ja, eb, jb, weights, gens)
+    n = K.count_conflicts(ea, ja, eb, jb)
+    assert n == K.count_conflicts.py_func(ea, ja, eb, jb)
     u = rng.random(n)
     w1, w2 = weights.copy(), weights.copy()
     _same(K.prune_pair(ea, ja, eb, jb, w1, gens, u), K.prune_pair.py_func(ea, ja, eb, jb, w2,
