@@ -44,7 +44,9 @@ def new_weight(p):
     Multiply the weight of a resampled particle by ``new_weight(p)``, where ``p`` is the
     probability with which it was chosen, and draw the choice from the *primal* probabilities
     (:func:`resample` does both). The result is exactly unbiased when it is used linearly, as an
-    importance weight (see the module notes for the argument).
+    importance weight (see the module notes for the argument). Do not draw the choice with
+    ``sad.categorical`` on the probability *triple* as well: that differentiates the choice by
+    its own perturbations, and with ``new_weight`` on top it would be counted twice.
 
     Parameters
     ----------
