@@ -1,0 +1,176 @@
+"""Do the numba kernels pay off? Each against a pure-numpy version of the same step.
+
+``python -m bench.kernels`` (or ``stochad-bench kernels``) times, on ``(n_lanes, m)`` inputs,
+
+* the pruning step of the pruned backend: :func:`stochad.kernels.count_conflicts` +
+  :func:`stochad.kernels.prune_pair` (what :meth:`stochad.context.Run.prune` runs) against
+  :func:`prune_pair_numpy`;
+* the event-table lookup :func:`stochad.kernels.lookup_weights` against
+  :func:`lookup_weights_numpy`,
+
+and checks that both give the same results (for ``m = 1`` exactly; with several elements per
+lane the numpy version consumes the uniforms column by column instead of lane by lane, which
+pairs different uniforms with the conflicts but has the same distribution).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from stochad import kernels
+from stochad.context import Run
+from stochad.kernels import NO_EVENT, SLOT_BITS, SLOT_MASK
+
+
+def _lookup(events, weights, generations):
+    """Weights of ``events`` (one column per lane) and their slots; 0 where absent or dead."""
+    lanes = np.arange(events.shape[0])
+    present = events >= 0
+    slots = np.where(present, events & SLOT_MASK, 0)
+    valid = present & (generations[lanes, slots] == events >> SLOT_BITS)
+    return np.where(valid, weights[lanes, slots], 0.0), slots
+
+
+def lookup_weights_numpy(events, weights, generations):
+    """Pure-numpy :func:`stochad.kernels.lookup_weights`.
+
+    Examples
+    --------
+    >>> w, g = np.array([[0.5, 0.0]]), np.array([[1, 0]])
+    >>> lookup_weights_numpy(np.array([[1 << SLOT_BITS, -1]]), w, g)
+    array([[0.5, 0. ]])
+    """
+    return np.stack([_lookup(events[:, j], weights, generations)[0]
+                     for j in range(events.shape[1])], axis=1)
+
+
+def prune_pair_numpy(event_a, jump_a, event_b, jump_b, weights, generations, uniforms):
+    """Pure-numpy :func:`stochad.kernels.prune_pair`: same rule, vectorised over lanes.
+
+    Columns are processed one after the other (a kill in one column must be seen by the next
+    column of the same lane); within a column all lanes go at once.
+    """
+    n_lanes, m = event_a.shape
+    event_out = np.empty((n_lanes, m), dtype=np.int64)
+    kept_a, kept_b = np.zeros((n_lanes, m)), np.zeros((n_lanes, m))
+    used = 0
+    for j in range(m):
+        a, b, da, db = event_a[:, j], event_b[:, j], jump_a[:, j], jump_b[:, j]
+        wa, sa = _lookup(a, weights, generations)
+        wb, sb = _lookup(b, weights, generations)
+        wa = np.where(da != 0, wa, 0.0)
+        wb = np.where(db != 0, wb, 0.0)
+        same = a == b
+        conflict = ~same & (wa != 0) & (wb != 0)
+        lanes = np.flatnonzero(conflict)
+        u = uniforms[used:used + lanes.size]
+        used += lanes.size
+        abs_a, abs_b = np.abs(wa[lanes]), np.abs(wb[lanes])
+        total = abs_a + abs_b
+        win_a = u * total < abs_a
+        la, lb = lanes[win_a], lanes[~win_a]
+        weights[la, sa[la]] = wa[la] * total[win_a] / abs_a[win_a]
+        weights[la, sb[la]] = 0.0
+        weights[lb, sb[lb]] = wb[lb] * total[~win_a] / abs_b[~win_a]
+        weights[lb, sa[lb]] = 0.0
+        won_a = np.zeros(n_lanes, dtype=bool)
+        won_a[la] = True
+        keep_a = same | ((wa != 0) & (wb == 0)) | won_a
+        keep_b = same | ((wb != 0) & ~keep_a)
+        event_out[:, j] = np.where(keep_a, a, np.where(keep_b, b, NO_EVENT))
+        kept_a[:, j] = np.where(keep_a, da, 0.0)
+        kept_b[:, j] = np.where(keep_b, db, 0.0)
+    return event_out, kept_a, kept_b
+
+
+def _inputs(n_lanes: int, m: int, seed: int = 0):
+    """Two live events per lane (slots 0 and 1); each element references one, both or none."""
+    rng = np.random.default_rng(seed)
+    weights = np.zeros((n_lanes, 4))
+    weights[:, :2] = rng.exponential(size=(n_lanes, 2))
+    generations = np.zeros((n_lanes, 4), dtype=np.int64)
+    generations[:, :2] = 1
+
+    def side(slot):
+        events = np.where(rng.random((n_lanes, m)) < 0.6, (1 << SLOT_BITS) | slot, NO_EVENT)
+        return events.astype(np.int64), rng.choice([-1.0, 1.0], (n_lanes, m))
+
+    return (*side(0), *side(1)), (weights, generations)
+
+
+def _kernel_step(pairs, table, seed):
+    """The engine's pruning step, :meth:`stochad.context.Run.prune` (numba kernels)."""
+    run = Run(np.random.default_rng(seed), table[0].shape[0], backend=None)
+    run.weights, run.generations = table
+    return run.prune(*pairs)
+
+
+def _numpy_step(pairs, table, seed):
+    """The same step in numpy: as many uniforms as candidate conflicts, then the rule."""
+    event_a, jump_a, event_b, jump_b = pairs
+    candidates = np.count_nonzero((event_a != event_b) & (jump_a != 0) & (jump_b != 0))
+    uniforms = np.random.default_rng(seed).random(candidates)
+    return prune_pair_numpy(*pairs, *table, uniforms)
+
+
+def _best(step, args, table, repeat):
+    """Best time of ``repeat`` calls on fresh copies of the event ``table`` (and the result)."""
+    best, out = np.inf, None
+    for _ in range(repeat):
+        fresh = tuple(t.copy() for t in table)
+        start = time.perf_counter()
+        out = step(*args, fresh)
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def _same(x, y) -> bool:
+    return all(np.array_equal(a, b) for a, b in zip(x, y, strict=True))
+
+
+def compare(n_lanes: int, m: int, repeat: int):
+    """``[(step, numba seconds, numpy seconds, identical)]`` on ``(n_lanes, m)`` inputs."""
+    pairs, table = _inputs(n_lanes, m)
+    small = tuple(a[:2] for a in pairs), tuple(t[:2].copy() for t in table)
+    _kernel_step(*small, seed=1)  # compile or load the cached kernels outside the timing
+    kernels.lookup_weights(small[0][0], *small[1])
+    rows = []
+    for name, fast, slow, args in [
+        ("prune step", lambda p, t: _kernel_step(p, t, 1), lambda p, t: _numpy_step(p, t, 1),
+         (pairs,)),
+        ("lookup weights", lambda e, t: [kernels.lookup_weights(e, *t)],
+         lambda e, t: [lookup_weights_numpy(e, *t)], (pairs[0],)),
+    ]:
+        t_numba, out_numba = _best(fast, args, table, repeat)
+        t_numpy, out_numpy = _best(slow, args, table, repeat)
+        rows.append((name, t_numba, t_numpy, _same(out_numba, out_numpy)))
+    return rows
+
+
+def report(n_lanes: int = 200_000, repeat: int = 5, widths=(1, 64)) -> str:
+    """A table of :func:`compare` for each number of elements per lane in ``widths``."""
+    lines = [f"{'step':15s} {'lanes x m':>13s} {'numba ms':>9s} {'numpy ms':>9s} "
+             f"{'numpy/numba':>11s}  same result"]
+    for m in widths:
+        lanes = max(1, n_lanes // m)
+        for step, t_numba, t_numpy, same in compare(lanes, m, repeat):
+            lines.append(f"{step:15s} {f'{lanes}x{m}':>13s} {1e3 * t_numba:9.2f} "
+                         f"{1e3 * t_numpy:9.2f} {t_numpy / t_numba:11.1f}  "
+                         f"{'yes' if same else 'no (uniform order)' if m > 1 else 'NO'}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.kernels", description=__doc__)
+    parser.add_argument("--lanes", type=int, default=200_000, help="elements in all")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(report(args.lanes, args.repeat))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,300 @@
+"""``stochad-bench`` (also ``python -m bench``): run the estimators side by side.
+
+Subcommands
+-----------
+``list``
+    The problems, each with its parameter and exact derivative.
+``run [NAMES...] --samples N --seed S --estimators triple,score,score-baseline,fd
+--backend pruned --json FILE --plot FILE.png``
+    A table on stdout (problem, exact, estimator, mean ± stderr, sd, |z|, seconds, samples/s,
+    cost ratio to the plain numpy program timed in the same run); progress on stderr.
+``kernels``
+    The numba kernels against pure-numpy versions of the same steps (:mod:`bench.kernels`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import math
+import pstats
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+import stochad as sad
+from stochad.backends import BACKENDS
+
+from .problems import PROBLEMS, Problem
+
+ESTIMATORS = ("triple", "score", "score-baseline", "fd")
+"""Estimator names of ``--estimators``: stochastic triples, score function without and with the
+leave-one-out baseline, and central finite differences with common random numbers."""
+
+
+def estimator_options(name: str, problem: Problem) -> dict:
+    """Keyword arguments of :func:`stochad.derivative_samples` for estimator ``name``.
+
+    Examples
+    --------
+    >>> from bench.problems import PROBLEMS
+    >>> estimator_options("score-baseline", PROBLEMS["random-walk"])
+    {'estimator': 'score', 'baseline': True}
+    """
+    if name == "score-baseline":
+        return {"estimator": "score", "baseline": True}
+    if name == "fd":
+        return {"estimator": "fd", "h": problem.fd_h}
+    if name in ESTIMATORS:
+        return {"estimator": name}
+    raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
+
+
+@dataclass
+class Result:
+    """One estimator on one problem."""
+
+    mean: float
+    stderr: float
+    sd: float
+    seconds: float
+    samples: int
+    z: float
+    cost_ratio: float
+
+    def as_json(self) -> dict:
+        return {
+            "mean": self.mean, "stderr": self.stderr, "sd": self.sd, "seconds": self.seconds,
+            "samples_per_second": self.samples / self.seconds, "cost_ratio": self.cost_ratio,
+            "z": self.z,
+        }
+
+
+def time_plain(problem: Problem, samples: int, seed: int, repeats: int = 2) -> float:
+    """Seconds for ``samples`` samples of the plain numpy program (best of ``repeats``)."""
+    rng = np.random.default_rng(seed)
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        problem.plain(problem.param, samples, rng)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
+            chunk_size: int | None, plain_seconds: float) -> Result:
+    """Run one estimator on one problem (after an untimed warm-up of a few lanes)."""
+    options = dict(estimator_options(estimator, problem), backend=backend,
+                   chunk_size=chunk_size)
+    sad.derivative_samples(problem.program, problem.param, n_samples=64, rng=0, **options)
+    start = time.perf_counter()
+    draws = sad.derivative_samples(problem.program, problem.param, n_samples=samples,
+                                   rng=seed, **options)
+    seconds = time.perf_counter() - start
+    mean = float(draws.mean())
+    sd = float(draws.std(ddof=1)) if samples > 1 else math.nan
+    stderr = sd / math.sqrt(samples)
+    scale = math.hypot(stderr, problem.exact_stderr)
+    z = abs(mean - problem.exact) / scale if scale > 0 else math.nan
+    return Result(mean, stderr, sd, seconds, samples, z, seconds / plain_seconds)
+
+
+def format_table(rows: list[tuple[Problem, str, Result]]) -> str:
+    """The result table (a ``≈`` marks a Monte Carlo reference instead of an exact value)."""
+    header = ("problem", "exact", "estimator", "mean ± stderr", "sd", "|z|", "seconds",
+              "samples/s", "× plain")
+    lines = []
+    for problem, name, r in rows:
+        exact = f"{'≈' if problem.is_reference else ''}{problem.exact:.6g}"
+        lines.append((problem.name, exact, name, f"{r.mean:.6g} ± {r.stderr:.2g}",
+                      f"{r.sd:.4g}", f"{r.z:.2f}", f"{r.seconds:.3f}",
+                      f"{r.samples / r.seconds:,.0f}", f"{r.cost_ratio:.1f}"))
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *lines, strict=True)]
+    aligned = [
+        "  ".join(c.ljust(w) if i < 3 else c.rjust(w)
+                  for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        for row in [header, *lines]
+    ]
+    aligned.insert(1, "  ".join("-" * w for w in widths))
+    if any(problem.is_reference for problem, _, _ in rows):
+        aligned.append("≈: a high-sample finite-difference reference (|z| includes its stderr)")
+    return "\n".join(aligned)
+
+
+def results_json(problems, names, results, args) -> dict:
+    """The JSON report: ``{"problems": [{"name", "param", "exact", "estimators": {...}}]}``."""
+    return {
+        "samples": args.samples, "seed": args.seed, "backend": args.backend,
+        "problems": [
+            {
+                "name": problem.name, "param": problem.param, "exact": problem.exact,
+                "exact_method": problem.exact_method, "exact_stderr": problem.exact_stderr,
+                "plain_seconds": plain,
+                "estimators": {name: results[problem.name][name].as_json() for name in names},
+            }
+            for problem, plain in problems
+        ],
+    }
+
+
+def _require_matplotlib():
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit(
+            "stochad-bench: --plot needs matplotlib, which is not installed; "
+            "install it with: pip install 'stochad[plot]'  (or pip install matplotlib)"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot(path: str, problems: list[Problem], names: list[str], results) -> None:
+    """Bar chart of the standard deviation per estimator per problem (log scale)."""
+    plt = _require_matplotlib()
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(problems) * len(names) / 2), 4.5))
+    width = 0.8 / len(names)
+    x = np.arange(len(problems))
+    for i, name in enumerate(names):
+        ax.bar(x + (i - (len(names) - 1) / 2) * width,
+               [results[p.name][name].sd for p in problems], width, label=name)
+    ax.set_xticks(x, [p.name for p in problems], rotation=30, ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("standard deviation of one sample")
+    ax.set_title("Per-sample standard deviation of the derivative estimators")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _parse_estimators(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ESTIMATORS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown estimator(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(ESTIMATORS)}")
+    return names
+
+
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"needs an integer >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stochad-bench",
+        description="Benchmark problems with exact derivatives: stochastic triples against "
+                    "the score-function and finite-difference estimators on the same program.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the problems, their parameters and exact derivatives")
+    run = commands.add_parser("run", help="run estimators on problems and print a table")
+    run.add_argument("names", nargs="*", metavar="NAME",
+                     help="problems to run (default: all; see 'stochad-bench list')")
+    run.add_argument("--samples", type=_at_least(2), default=100_000,
+                     help="samples per estimator and problem (default 100000)")
+    run.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
+    run.add_argument("--estimators", type=_parse_estimators, default=list(ESTIMATORS),
+                     help=f"comma-separated, from {','.join(ESTIMATORS)} (default: all)")
+    run.add_argument("--backend", choices=sorted(BACKENDS), default="pruned",
+                     help="triple backend (default pruned)")
+    run.add_argument("--chunk-size", type=_at_least(1), default=None,
+                     help="lanes per batched run (default: the library's, 65536)")
+    run.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    run.add_argument("--plot", metavar="FILE.png",
+                     help="bar chart of the standard deviations (needs matplotlib)")
+    run.add_argument("--profile", type=int, metavar="N", default=0,
+                     help="profile the estimator runs; print the top N functions to stderr")
+    kernels = commands.add_parser("kernels", help="numba kernels against pure numpy")
+    kernels.add_argument("--lanes", type=_at_least(1), default=200_000)
+    kernels.add_argument("--repeat", type=_at_least(1), default=5)
+    return parser
+
+
+def _select(parser, names: list[str]) -> list[Problem]:
+    unknown = [n for n in names if n not in PROBLEMS]
+    if unknown:
+        parser.error(f"unknown problem(s) {', '.join(unknown)}; "
+                     f"choose from {', '.join(PROBLEMS)}")
+    return [PROBLEMS[n] for n in names] if names else list(PROBLEMS.values())
+
+
+def list_problems() -> str:
+    lines = []
+    for p in PROBLEMS.values():
+        exact = f"{'≈' if p.is_reference else ''}{p.exact:.8g}"
+        error = f" ± {p.exact_stderr:.2g}" if p.is_reference else ""
+        lines.append(f"{p.name:17s} p = {p.param:<6g} d/dp E = {exact}{error} "
+                     f"({p.exact_method})\n{'':17s} {p.description}")
+    return "\n".join(lines)
+
+
+def run(args, parser) -> int:
+    problems = _select(parser, args.names)
+    if args.plot:
+        _require_matplotlib()  # fail before the long run, not after it
+    profiler = cProfile.Profile() if args.profile else None
+    results: dict[str, dict[str, Result]] = {}
+    timed, rows = [], []
+    total, done = len(problems) * len(args.estimators), 0
+    for problem in problems:
+        index = list(PROBLEMS).index(problem.name)
+        plain = time_plain(problem, args.samples, args.seed)
+        timed.append((problem, plain))
+        results[problem.name] = {}
+        for name in args.estimators:
+            done += 1
+            print(f"[{done}/{total}] {problem.name}: {name}, {args.samples} samples ...",
+                  end="", file=sys.stderr, flush=True)
+            seed = [args.seed, index, ESTIMATORS.index(name)]
+            if profiler:
+                profiler.enable()
+            result = measure(problem, name, args.samples, seed, args.backend,
+                             args.chunk_size, plain)
+            if profiler:
+                profiler.disable()
+            print(f" {result.seconds:.2f} s", file=sys.stderr, flush=True)
+            results[problem.name][name] = result
+            rows.append((problem, name, result))
+    print(format_table(rows))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results_json(timed, args.estimators, results, args), out, indent=2)
+    if args.plot:
+        plot(args.plot, problems, args.estimators, results)
+    if profiler:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(args.profile)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        print(list_problems())
+        return 0
+    if args.command == "kernels":
+        from . import kernels
+
+        print(kernels.report(args.lanes, args.repeat))
+        return 0
+    return run(args, parser)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
