@@ -88,6 +88,8 @@ class Generator:
         return f"stochad.Generator({self._numpy.bit_generator.__class__.__name__})"
 
     def __getattr__(self, name):
+        if name.startswith("_"):  # private and dunder lookups (copy, pickle) are not numpy's
+            raise AttributeError(name)
         attribute = getattr(self._numpy, name)
         if not callable(attribute):
             return attribute

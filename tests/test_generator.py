@@ -77,6 +77,16 @@ def test_choice_with_random_p_is_the_conformance_lookup():
     assert_unbiased(sad.derivative_samples(f, 0.3, n_samples=100_000, rng=4), -4.05)
 
 
+def test_choice_from_a_random_table_with_random_p():
+    # a = Poisson(θ)·[1, 2, 3], p = [θ, 1/2, 1/2 − θ]: E = θ(θ + 1 + 3(1/2 − θ)) = 2.5θ − 2θ².
+    def f(theta):
+        rng = sad.Generator()
+        return rng.choice(rng.poisson(theta, size=3) * np.array([1.0, 2.0, 3.0]),
+                          p=[theta, 0.5, 0.5 - theta])
+
+    assert_unbiased(sad.derivative_samples(f, 0.3, n_samples=60_000, rng=12), 2.5 - 4 * 0.3)
+
+
 def test_size_gives_the_logical_shape():
     def f(theta):
         draws = sad.Generator().binomial(5, theta, size=(2, 3))
