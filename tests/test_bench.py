@@ -1,0 +1,194 @@
+"""stochad-bench: the exact values, the plain programs, the estimators on the problems, the CLI."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import assert_unbiased
+from scipy import stats
+
+import stochad as sad
+from bench import exact, kernels, runner
+from bench.problems import PROBLEMS, fd_reference
+
+EXACT = [name for name, problem in PROBLEMS.items() if not problem.is_reference]
+
+
+def central(expectation, p, eps=1e-5):
+    return (expectation(p + eps) - expectation(p - eps)) / (2 * eps)
+
+
+# -- the exact values, by a second route ---------------------------------------------------------
+
+def _enumerate(pmf_values, f_values):
+    return float(np.sum(pmf_values * f_values))
+
+
+def _nested_binomial_mean(p):
+    m = np.arange(11)
+    inner = np.array([_enumerate(stats.binom.pmf(np.arange(k + 1), k, p), np.arange(k + 1))
+                      for k in m])
+    return _enumerate(stats.binom.pmf(m, 10, p), inner)
+
+
+def _mixed_mean(p):
+    b = np.arange(11)[:, None]
+    c = np.array([0, 1])[None, :]
+    weight = stats.binom.pmf(b, 10, p) * stats.bernoulli.pmf(c, p)
+    return p * (1 - p) * _enumerate(weight, (2 * b + 3 * c) * b)  # the normal has mean b
+
+
+def _galton_watson_mean(p, cap=400):
+    z = np.arange(cap + 1)
+    step = stats.poisson.pmf(z[None, :], p * z[:, None])  # P(Z' = j | Z = i)
+    dist = np.eye(cap + 1)[1]
+    for _ in range(5):
+        dist = dist @ step
+    return float(dist @ z)
+
+
+SECOND_ROUTE = {  # E[program(p)] by scipy enumeration, differentiated by central differences
+    "binomial-square": lambda p: _enumerate(stats.binom.pmf(np.arange(21), 20, p),
+                                            np.arange(21) ** 2),
+    "geometric-square": lambda p: _enumerate(stats.geom.pmf(np.arange(1, 3000), p),
+                                             np.arange(1, 3000) ** 2.0),
+    "poisson-square": lambda lam: _enumerate(stats.poisson.pmf(np.arange(200), lam),
+                                             np.arange(200) ** 2.0),
+    "nested-binomial": _nested_binomial_mean,
+    "two-bernoullis": lambda t: 2 * 3 * t + t,
+    "galton-watson": _galton_watson_mean,
+    "mixed": _mixed_mean,
+    # the DPs: their forward-mode derivative against central differences of their value
+    "random-walk": lambda p: exact.random_walk(p)[0],
+    "random-walk-exp": lambda p: exact.random_walk_exp(p)[0],
+    "lindley-queue": lambda p: exact.lindley_queue(p)[0],
+    "poisson-kl": lambda lam: exact.poisson_kl(lam)[0],
+}
+
+
+def test_every_exact_problem_has_a_second_route():
+    assert sorted(SECOND_ROUTE) == sorted(EXACT)
+
+
+@pytest.mark.parametrize("name", EXACT)
+def test_exact_derivatives_agree_with_a_second_route(name):
+    problem = PROBLEMS[name]
+    want = central(SECOND_ROUTE[name], problem.param)
+    assert problem.exact == pytest.approx(want, rel=1e-6, abs=1e-8)
+
+
+def test_random_walk_value_matches_conformance():
+    assert exact.random_walk(0.5)[0] == pytest.approx(32.6443, abs=1e-4)
+
+
+@pytest.mark.parametrize("name", EXACT)
+def test_plain_programs_compute_the_same_expectation(name):
+    problem = PROBLEMS[name]
+    values = problem.plain(problem.param, 20_000, np.random.default_rng(1))
+    assert values.shape == (20_000,)
+    assert_unbiased(values, SECOND_ROUTE[name](problem.param))
+
+
+def test_game_of_life_reference_is_marked_as_such():
+    problem = PROBLEMS["game-of-life"]
+    assert problem.is_reference and "finite-difference" in problem.exact_method
+    assert runner.list_problems().count("≈") == 1
+
+
+def test_fd_reference_recovers_an_exact_derivative():
+    problem = PROBLEMS["binomial-square"]
+    estimate, stderr = fd_reference(problem.plain, problem.param, 0.02, 50_000, seed=3)
+    assert abs(estimate - problem.exact) < 5 * stderr
+
+
+# -- estimators on the problems ----------------------------------------------------------------
+
+@pytest.mark.parametrize("estimator", ["triple", "score-baseline"])
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_estimators_on_the_problems_are_unbiased(name, estimator):
+    problem = PROBLEMS[name]
+    n = 4_000 if name == "game-of-life" else 10_000
+    draws = sad.derivative_samples(problem.program, problem.param, n_samples=n, rng=5,
+                                   **runner.estimator_options(estimator, problem))
+    assert_unbiased(draws, problem.exact)  # game-of-life: reference stderr 0.05 << 5
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+def test_list_names_every_problem(capsys):
+    assert runner.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in PROBLEMS:
+        assert name in out
+
+
+def test_run_prints_a_table_progress_and_json(capsys, tmp_path):
+    path = tmp_path / "out.json"
+    code = runner.main(["run", "two-bernoullis", "poisson-square", "--samples", "2000",
+                        "--seed", "3", "--estimators", "triple,score-baseline,fd",
+                        "--json", str(path)])
+    assert code == 0
+    captured = capsys.readouterr()
+    header = captured.out.splitlines()[0].split()
+    assert header[:3] == ["problem", "exact", "estimator"]
+    assert "samples/s" in captured.out and "× plain" in captured.out
+    assert "[6/6] poisson-square: fd" in captured.err
+    report = json.loads(path.read_text())
+    assert [p["name"] for p in report["problems"]] == ["two-bernoullis", "poisson-square"]
+    for problem in report["problems"]:
+        assert set(problem) >= {"name", "param", "exact", "estimators"}
+        assert list(problem["estimators"]) == ["triple", "score-baseline", "fd"]
+        for result in problem["estimators"].values():
+            assert set(result) >= {"mean", "stderr", "sd", "seconds"}
+            assert result["stderr"] == pytest.approx(result["sd"] / np.sqrt(2000))
+
+
+def test_run_is_reproducible(tmp_path):
+    means = []
+    for i in range(2):
+        path = tmp_path / f"{i}.json"
+        runner.main(["run", "nested-binomial", "--samples", "500", "--json", str(path)])
+        report = json.loads(path.read_text())
+        means.append({k: v["mean"] for k, v in report["problems"][0]["estimators"].items()})
+    assert means[0] == means[1]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "no-such-problem"], "unknown problem(s) no-such-problem"),
+    (["run", "--estimators", "triple,reinforce"], "unknown estimator(s) reinforce"),
+    (["run", "--samples", "1"], "needs an integer >= 2"),
+    (["run", "--backend", "fastest"], "invalid choice"),
+])
+def test_bad_arguments_are_reported(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        runner.main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    with pytest.raises(SystemExit, match=r"pip install 'stochad\[plot\]'"):
+        runner.main(["run", "two-bernoullis", "--samples", "100",
+                     "--plot", str(tmp_path / "sd.png")])
+
+
+def test_python_dash_m_bench_runs():
+    done = subprocess.run([sys.executable, "-m", "bench", "list"], capture_output=True,
+                          text=True, check=True)
+    assert "galton-watson" in done.stdout
+
+
+# -- kernels against numpy -----------------------------------------------------------------------
+
+def test_numpy_pruning_step_matches_the_kernels():
+    rows = kernels.compare(5_000, 1, repeat=1)
+    assert [row[0] for row in rows] == ["prune step", "lookup weights"]
+    assert all(row[3] for row in rows)
+
+
+def test_numpy_lookup_matches_the_kernel_with_several_elements_per_lane():
+    rows = dict((row[0], row[3]) for row in kernels.compare(500, 8, repeat=1))
+    assert rows["lookup weights"]
