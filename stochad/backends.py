@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels
+from .exact import ExactBackend
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +87,15 @@ class PrunedBackend:
     def make(self, run, jump, event):
         return PrunedPerturbation(jump, event)
 
+    def propagate(self, run, perts, shape, path_jump):
+        """The output perturbation of a deterministic function (:func:`propagation.apply`).
+
+        ``path_jump(jumps)`` is the output's jump on the alternative path on which argument
+        ``i`` jumps by ``jumps[i]``; the pruned backend has one such path per element.
+        """
+        event, jumps = self.combine(run, perts, shape)
+        return self.make(run, path_jump(jumps), np.broadcast_to(event, shape))
+
     def stack(self, run, perts, shape, axis):
         """Stack per-argument perturbations (``None`` entries: none) along a new ``axis``."""
         if all(p is None for p in perts):
@@ -96,18 +106,17 @@ class PrunedBackend:
         return PrunedPerturbation(np.stack(jumps, axis=axis), np.stack(events, axis=axis))
 
     # -- draws --------------------------------------------------------------------------------
-    def inherit(self, run, perts, shape):
-        """Live jumps of a draw's parameters on the (single) alternative path.
+    def inherit(self, run, perts, shape, path_jump):
+        """A draw's event and jump on its (single) alternative path per element.
 
-        Returns ``(event, jumps)`` like :meth:`combine`, with jumps of dead events set to 0 so
-        the coupling never evaluates a meaningless alternative.
+        ``path_jump(jumps)`` couples the draw to its parameters jumping by ``jumps`` (aligned
+        with ``perts``); jumps of dead events are set to 0 first, so the coupling never
+        evaluates a meaningless alternative. Returns ``(event, alternative_jump)``.
         """
-        combined = self.combine(run, perts, shape)
-        if combined is None:
-            return None
-        event, jumps = combined
+        event, jumps = self.combine(run, perts, shape)
         live = run.event_weights(np.broadcast_to(event, shape)) != 0
-        return event, [None if j is None else np.where(live, j, 0.0) for j in jumps]
+        jumps = [None if j is None else np.where(live, j, 0.0) for j in jumps]
+        return event, path_jump(jumps)
 
     def attach(self, run, inherited, alternative_jump, new_jump, new_weight):
         """The draw's perturbation from its inherited jump and the new one (DESIGN §1).
@@ -150,7 +159,58 @@ class PrunedBackend:
         return [(np.where(weight != 0, pert.jump, 0.0), weight)]
 
 
-BACKENDS = {"pruned": PrunedBackend}
+class SmoothedBackend:
+    """Fold every new perturbation into the dual part at once: ``δ = w·Δ`` (straight-through).
+
+    A draw whose parameters carry a dual part gets the dual part ``w·Δ`` (the new perturbation
+    of DESIGN §1's table, weight times jump) instead of a perturbation, and the chain rule
+    carries it from there. No perturbation ever exists, so nothing is reconciled and the cost
+    is that of plain forward-mode differentiation, with low variance.
+
+    **Biased for non-linear programs.** The chain rule linearises around the primal value: a
+    function applied after the draw sees the slope ``f'(k)`` instead of the finite difference
+    ``f(k + Δ) - f(k)``. It is unbiased when the output is linear in each draw (sums, scaled
+    counts, products of independent draws), and piecewise-constant functions of drawn values
+    (comparisons, ``floor``, ``take``/indexing by a random index, the condition of ``where``)
+    pass a zero derivative. A binomial whose number of trials ``n`` comes from another draw
+    raises ``ValueError`` (``n`` would carry a dual part). Use it as a cheap surrogate, and
+    ``"pruned"`` or ``"exact"`` when the derivative must be unbiased.
+
+    Examples
+    --------
+    ``E[K²] = λ + λ²`` for ``K ~ Poisson(λ)``, so ``d/dλ E[K²] = 1 + 2λ = 7`` at ``λ = 3``.
+    The smoothed backend returns ``E[2K·1] = 2λ = 6``: the bias is ``-1``. The exact (and the
+    pruned) backend evaluates ``(K + 1)² - K² = 2K + 1``, whose mean is 7:
+
+    >>> import stochad as sad
+    >>> f = lambda lam: sad.poisson(lam) ** 2
+    >>> round(sad.derivative_estimate(f, 3.0, n_samples=100_000, rng=0, backend="smoothed"), 1)
+    6.0
+    >>> round(sad.derivative_estimate(f, 3.0, n_samples=100_000, rng=0, backend="exact"), 1)
+    7.0
+
+    A linear program is unbiased: ``d/dp E[7·Bernoulli(p) - 3] = 7``.
+
+    >>> g = lambda p: 7 * sad.bernoulli(p) - 3
+    >>> round(sad.derivative_estimate(g, 0.3, n_samples=100_000, rng=0, backend="smoothed"))
+    7
+    """
+
+    name = "smoothed"
+
+    def stack(self, run, perts, shape, axis):
+        return None  # there are never perturbations to stack
+
+    def attach(self, run, inherited, alternative_jump, new_jump, new_weight):
+        """``(w·Δ, None)``: the new perturbation as a dual part (``inherited`` is always
+        ``None``, as no parameter ever carries a perturbation)."""
+        if new_weight is None:
+            return None, None
+        with np.errstate(invalid="ignore"):
+            return np.where(new_weight != 0, new_weight * new_jump, 0.0), None
+
+
+BACKENDS = {"pruned": PrunedBackend, "exact": ExactBackend, "smoothed": SmoothedBackend}
 
 
 def make_backend(name: str):
@@ -158,8 +218,12 @@ def make_backend(name: str):
 
     Examples
     --------
-    >>> make_backend("pruned").name
-    'pruned'
+    >>> make_backend("exact").name
+    'exact'
+    >>> make_backend("fastest")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown backend 'fastest'; choose one of ['exact', 'pruned', 'smoothed']
     """
     try:
         return BACKENDS[name]()
