@@ -101,9 +101,11 @@ def _inputs(n_lanes: int, m: int, seed: int = 0):
     return (*side(0), *side(1)), (weights, generations)
 
 
-def _kernel_step(pairs, table, seed):
-    """The engine's pruning step, :meth:`stochad.context.Run.prune` (numba kernels)."""
-    run = Run(np.random.default_rng(seed), table[0].shape[0], backend=None)
+def _kernel_step(pairs, table, seed, run):
+    """The engine's pruning step, :meth:`stochad.context.Run.prune` (numba kernels), on
+    ``run`` given the event ``table`` (the run is made outside the timing: allocating its
+    own table would be timed too)."""
+    run.rng = np.random.default_rng(seed)
     run.weights, run.generations = table
     return run.prune(*pairs)
 
@@ -135,12 +137,13 @@ def compare(n_lanes: int, m: int, repeat: int):
     """``[(step, numba seconds, numpy seconds, identical)]`` on ``(n_lanes, m)`` inputs."""
     pairs, table = _inputs(n_lanes, m)
     small = tuple(a[:2] for a in pairs), tuple(t[:2].copy() for t in table)
-    _kernel_step(*small, seed=1)  # compile or load the cached kernels outside the timing
+    _kernel_step(*small, 1, Run(None, 2, backend=None))  # compile/load the kernels first
     kernels.lookup_weights(small[0][0], *small[1])
+    run = Run(None, n_lanes, backend=None)
     rows = []
     for name, fast, slow, args in [
-        ("prune step", lambda p, t: _kernel_step(p, t, 1), lambda p, t: _numpy_step(p, t, 1),
-         (pairs,)),
+        ("prune step", lambda p, t: _kernel_step(p, t, 1, run),
+         lambda p, t: _numpy_step(p, t, 1), (pairs,)),
         ("lookup weights", lambda e, t: [kernels.lookup_weights(e, *t)],
          lambda e, t: [lookup_weights_numpy(e, *t)], (pairs[0],)),
     ]:
