@@ -1,14 +1,20 @@
 """Backends: how the finite perturbations of a triple are stored and reconciled (DESIGN §1).
 
-A backend answers four questions for the propagation code:
+A backend answers these questions for the propagation code:
 
-* :meth:`combine` -- several arguments of one function carry perturbations: which survive, and
-  with which jumps is the alternative path evaluated?
-* :meth:`inherit` / :meth:`attach` -- a draw inherits its parameter's perturbation through
-  inversion coupling and adds the new one its dual parts create.
-* :meth:`contribution` -- ``Σ w·Δ`` per element, for the derivative estimate.
-* :meth:`live` -- which elements carry a live, non-zero perturbation (for ``bool()``).
+* :meth:`propagate` -- the arguments of a deterministic function carry perturbations: which
+  alternative paths are there (pruned: one per element, after pruning; exact: one per live
+  event)? It calls back ``path_jump(jumps)`` for the output's jump on each path.
+* :meth:`inherit` / :meth:`attach` -- a draw is coupled to its parameters along each of their
+  alternative paths (again through a callback) and adds the new perturbation its dual parts
+  create.
+* :meth:`stack` -- perturbations of several arrays stacked along a new axis.
+* :meth:`contribution` -- ``Σ w·Δ`` per element, for the derivative estimate; :meth:`pairs`
+  -- the ``(jump, weight)`` pairs; :meth:`live` -- which elements carry a live, non-zero
+  perturbation (for ``bool()``).
 
+Three backends are registered in :data:`BACKENDS`: ``"pruned"`` (default, below),
+``"exact"`` (:mod:`stochad.exact`) and ``"smoothed"`` (:class:`SmoothedBackend`, biased).
 Perturbation objects are backend-specific; ``None`` always means "no perturbation".
 """
 
