@@ -11,6 +11,7 @@ Examples
 >>> est = sad.derivative_estimate(walk, 0.5, n_samples=20_000, rng=0)
 """
 
+from . import optimize
 from . import rules as _rules
 from .api import (
     delta,
@@ -21,8 +22,11 @@ from .api import (
     stochastic_triple,
     value,
 )
-from .arrayfuncs import take
+from .arrayfuncs import asarray, take
 from .branching import propagate, where
+from .generator import Generator
+from .optimize import stochastic_gradient
+from .resampling import new_weight
 from .samplers import (
     bernoulli,
     binomial,
@@ -42,7 +46,9 @@ _MATH = {ufunc.__name__: ufunc for ufunc in _rules.RULES}
 globals().update(_MATH)
 
 __all__ = [
+    "Generator",
     "StochasticTriple",
+    "asarray",
     "bernoulli",
     "binomial",
     "categorical",
@@ -52,10 +58,13 @@ __all__ = [
     "derivative_samples",
     "exponential",
     "geometric",
+    "new_weight",
     "normal",
+    "optimize",
     "perturbations",
     "poisson",
     "propagate",
+    "stochastic_gradient",
     "stochastic_triple",
     "take",
     "uniform",

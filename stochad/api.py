@@ -6,6 +6,7 @@ import numpy as np
 
 from .backends import make_backend
 from .context import Run, normalize_rng
+from .structure import Layout, map_leaves
 from .triple import StochasticTriple
 
 DEFAULT_CHUNK = 1 << 16
@@ -70,7 +71,7 @@ def _run_once(f, p, d, n_lanes, generator, backend):
 def _samples_along(f, p, d, n_samples, generator, backend, vectorize, chunk_size):
     if not vectorize:
         return np.stack([_run_once(f, p, d, 1, generator, backend)[0] for _ in range(n_samples)])
-    lanes = int(chunk_size or DEFAULT_CHUNK)
+    lanes = int(chunk_size or getattr(make_backend(backend), "chunk_size", DEFAULT_CHUNK))
     return np.concatenate([
         _run_once(f, p, d, min(lanes, n_samples - start), generator, backend)
         for start in range(0, n_samples, lanes)
@@ -78,7 +79,8 @@ def _samples_along(f, p, d, n_samples, generator, backend, vectorize, chunk_size
 
 
 def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True,
-                       direction=None, chunk_size=None) -> np.ndarray:
+                       direction=None, chunk_size=None, estimator="triple", baseline=False,
+                       h=None) -> np.ndarray:
     """Independent unbiased samples of ``d/dp E[f(p)]``, sample axis first.
 
     Parameters
@@ -86,27 +88,40 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     f : callable
         The program: ``f(p)`` with ``p`` a stochastic triple; it draws with the ``stochad``
         samplers and computes with numpy operators and functions.
-    p : float or array_like
-        Where to differentiate.
+    p : float, array_like, or tuple/dict of them
+        Where to differentiate. For a tuple or dict (nested ones too), ``f`` receives the
+        same structure of triples and the result has that structure.
     n_samples : int
         Number of independent samples.
     rng : None, int, SeedSequence or Generator
         Drives every draw and every pruning choice (SPEC 7).
-    backend : {"pruned"}
-        How perturbations are reconciled (DESIGN §1).
+    backend : {"pruned", "exact", "smoothed"}
+        How perturbations are reconciled (DESIGN §1): ``"pruned"`` keeps one per sample;
+        ``"exact"`` keeps all (lowest variance, cost grows with live events); ``"smoothed"``
+        folds them into the dual part (cheapest, **biased** for non-linear programs).
     vectorize : bool
         ``True``: call ``f`` once per chunk of samples on a batched triple. ``False``: call ``f``
         once per sample on a single-lane triple, so Python control flow on values works.
     direction : array_like, optional
-        A single directional derivative (shape of ``p``) instead of one per coordinate.
+        A single directional derivative (shape, or tuple/dict structure, of ``p``) in one
+        pass, instead of one pass per coordinate.
     chunk_size : int, optional
         Lanes per batched call (default 65,536), bounding memory.
+    estimator : {"triple", "score", "fd"}
+        ``"triple"``: stochastic triples. ``"score"``: the score-function (REINFORCE)
+        estimator, unbiased. ``"fd"``: central differences with common random numbers,
+        **biased** for finite ``h``. All run the same ``f``; see :mod:`stochad.estimators`.
+    baseline : bool
+        ``estimator="score"`` only: subtract the leave-one-out mean of ``f`` (still unbiased).
+    h : float, optional
+        ``estimator="fd"`` only: the step (default ``1e-2·max(1, max|p|)``).
 
     Returns
     -------
     numpy.ndarray
         Shape ``(n_samples, *out_shape)`` for scalar ``p`` or with ``direction``;
-        ``(n_samples, *out_shape, *p.shape)`` for array ``p``.
+        ``(n_samples, *out_shape, *p.shape)`` for array ``p``; for a tuple/dict ``p``, the
+        same structure with ``(n_samples, *out_shape, *leaf.shape)`` leaves.
 
     Examples
     --------
@@ -114,6 +129,14 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     >>> samples = sad.derivative_samples(sad.poisson, 3.0, n_samples=4, rng=0)
     >>> samples.tolist()
     [1.0, 1.0, 1.0, 1.0]
+
+    A dict of parameters gives a dict of derivatives, ``d/dλ E[a₀K + a₁] = a₀`` exactly on
+    every sample (the ``a`` column of ``a₁`` is 1):
+
+    >>> g = sad.derivative_samples(lambda q: q["a"][0] * sad.poisson(q["lam"]) + q["a"][1],
+    ...                            {"lam": 3.0, "a": [2.0, 5.0]}, n_samples=3, rng=0)
+    >>> g["lam"].tolist(), g["a"][:, 1].tolist()
+    ([2.0, 2.0, 2.0], [1.0, 1.0, 1.0])
     """
     n_samples = int(n_samples)
     if n_samples < 1:
@@ -121,21 +144,29 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     if chunk_size is not None and int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
     make_backend(backend)
+    from .estimators import sampler  # estimator= (DESIGN §4)
+
+    along = sampler(estimator, baseline=baseline, h=h) or _samples_along
     generator = normalize_rng(rng)
+    layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
+    if layout is not None:
+        f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
     p = _as_parameter(p)
     directions, per_coordinate = _directions(p, direction)
     samples = [
-        _samples_along(f, p, d, n_samples, generator, backend, vectorize, chunk_size)
+        along(f, p, d, n_samples, generator, backend, vectorize, chunk_size)
         for d in directions
     ]
     if not per_coordinate:
         return samples[0]
     stacked = np.stack(samples, axis=-1)
-    return stacked.reshape(stacked.shape[:-1] + p.shape)
+    stacked = stacked.reshape(stacked.shape[:-1] + p.shape)
+    return stacked if layout is None else layout.unflatten(stacked)
 
 
 def derivative_estimate(f, p, *, n_samples=1, rng=None, backend="pruned", vectorize=True,
-                        direction=None, chunk_size=None):
+                        direction=None, chunk_size=None, estimator="triple", baseline=False,
+                        h=None):
     """Unbiased estimate of ``d/dp E[f(p)]``: the mean of ``n_samples`` samples.
 
     See :func:`derivative_samples` for the parameters.
@@ -149,9 +180,10 @@ def derivative_estimate(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     """
     samples = derivative_samples(f, p, n_samples=n_samples, rng=rng, backend=backend,
                                  vectorize=vectorize, direction=direction,
-                                 chunk_size=chunk_size)
-    mean = samples.mean(axis=0)
-    return mean.item() if mean.ndim == 0 else mean
+                                 chunk_size=chunk_size, estimator=estimator,
+                                 baseline=baseline, h=h)
+    means = map_leaves(lambda s: s.mean(axis=0), samples)  # a tuple/dict for a tuple/dict p
+    return map_leaves(lambda m: m.item() if m.ndim == 0 else m, means)
 
 
 def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):
@@ -166,6 +198,9 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):
     >>> sad.stochastic_triple(lambda p: sad.poisson(p), 3.0, rng=0)
     2 + 0ε + (1 with probability 1ε)
     """
+    layout = Layout.of(p)  # tuple/dict p: every leaf seeded with dual part 1
+    if layout is not None:
+        f, p = layout.wrap(f), layout.flatten(p)
     p = _as_parameter(p)
     direction = np.ones(p.shape)
     run = Run(normalize_rng(rng), int(n_samples), make_backend(backend))

@@ -32,6 +32,8 @@ def current_run() -> Run | None:
 def normalize_rng(rng) -> np.random.Generator:
     """Normalise ``rng`` (None, int, SeedSequence or Generator) as SPEC 7 does.
 
+    A :class:`stochad.Generator` stands for the numpy Generator it wraps.
+
     Examples
     --------
     >>> g = normalize_rng(0)
@@ -40,7 +42,8 @@ def normalize_rng(rng) -> np.random.Generator:
     >>> normalize_rng(g) is g
     True
     """
-    return np.random.default_rng(rng)
+    wrapped = getattr(rng, "numpy", None)
+    return np.random.default_rng(wrapped if isinstance(wrapped, np.random.Generator) else rng)
 
 
 @dataclass(eq=False)

@@ -75,8 +75,6 @@ class Generator:
     """
 
     def __init__(self, seed=None):
-        if isinstance(seed, Generator):
-            seed = seed.numpy
         self._numpy = normalize_rng(seed)
 
     @property

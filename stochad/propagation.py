@@ -108,25 +108,31 @@ def apply(rule: Rule, *args):
         for a, t in zip(args, triples, strict=True)
     ]
     perturbation = None
-    combined = run.backend.combine(run, perts, full_shape) if any(
-        p is not None for p in perts
-    ) else None
-    if combined is not None:
-        event, jumps = combined
-        moved = [i for i, j in enumerate(jumps) if j is not None]
-        if rule.additive:
-            jump = sum(jumps[i] * rule.partials[i] for i in moved)
-        elif len(moved) == 1 and rule.linear and rule.linear[moved[0]]:
-            i = moved[0]
-            jump = rule.func(*(jumps[i] if k == i else v for k, v in enumerate(values)))
-        else:
-            with np.errstate(all="ignore"):
-                cast = rule.cast_alternatives
-                alternative = rule.func(
-                    *(shifted(v, j, cast) for v, j in zip(values, jumps, strict=True))
-                )
-                jump = jump_of(alternative, out)
-        perturbation = run.backend.make(
-            run, np.broadcast_to(jump, full_shape), np.broadcast_to(event, full_shape)
+    if any(p is not None for p in perts):
+        # The backend reconciles the arguments' perturbations into alternative paths (pruned:
+        # one per element; exact: one per live event) and asks for the output's jump on each.
+        perturbation = run.backend.propagate(
+            run, perts, full_shape, lambda jumps: path_jump(rule, values, out, jumps, full_shape)
         )
     return StochasticTriple(out, delta, perturbation, run=run)
+
+
+def path_jump(rule: Rule, values, out, jumps, shape) -> np.ndarray:
+    """The output's jump ``f(v + Δ) - f(v)`` on one alternative path, broadcast to ``shape``.
+
+    ``jumps[i]`` is argument ``i``'s jump on that path, or ``None`` if it does not move.
+    """
+    moved = [i for i, j in enumerate(jumps) if j is not None]
+    if rule.additive:
+        jump = sum(jumps[i] * rule.partials[i] for i in moved)
+    elif len(moved) == 1 and rule.linear and rule.linear[moved[0]]:
+        i = moved[0]
+        jump = rule.func(*(jumps[i] if k == i else v for k, v in enumerate(values)))
+    else:
+        with np.errstate(all="ignore"):
+            cast = rule.cast_alternatives
+            alternative = rule.func(
+                *(shifted(v, j, cast) for v, j in zip(values, jumps, strict=True))
+            )
+            jump = jump_of(alternative, out)
+    return np.broadcast_to(jump, shape)

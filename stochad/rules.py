@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 Partial = Callable[..., np.ndarray] | int | None
 
@@ -105,6 +106,7 @@ RULES: dict[Callable, Rule] = {
     np.log2: Rule(np.log2, (lambda x, out: 1.0 / (x * np.log(2.0)),)),
     np.log10: Rule(np.log10, (lambda x, out: 1.0 / (x * np.log(10.0)),)),
     np.log1p: Rule(np.log1p, (lambda x, out: 1.0 / (1.0 + x),)),
+    special.gammaln: Rule(special.gammaln, (lambda x, out: special.digamma(x),)),  # log-pmfs
     np.logaddexp: Rule(
         np.logaddexp, (lambda x, y, out: np.exp(x - out), lambda x, y, out: np.exp(y - out))
     ),
@@ -166,9 +168,73 @@ def rounding(decimals: int) -> Rule:
     return Rule(lambda x: np.round(x, decimals), _zero(1))
 
 
-def take(table: np.ndarray) -> Rule:
-    """Rule for ``table[idx]`` with a constant table and a random integer index."""
-    return Rule(lambda idx: table[idx], _zero(1), cast_alternatives=True)
+def take(table: np.ndarray, trailing: int = 0) -> Rule:
+    """Rule for ``table[idx]`` with a constant table and a random integer index.
+
+    The index may carry ``trailing`` unit axes (one per further axis of ``table``) so that it
+    broadcasts against the output ``table[idx]`` of shape ``idx.shape + table.shape[1:]``.
+    """
+    key = (Ellipsis,) + (0,) * trailing
+    return Rule(lambda idx: table[idx[key]], _zero(1), cast_alternatives=True)
+
+
+def _wrap_index(idx, size: int, axis: int = 0):
+    """numpy's bounds check and negative-index wrap for an integer index array."""
+    bad = (idx < -size) | (idx >= size)
+    if np.any(bad):
+        raise IndexError(
+            f"index {idx[bad].flat[0]} is out of bounds for axis {axis} with size {size}"
+        )
+    return np.where(idx < 0, idx + size, idx)
+
+
+def _choose(idx, *cols):
+    k = _wrap_index(idx, len(cols))
+    out = np.empty(np.broadcast_shapes(k.shape, *(c.shape for c in cols)),
+                   dtype=np.result_type(*cols))
+    for j, c in enumerate(cols):
+        np.copyto(out, c, where=k == j)
+    return out
+
+
+def choose(n: int) -> Rule:
+    """Rule for ``table[idx]`` when the ``n`` entries of the table are themselves random:
+    ``choose(idx, t0, ..., t_{n-1}) = t_idx``, with partial ``idx == j`` in ``t_j``.
+
+    On an alternative path the index moves and the entries take their alternative values,
+    so the jump is the exact ``t'_{idx'} - t_idx``.
+    """
+    partials = [None] + [
+        (lambda idx, *rest, j=j: _wrap_index(idx, n) == j) for j in range(n)
+    ]
+    return Rule(_choose, tuple(partials), cast_alternatives=True)
+
+
+def ravel_index(dims: tuple[int, ...]) -> Rule:
+    """Rule for the flat index of ``table[i0, i1, ...]`` over the leading axes ``dims``."""
+
+    def flat(*idx):
+        out = 0
+        for axis, (i, d) in enumerate(zip(idx, dims, strict=True)):
+            out = out * d + _wrap_index(i, d, axis)
+        return np.asarray(out, dtype=np.int64)
+
+    return Rule(flat, _zero(len(dims)), cast_alternatives=True)
+
+
+def uniform_integer(dtype) -> Rule:
+    """Rule for ``low + floor(u * (high - low))``: an integer uniform on ``[low, high)``
+    coupled through the uniform ``u``, so perturbed bounds move the draw exactly."""
+
+    def func(u, low, high):
+        low, high = np.broadcast_arrays(low, high)
+        bad = high <= low
+        if np.any(bad):
+            raise ValueError(f"integers: low >= high, got low={low[bad].flat[0].item()!r}, "
+                             f"high={high[bad].flat[0].item()!r}")
+        return (low + np.floor(u * (high - low))).astype(dtype)
+
+    return Rule(func, _zero(3), cast_alternatives=True)
 
 
 # Python operators and the ufuncs they stand for; reflected forms are generated from these.
@@ -183,6 +249,7 @@ BINARY_OPERATORS = {
     "and": np.bitwise_and,
     "or": np.bitwise_or,
     "xor": np.bitwise_xor,
+    "matmul": np.matmul,  # not elementwise: see stochad.arrayfuncs.ARRAY_UFUNCS
 }
 COMPARISONS = {
     "lt": np.less,

@@ -294,10 +294,9 @@ def draw(dist: Distribution, args, size=None, rng=None):
         if created is not None:
             new_jump, new_weight = created
 
-    event = alternative_jump = None
-    inherited = _inherit(run, args, values, k.shape, core, ndim)
-    if inherited is not None:
-        event, jumps = inherited
+    def coupled_jump(jumps):
+        """The draw's jump on one alternative path on which parameter ``i`` jumps by
+        ``jumps[i]`` (``None``: it does not move), by inversion coupling."""
         alt_values = [shifted(v, j, cast=False) for v, j in zip(values, jumps, strict=True)]
         moved = np.zeros(k.shape, dtype=bool)
         for j in jumps:
@@ -307,14 +306,22 @@ def draw(dist: Distribution, args, size=None, rng=None):
         if moved.any():
             dist.validate([v[moved] for v in alt_values],
                           where=" (on the alternative path of a perturbation)")
-        alternative_jump = (dist.alternative(run.rng, k, state, values, alt_values, moved)
-                            - k).astype(np.float64)
+        return (dist.alternative(run.rng, k, state, values, alt_values, moved)
+                - k).astype(np.float64)
+
+    # The backend reconciles the parameters' perturbations into alternative paths (pruned: one
+    # per element; exact: one per live event) and couples the draw along each of them.
+    event, alternative_jump = _inherit(run, args, values, k.shape, core, ndim, coupled_jump)
     delta, pert = run.backend.attach(run, event, alternative_jump, new_jump, new_weight)
     return StochasticTriple(k, delta, pert, run=run)
 
 
-def _inherit(run, args, values, shape, core, ndim):
-    """Reconcile the parameters' perturbations into one event per draw element."""
+def _inherit(run, args, values, shape, core, ndim, coupled_jump):
+    """Reconcile the parameters' perturbations and couple the draw along each alternative path.
+
+    Returns the backend's ``(event, alternative_jump)`` (``(None, None)`` if no parameter is
+    perturbed); categorical probabilities are split into one perturbation per category.
+    """
     perts, owners = [], []
     for i, a in enumerate(args):
         if not isinstance(a, StochasticTriple) or a.perturbation is None:
@@ -329,20 +336,20 @@ def _inherit(run, args, values, shape, core, ndim):
             perts.append(pert)
             owners.append((i, None))
     if not perts:
-        return None
-    combined = run.backend.inherit(run, perts, shape)
-    if combined is None:
-        return None
-    event, parts = combined
-    jumps = [None] * len(args)
-    for (i, c), j in zip(owners, parts, strict=True):
-        if c is None:
-            jumps[i] = j
-        else:
-            if jumps[i] is None:
-                jumps[i] = np.zeros(values[i].shape)
-            jumps[i][..., c] = j
-    return event, jumps
+        return None, None
+
+    def path(parts):  # parts[j]: the jump of perts[j] on one path -> the draw's jump
+        jumps = [None] * len(args)
+        for (i, c), j in zip(owners, parts, strict=True):
+            if c is None:
+                jumps[i] = j
+            else:
+                if jumps[i] is None:
+                    jumps[i] = np.zeros(values[i].shape)
+                jumps[i][..., c] = j
+        return coupled_jump(jumps)
+
+    return run.backend.inherit(run, perts, shape, path)
 
 
 _BERNOULLI, _BINOMIAL, _POISSON = Bernoulli(), Binomial(), Poisson()

@@ -17,7 +17,8 @@ FIX_BRANCH = (
 )
 FIX_CONVERT = (
     "use numpy or stochad functions on the triple itself (np.exp(x), sad.exp(x), not math.exp), "
-    "stochad.value(x) for the primal value alone, or stochad.propagate(f, x) for a black box"
+    "stochad.value(x) for the primal value alone, stochad.take(table, idx) to look a table "
+    "up at a random index, or stochad.propagate(f, x) for a black box"
 )
 
 
@@ -125,6 +126,11 @@ class StochasticTriple:
         rule = rules.RULES.get(ufunc)
         if method == "__call__" and rule is not None and not kwargs:
             return apply(rule, *inputs)
+        if method == "__call__" and not kwargs:
+            from .arrayfuncs import ARRAY_UFUNCS  # non-elementwise ufuncs such as np.matmul
+
+            if ufunc in ARRAY_UFUNCS:
+                return ARRAY_UFUNCS[ufunc](*inputs)
         if method == "reduce" and ufunc in (np.add, np.multiply, np.maximum, np.minimum):
             from .arrayfuncs import reduce
 
@@ -193,14 +199,20 @@ class StochasticTriple:
         return self._convert(complex, "complex")
 
     def __index__(self):
-        first = self._scalar_primal("index")
         if not np.issubdtype(self.value.dtype, np.integer) and self.value.dtype != bool:
             raise TypeError(f"a triple of dtype {self.value.dtype} cannot be used as an index")
+        if self.shape == () and self.n_lanes > 1 and np.any(self.value != self.value[0]):
+            raise TypeError(
+                "a random index whose samples differ cannot be a Python index (lists and "
+                "numpy arrays call __index__); look the table up with stochad.take(table, "
+                "idx), or make the table indexable with table = stochad.asarray(table)"
+            )
+        first = self._scalar_primal("index")
         if self._live_perturbation().any():
             raise TypeError(
                 "using a perturbed stochastic triple as a Python index would drop its "
-                "perturbation; look the index up with stochad.take(table, idx), which follows "
-                "the perturbed index exactly"
+                "perturbation; look the index up with stochad.take(table, idx) (or index "
+                "stochad.asarray(table)), which follows the perturbed index exactly"
             )
         return int(first)
 

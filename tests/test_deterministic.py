@@ -6,6 +6,7 @@ test checks that every row of the table is covered.
 
 import numpy as np
 import pytest
+from scipy import special
 
 import stochad as sad
 from stochad.rules import RULES
@@ -44,6 +45,7 @@ UNARY = {
     np.rint: (1 + X, lambda x: 0.0),
     np.trunc: (1 + X, lambda x: 0.0),
     np.sign: (X, lambda x: 0.0),
+    special.gammaln: (1 + X, special.digamma),
 }
 Y = 1.9  # the other argument of binary functions
 # ufunc -> (x, y, d/dx, d/dy)

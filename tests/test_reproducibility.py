@@ -30,6 +30,7 @@ def test_same_seed_same_samples():
     np.testing.assert_array_equal(_samples(np.random.SeedSequence(5)),
                                   _samples(np.random.default_rng(np.random.SeedSequence(5))))
     assert not np.array_equal(_samples(5), _samples(6))
+    np.testing.assert_array_equal(_samples(sad.Generator(5)), _samples(5))
 
 
 def test_chunking_is_reproducible_and_changes_only_the_stream():
