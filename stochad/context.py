@@ -13,6 +13,7 @@ DESIGN §1 -- one table per run, never copied.
 from __future__ import annotations
 
 import contextvars
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,10 +75,17 @@ class Run:
     weights: np.ndarray = field(init=False, repr=False)
     generations: np.ndarray = field(init=False, repr=False)
     _token: contextvars.Token | None = field(init=False, default=None, repr=False)
+    _holders: weakref.WeakSet = field(init=False, repr=False, default_factory=weakref.WeakSet)
 
     def __post_init__(self):
         self.weights = np.zeros((self.n_lanes, 4))
         self.generations = np.zeros((self.n_lanes, 4), dtype=np.int64)
+
+    def hold(self, perturbation) -> None:
+        """Remember a perturbation that references this run's events (weakly), so that slots
+        nothing references any more can be freed before the table grows."""
+        if hasattr(perturbation, "event"):
+            self._holders.add(perturbation)
 
     # -- context management -------------------------------------------------------------------
     def __enter__(self) -> Run:
@@ -96,12 +104,36 @@ class Run:
         """
         flat = np.ascontiguousarray(weights, dtype=np.float64).reshape(self.n_lanes, -1)
         events = np.empty(flat.shape, dtype=np.int64)
-        lane = 0
+        lane, collected = 0, False
         while True:
             lane = kernels.allocate_events(flat, self.weights, self.generations, events, lane)
             if lane < 0:
                 return events.reshape(weights.shape)
-            self._grow(flat.shape[1])
+            if not collected:
+                self._collect(events[:lane], flat[:lane])
+                collected = True
+            else:
+                self._grow(flat.shape[1])
+
+    def _collect(self, *in_flight) -> None:
+        """Free the slots of live events that no perturbation references with a non-zero jump.
+
+        Such events can no longer change any value (an event whose jump cancelled to 0, or
+        whose holders were garbage-collected), so freeing them is invisible to the program.
+        ``in_flight`` is a pair ``(events, weights)`` being allocated right now.
+        """
+        marks = np.zeros(self.weights.shape, dtype=bool)
+        lanes_done = in_flight[0].shape[0]
+        kernels.mark_referenced(in_flight[0], in_flight[1], self.generations[:lanes_done],
+                                marks[:lanes_done])
+        for pert in list(self._holders):
+            shape = np.broadcast_shapes(pert.event.shape, pert.jump.shape)
+            kernels.mark_referenced(
+                np.ascontiguousarray(np.broadcast_to(pert.event, shape)).reshape(self.n_lanes, -1),
+                np.ascontiguousarray(np.broadcast_to(pert.jump, shape),
+                                     dtype=np.float64).reshape(self.n_lanes, -1),
+                self.generations, marks)
+        self.weights[~marks] = 0.0
 
     def _grow(self, needed: int) -> None:
         n_slots = self.weights.shape[1]

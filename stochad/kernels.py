@@ -72,6 +72,19 @@ def allocate_events(new_weights, weights, generations, events, start_lane):
 
 
 @njit(cache=True)
+def mark_referenced(events, jumps, generations, marks):
+    """Set ``marks[lane, slot]`` for every live event that an element with a non-zero jump
+    references (``events``/``jumps`` are ``(n_lanes, m)``); used to free leaked slots."""
+    n_lanes, m = events.shape
+    for lane in range(n_lanes):
+        for j in range(m):
+            e = events[lane, j]
+            s = e & SLOT_MASK
+            if e >= 0 and jumps[lane, j] != 0.0 and generations[lane, s] == e >> SLOT_BITS:
+                marks[lane, s] = True
+
+
+@njit(cache=True)
 def count_conflicts(event_a, jump_a, event_b, jump_b):
     """Elements where two different events with non-zero jumps meet: an upper bound of the
     uniforms :func:`prune_pair` consumes (it also skips dead events)."""

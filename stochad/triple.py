@@ -55,6 +55,8 @@ class StochasticTriple:
         self.delta = delta
         self.perturbation = perturbation
         self.run = run
+        if perturbation is not None:
+            run.hold(perturbation)
 
     # -- shape ----------------------------------------------------------------------------------
     @property

@@ -129,3 +129,17 @@ def test_categorical_perturbation(rng):
           K.categorical_perturbation.py_func(cdf, dcdf, k, u))
     jump, _ = K.categorical_perturbation(cdf, dcdf, k, u)
     assert not np.any(k + jump == 2)  # never a jump into the empty category
+
+
+def test_mark_referenced(rng):
+    weights, gens = _table(rng, 30, 5)
+    events = _events(rng, gens, 3)
+    jumps = np.where(rng.random((30, 3)) < 0.3, 0.0, 1.0)
+    marks = [np.zeros((30, 5), dtype=bool) for _ in range(2)]
+    K.mark_referenced(events, jumps, gens, marks[0])
+    K.mark_referenced.py_func(events, jumps, gens, marks[1])
+    np.testing.assert_array_equal(marks[0], marks[1])
+    live = (K.lookup_weights(events, np.ones_like(weights), gens) != 0) & (jumps != 0)
+    assert marks[0].sum() == len({(lane, e & K.SLOT_MASK) for lane, j in zip(*np.nonzero(live),
+                                                                          strict=True)
+                                  for e in [events[lane, j]]})
