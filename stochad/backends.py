@@ -124,15 +124,17 @@ class PrunedBackend:
         jumps = [None if j is None else np.where(live, j, 0.0) for j in jumps]
         return event, path_jump(jumps)
 
-    def attach(self, run, inherited, alternative_jump, new_jump, new_weight):
+    def attach(self, run, inherited, alternative_jump, new):
         """The draw's perturbation from its inherited jump and the new one (DESIGN §1).
 
         ``inherited`` is the ``event`` returned by :meth:`inherit` (or ``None``),
-        ``alternative_jump`` the draw's jump on that path; ``new_jump``/``new_weight`` (or
-        ``None``) the perturbation created by the parameters' dual parts.
+        ``alternative_jump`` the draw's jump on that path; ``new`` (a
+        :class:`~stochad.samplers.NewPerturbation`, or ``None``) the perturbation created by
+        the parameters' dual parts.
 
         Returns ``(delta, perturbation)``: the pruned backend adds nothing to the dual part.
         """
+        new_jump, new_weight = (None, None) if new is None else new.compute()
         if new_weight is None:
             if inherited is None:
                 return None, None
@@ -207,9 +209,10 @@ class SmoothedBackend:
     def stack(self, run, perts, shape, axis):
         return None  # there are never perturbations to stack
 
-    def attach(self, run, inherited, alternative_jump, new_jump, new_weight):
+    def attach(self, run, inherited, alternative_jump, new):
         """``(w·Δ, None)``: the new perturbation as a dual part (``inherited`` is always
         ``None``, as no parameter ever carries a perturbation)."""
+        new_jump, new_weight = (None, None) if new is None else new.compute()
         if new_weight is None:
             return None, None
         with np.errstate(invalid="ignore"):

@@ -115,17 +115,18 @@ class Run:
             else:
                 self._grow(flat.shape[1])
 
-    def _collect(self, *in_flight) -> None:
+    def _collect(self, in_flight_events=None, in_flight_weights=None) -> None:
         """Free the slots of live events that no perturbation references with a non-zero jump.
 
         Such events can no longer change any value (an event whose jump cancelled to 0, or
         whose holders were garbage-collected), so freeing them is invisible to the program.
-        ``in_flight`` is a pair ``(events, weights)`` being allocated right now.
+        ``in_flight_*`` describe events being allocated right now (the first lanes).
         """
         marks = np.zeros(self.weights.shape, dtype=bool)
-        lanes_done = in_flight[0].shape[0]
-        kernels.mark_referenced(in_flight[0], in_flight[1], self.generations[:lanes_done],
-                                marks[:lanes_done])
+        if in_flight_events is not None:
+            lanes_done = in_flight_events.shape[0]
+            kernels.mark_referenced(in_flight_events, in_flight_weights,
+                                    self.generations[:lanes_done], marks[:lanes_done])
         for pert in list(self._holders):
             shape = np.broadcast_shapes(pert.event.shape, pert.jump.shape)
             kernels.mark_referenced(

@@ -60,8 +60,8 @@ class InertBackend:
 
     name = "inert"
 
-    def attach(self, run, inherited, alternative_jump, new_jump, new_weight):
-        return None, None
+    def attach(self, run, inherited, alternative_jump, new):
+        return None, None  # ``new`` is never evaluated: these estimators carry no perturbation
 
     def combine(self, run, *args):
         return None

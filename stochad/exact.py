@@ -263,9 +263,11 @@ class ExactBackend:
         events, weights, jumps = self._merge(perts, shape)
         return (events, weights, shape), self._along_paths(jumps, shape, path_jump)
 
-    def attach(self, run, inherited, alternative_jump, new_jump, new_weight):
+    def attach(self, run, inherited, alternative_jump, new):
         """The inherited events (jumps from :meth:`inherit`) plus one new event per element
-        whose parameters' dual parts create one; returns ``(None, perturbation)``."""
+        whose parameters' dual parts create one (``new``, see
+        :class:`~stochad.samplers.NewPerturbation`); returns ``(None, perturbation)``."""
+        new_jump, new_weight = (None, None) if new is None else new.compute()
         channels = []
         if inherited is not None:
             events, weights, shape = inherited

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 NO_EVENT = -1
+BERNOULLI, BINOMIAL, POISSON, GEOMETRIC = 0, 1, 2, 3  # rows of the weight table
 SLOT_BITS = 24
 SLOT_MASK = (1 << SLOT_BITS) - 1
 
@@ -170,58 +171,44 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
     return event_out, kept_a, kept_b
 
 
-BERNOULLI, BINOMIAL, POISSON, GEOMETRIC = 0, 1, 2, 3
-
-
-@njit(cache=True)
-def new_perturbation(kind, k, a, b, d):
-    """The perturbation a draw's dual part ``d`` creates: DESIGN §1's weight table.
+@njit(cache=True, inline="always", error_model="numpy")
+def _new_jump_and_weight(kind, k, a, b, d):
+    """DESIGN §1's weight table for one draw ``k`` whose parameter moves by ``d``.
 
     ``kind``: BERNOULLI(p=a), BINOMIAL(n=a, p=b), POISSON(lam=a), GEOMETRIC(p=a, trials).
-    Inversion coupling, right derivative for ``d > 0`` and left for ``d < 0``; weights ≥ 0.
+    Inversion coupling, right derivative for ``d > 0`` and left for ``d < 0``; the weight is
+    ≥ 0, and 0 where the draw cannot move. Written with selects rather than branches: the
+    draws are random, so branches on them are mispredicted half of the time.
+    """
+    up = d > 0.0
+    if kind == BERNOULLI:
+        rate = (1.0 / (1.0 - a) if k == 0 else 0.0) if up else (1.0 / a if k == 1 else 0.0)
+    elif kind == BINOMIAL:
+        rate = ((a - k) / (1.0 - b) if k < a else 0.0) if up else (k / b if k > 0 else 0.0)
+    elif kind == POISSON:
+        rate = 1.0 if up else (k / a if k > 0 else 0.0)
+    else:
+        rate = ((k - 1.0) / (a * (1.0 - a)) if k > 1 else 0.0) if up else k / a
+    step = 1.0 if up else -1.0
+    if kind == GEOMETRIC:
+        step = -step
+    weight = abs(d) * rate
+    return (step if weight != 0.0 else 0.0), weight
+
+
+@njit(cache=True, error_model="numpy")
+def new_perturbation(kind, k, a, b, d):
+    """The perturbations draws ``k`` get from their parameters' dual parts ``d`` (flat arrays).
 
     Returns
     -------
-    jump, weight : float64 arrays (flat, like ``k``); weight 0 where there is none.
+    jump, weight : float64 arrays like ``k``; weight 0 where there is none.
     """
     n = k.size
     jump = np.zeros(n)
     weight = np.zeros(n)
     for i in range(n):
-        di = d[i]
-        if di == 0.0:
-            continue
-        ki = k[i]
-        ai = a[i]
-        up = di > 0.0
-        rate = 0.0
-        if kind == BERNOULLI:
-            if up and ki == 0:
-                rate = 1.0 / (1.0 - ai)
-            elif not up and ki == 1:
-                rate = 1.0 / ai
-            step = 1.0 if up else -1.0
-        elif kind == BINOMIAL:
-            if up and ki < ai:
-                rate = (ai - ki) / (1.0 - b[i])
-            elif not up and ki > 0:
-                rate = ki / b[i]
-            step = 1.0 if up else -1.0
-        elif kind == POISSON:
-            if up:
-                rate = 1.0
-            elif ki > 0:
-                rate = ki / ai
-            step = 1.0 if up else -1.0
-        else:
-            if up and ki > 1:
-                rate = (ki - 1.0) / (ai * (1.0 - ai))
-            elif not up:
-                rate = ki / ai
-            step = -1.0 if up else 1.0
-        if rate != 0.0:
-            jump[i] = step
-            weight[i] = abs(di) * rate
+        jump[i], weight[i] = _new_jump_and_weight(kind, k[i], a[i], b[i], d[i])
     return jump, weight
 
 

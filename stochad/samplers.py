@@ -56,8 +56,12 @@ class Distribution:
 
     kind: int  # row of kernels.new_perturbation
 
+    def check_deltas(self, deltas):
+        """Raise if a parameter that cannot carry a dual part carries one."""
+
     def new_perturbation(self, rng, k, params, deltas):
         """``(jump, weight)`` created by the dual part of the last parameter (DESIGN §1)."""
+        self.check_deltas(deltas)
         d = deltas[-1]
         if d is None:
             return None
@@ -116,7 +120,8 @@ class _WalkCoupled(Distribution):
     law: stats.rv_discrete
 
     def _law_params(self, params):
-        raise NotImplementedError
+        """The parameters of ``law`` (scipy) from the draw's parameters."""
+        return params
 
     def _walk_params(self, params):
         raise NotImplementedError
@@ -152,9 +157,6 @@ class Poisson(_WalkCoupled):
     def sample(self, rng, params, shape):
         return rng.poisson(params[0], shape), None
 
-    def _law_params(self, params):
-        return params
-
     def _walk_params(self, new):
         return new[0], np.zeros_like(new[0])
 
@@ -174,17 +176,13 @@ class Binomial(_WalkCoupled):
         n, p = params
         return rng.binomial(np.asarray(n).astype(np.int64), p, shape), None
 
-    def new_perturbation(self, rng, k, params, deltas):
+    def check_deltas(self, deltas):
         dn = deltas[0]
         if dn is not None and np.any(dn != 0):
             raise ValueError(
                 "binomial: the number of trials n cannot carry a dual part (it is an integer); "
                 "only finite perturbations of n (from discrete draws) are supported"
             )
-        return super().new_perturbation(rng, k, params, deltas)
-
-    def _law_params(self, params):
-        return params
 
     def _walk_params(self, new):
         return new[0], new[1]
@@ -229,6 +227,24 @@ class Categorical(Distribution):
 
     def alternative(self, rng, k, state, params, alt_params, moved):
         return self._invert(state, alt_params[0])
+
+
+class NewPerturbation:
+    """The perturbation a draw's dual parts create, evaluated where its backend wants it.
+
+    :meth:`compute` gives ``(jump, weight)`` arrays (``(None, None)`` if there is none);
+    backends that carry no perturbation (score function, finite differences) never call it.
+    """
+
+    def __init__(self, dist, rng, k, values, deltas):
+        self.dist, self.rng, self.k, self.values, self.deltas = dist, rng, k, values, deltas
+
+    def compute(self):
+        core = self.dist.core_ndim
+        deltas = [np.zeros(v.shape) if d is None and core else d
+                  for v, d in zip(self.values, self.deltas, strict=True)]
+        created = self.dist.new_perturbation(self.rng, self.k, self.values, deltas)
+        return (None, None) if created is None else created
 
 
 def _as_param(arg):
@@ -284,15 +300,8 @@ def draw(dist: Distribution, args, size=None, rng=None):
     observe = getattr(run.backend, "observe_draw", None)
     if observe is not None:  # estimators that are not triples (score function) see each draw
         observe(run, dist, k, values, deltas)
-    new_jump = new_weight = None
-    if any(d is not None for d in deltas):
-        created = dist.new_perturbation(
-            run.rng, k, values,
-            [np.zeros(v.shape) if d is None and core else d for v, d in zip(values, deltas,
-                                                                             strict=True)],
-        )
-        if created is not None:
-            new_jump, new_weight = created
+    new = NewPerturbation(dist, run.rng, k, values, deltas) if any(
+        d is not None for d in deltas) else None
 
     def coupled_jump(jumps):
         """The draw's jump on one alternative path on which parameter ``i`` jumps by
@@ -312,7 +321,7 @@ def draw(dist: Distribution, args, size=None, rng=None):
     # The backend reconciles the parameters' perturbations into alternative paths (pruned: one
     # per element; exact: one per live event) and couples the draw along each of them.
     event, alternative_jump = _inherit(run, args, values, k.shape, core, ndim, coupled_jump)
-    delta, pert = run.backend.attach(run, event, alternative_jump, new_jump, new_weight)
+    delta, pert = run.backend.attach(run, event, alternative_jump, new)
     return StochasticTriple(k, delta, pert, run=run)
 
 

@@ -143,3 +143,22 @@ def test_mark_referenced(rng):
     assert marks[0].sum() == len({(lane, e & K.SLOT_MASK) for lane, j in zip(*np.nonzero(live),
                                                                           strict=True)
                                   for e in [events[lane, j]]})
+
+
+def test_new_perturbation_at_parameter_boundaries():
+    """λ = 0, p = 0, p = 1: draws that cannot move get weight 0 (never NaN or an error)."""
+    cases = [  # kind, k, a, b, d, expected (jump, weight)
+        (K.POISSON, 0, 0.0, 0.0, -1.0, (0.0, 0.0)),
+        (K.POISSON, 0, 0.0, 0.0, 2.0, (1.0, 2.0)),
+        (K.BERNOULLI, 1, 1.0, 1.0, 1.0, (0.0, 0.0)),
+        (K.BERNOULLI, 0, 0.0, 0.0, -1.0, (0.0, 0.0)),
+        (K.BERNOULLI, 0, 0.0, 0.0, 1.0, (1.0, 1.0)),
+        (K.BINOMIAL, 5, 5.0, 1.0, 1.0, (0.0, 0.0)),
+        (K.BINOMIAL, 0, 5.0, 0.0, -1.0, (0.0, 0.0)),
+        (K.GEOMETRIC, 1, 1.0, 1.0, 1.0, (0.0, 0.0)),
+    ]
+    for kind, k, a, b, d, expected in cases:
+        for kernel in (K.new_perturbation, K.new_perturbation.py_func):
+            jump, weight = kernel(kind, np.array([k]), np.array([a]), np.array([b]),
+                                  np.array([d]))
+            assert (jump[0], weight[0]) == expected, (kind, k, a, d)
