@@ -26,6 +26,7 @@ import numpy as np
 
 from . import kernels
 from .exact import ExactBackend
+from .propagation import broadcast
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +50,7 @@ class PrunedPerturbation:
 
 def _flat(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``a`` broadcast to ``shape`` as a C-contiguous ``(n_lanes, m)`` array."""
-    return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(shape[0], -1)
+    return np.ascontiguousarray(broadcast(a, shape)).reshape(shape[0], -1)
 
 
 class PrunedBackend:
@@ -100,7 +101,7 @@ class PrunedBackend:
         ``i`` jumps by ``jumps[i]``; the pruned backend has one such path per element.
         """
         event, jumps = self.combine(run, perts, shape)
-        return self.make(run, path_jump(jumps), np.broadcast_to(event, shape))
+        return self.make(run, path_jump(jumps), broadcast(event, shape))
 
     def stack(self, run, perts, shape, axis):
         """Stack per-argument perturbations (``None`` entries: none) along a new ``axis``."""
@@ -120,7 +121,7 @@ class PrunedBackend:
         evaluates a meaningless alternative. Returns ``(event, alternative_jump)``.
         """
         event, jumps = self.combine(run, perts, shape)
-        live = run.event_weights(np.broadcast_to(event, shape)) != 0
+        live = run.event_weights(broadcast(event, shape)) != 0
         jumps = [None if j is None else np.where(live, j, 0.0) for j in jumps]
         return event, path_jump(jumps)
 

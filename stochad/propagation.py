@@ -34,6 +34,12 @@ def logical_shape(arg) -> tuple[int, ...]:
     return arg.shape if isinstance(arg, StochasticTriple) else np.shape(arg)
 
 
+def broadcast(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``np.broadcast_to``, skipped when the shape already matches (it costs microseconds,
+    which add up in single-lane runs)."""
+    return array if array.shape == shape else np.broadcast_to(array, shape)
+
+
 def lift(array: np.ndarray, ndim: int) -> np.ndarray:
     """Insert logical axes after the lane axis so ``array`` broadcasts against ``ndim`` axes."""
     missing = ndim - (array.ndim - 1)
@@ -99,7 +105,7 @@ def apply(rule: Rule, *args):
                 term = np.where(d == 0, 0.0, term)
         delta = term if delta is None else delta + term
     if delta is not None:
-        delta = np.broadcast_to(delta, full_shape)
+        delta = broadcast(delta, full_shape)
 
     perts = [
         a.perturbation.lift(a.value.shape[:1] + (1,) * (ndim - a.ndim) + a.shape)
@@ -124,7 +130,8 @@ def path_jump(rule: Rule, values, out, jumps, shape) -> np.ndarray:
     """
     moved = [i for i, j in enumerate(jumps) if j is not None]
     if rule.additive:
-        jump = sum(jumps[i] * rule.partials[i] for i in moved)
+        signed = [jumps[i] if rule.partials[i] == 1 else -jumps[i] for i in moved]
+        jump = signed[0] if len(signed) == 1 else sum(signed[1:], signed[0])
     elif len(moved) == 1 and rule.linear and rule.linear[moved[0]]:
         i = moved[0]
         jump = rule.func(*(jumps[i] if k == i else v for k, v in enumerate(values)))
@@ -135,4 +142,4 @@ def path_jump(rule: Rule, values, out, jumps, shape) -> np.ndarray:
                 *(shifted(v, j, cast) for v, j in zip(values, jumps, strict=True))
             )
             jump = jump_of(alternative, out)
-    return np.broadcast_to(jump, shape)
+    return broadcast(jump, shape)
