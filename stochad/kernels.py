@@ -31,14 +31,15 @@ SLOT_MASK = (1 << SLOT_BITS) - 1
 def lookup_weights(events, weights, generations):
     """Weight of each element's event (0 where absent or dead); ``events`` is ``(n_lanes, m)``."""
     n_lanes, m = events.shape
-    out = np.zeros((n_lanes, m))
+    flat = events.reshape(-1)
+    out = np.zeros(flat.size)
     for lane in range(n_lanes):
-        for j in range(m):
-            e = events[lane, j]
+        for i in range(lane * m, lane * m + m):
+            e = flat[i]
             s = e & SLOT_MASK
             if e >= 0 and generations[lane, s] == e >> SLOT_BITS:
-                out[lane, j] = weights[lane, s]
-    return out
+                out[i] = weights[lane, s]
+    return out.reshape(n_lanes, m)
 
 
 @njit(cache=True)
@@ -89,14 +90,11 @@ def mark_referenced(events, jumps, generations, marks):
 def count_conflicts(event_a, jump_a, event_b, jump_b):
     """Elements where two different events with non-zero jumps meet: an upper bound of the
     uniforms :func:`prune_pair` consumes (it also skips dead events)."""
-    n_lanes, m = event_a.shape
+    a, b = event_a.reshape(-1), event_b.reshape(-1)
+    da, db = jump_a.reshape(-1), jump_b.reshape(-1)
     count = 0
-    for lane in range(n_lanes):
-        for j in range(m):
-            a = event_a[lane, j]
-            b = event_b[lane, j]
-            count += (a != b) & (a >= 0) & (b >= 0) & (jump_a[lane, j] != 0.0) & (
-                jump_b[lane, j] != 0.0)
+    for i in range(a.size):
+        count += (a[i] != b[i]) & (a[i] >= 0) & (b[i] >= 0) & (da[i] != 0.0) & (db[i] != 0.0)
     return count
 
 
@@ -125,21 +123,24 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
     kept_a, kept_b : float64 (n_lanes, m)
         The jumps that survive (the input jump, or 0 where that input lost).
     """
+    # Flat loops: numba runs (n_lanes, m) loops with m = 1 several times slower.
     n_lanes, m = event_a.shape
-    event_out = np.empty((n_lanes, m), dtype=np.int64)
-    kept_a = np.zeros((n_lanes, m))
-    kept_b = np.zeros((n_lanes, m))
+    ea, eb = event_a.reshape(-1), event_b.reshape(-1)
+    ja, jb = jump_a.reshape(-1), jump_b.reshape(-1)
+    event_out = np.empty(ea.size, dtype=np.int64)
+    kept_a = np.zeros(ea.size)
+    kept_b = np.zeros(ea.size)
     used = 0
     for lane in range(n_lanes):
-        for j in range(m):
-            a = event_a[lane, j]
-            b = event_b[lane, j]
-            da = jump_a[lane, j]
-            db = jump_b[lane, j]
+        for i in range(lane * m, lane * m + m):
+            a = ea[i]
+            b = eb[i]
+            da = ja[i]
+            db = jb[i]
             if a == b:
-                event_out[lane, j] = a
-                kept_a[lane, j] = da
-                kept_b[lane, j] = db
+                event_out[i] = a
+                kept_a[i] = da
+                kept_b[i] = db
                 continue
             sa = a & SLOT_MASK
             sb = b & SLOT_MASK
@@ -148,12 +149,12 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
             wa = weights[lane, sa] if live_a else 0.0
             wb = weights[lane, sb] if live_b else 0.0
             if wb == 0.0:
-                event_out[lane, j] = a if wa != 0.0 else NO_EVENT
-                kept_a[lane, j] = da if wa != 0.0 else 0.0
+                event_out[i] = a if wa != 0.0 else NO_EVENT
+                kept_a[i] = da if wa != 0.0 else 0.0
                 continue
             if wa == 0.0:
-                event_out[lane, j] = b
-                kept_b[lane, j] = db
+                event_out[i] = b
+                kept_b[i] = db
                 continue
             total = abs(wa) + abs(wb)
             u = uniforms[used]
@@ -161,14 +162,15 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
             if u * total < abs(wa):
                 weights[lane, sa] = wa * total / abs(wa)
                 weights[lane, sb] = 0.0
-                event_out[lane, j] = a
-                kept_a[lane, j] = da
+                event_out[i] = a
+                kept_a[i] = da
             else:
                 weights[lane, sb] = wb * total / abs(wb)
                 weights[lane, sa] = 0.0
-                event_out[lane, j] = b
-                kept_b[lane, j] = db
-    return event_out, kept_a, kept_b
+                event_out[i] = b
+                kept_b[i] = db
+    shape = (n_lanes, m)
+    return event_out.reshape(shape), kept_a.reshape(shape), kept_b.reshape(shape)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
