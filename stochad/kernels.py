@@ -236,29 +236,47 @@ def _log_pmf(kind, k, a, b):
     )
 
 
-@njit(cache=True)
-def invert_cdf_walk(kind, uniforms, start, cdf_start, a, b):
-    """Smallest ``j`` with ``F(j) >= u`` for each element, walking from ``start``.
+@njit(cache=True, inline="always")
+def _cdf_and_pmf(kind, k, a, b):
+    """``F(k)`` and ``P(K = k)``, summing the pmf down from ``k`` by its ratio recurrence until
+    the terms below the mode no longer matter (accurate to a few ulps, no scipy call)."""
+    pmf = math.exp(_log_pmf(kind, k, a, b))
+    total = pmf
+    term = pmf
+    mode = math.floor(a) if kind == 0 else math.floor((a + 1.0) * b)
+    j = k
+    while j > 0 and term > 0.0:
+        ratio = j / a if kind == 0 else j / (a - j + 1.0) * (1.0 - b) / b
+        term *= ratio
+        j -= 1
+        total += term
+        if j <= mode and term < 1e-17 * total:
+            break
+    return min(total, 1.0), pmf
 
-    ``F`` is the CDF of Poisson(``a``) (``kind`` 0) or Binomial(``a``, ``b``) (``kind`` 1) with
-    per-element parameters; ``cdf_start`` is ``F(start)`` under those parameters. The walk
-    moves one step at a time using the pmf, so it costs the distance between ``start`` and the
-    answer. This is the alternative outcome of an inversion-coupled draw (DESIGN §1).
+
+@njit(cache=True)
+def invert_coupled(kind, k, v, a, b, a_new, b_new):
+    """The outcome coupled to draw ``k`` by inversion when the law's parameters move.
+
+    ``k`` was drawn from Poisson(``a``) (``kind`` 0) or Binomial(``a``, ``b``) (``kind`` 1);
+    ``u = F(k - 1) + v·P(K = k)`` is a uniform consistent with it (``v`` uniform), and the
+    result is the smallest ``j`` with ``F_new(j) >= u`` under the new parameters (DESIGN §1).
+    The search walks from ``k``, so it costs the distance between the two outcomes.
     """
-    n = uniforms.size
+    n = k.size
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        u = uniforms[i]
-        j = start[i]
-        cdf = cdf_start[i]
-        upper = a[i] if kind == 1 else math.inf
-        if j > upper:
-            j = np.int64(upper)
-            cdf = 1.0
+        cdf_k, pmf_k = _cdf_and_pmf(kind, k[i], a[i], b[i])
+        u = cdf_k - pmf_k + v[i] * pmf_k
+        an = a_new[i]
+        bn = b_new[i]
+        upper = an if kind == 1 else math.inf
+        j = min(k[i], np.int64(upper)) if kind == 1 else k[i]
+        cdf, _ = _cdf_and_pmf(kind, j, an, bn)
         if u <= cdf:
-            # walk down while F(j - 1) >= u
-            while j > 0:
-                below = cdf - math.exp(_log_pmf(kind, j, a[i], b[i]))
+            while j > 0:  # walk down while F(j - 1) >= u
+                below = cdf - math.exp(_log_pmf(kind, j, an, bn))
                 if below < u:
                     break
                 cdf = below
@@ -266,8 +284,8 @@ def invert_cdf_walk(kind, uniforms, start, cdf_start, a, b):
         else:
             while u > cdf and j < upper:
                 j += 1
-                step = math.exp(_log_pmf(kind, j, a[i], b[i]))
-                if step == 0.0 and j > a[i] * 2 + 50:
+                step = math.exp(_log_pmf(kind, j, an, bn))
+                if step == 0.0 and j > an * 2 + 50:
                     break
                 cdf += step
         out[i] = j

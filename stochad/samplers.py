@@ -11,7 +11,6 @@ both. Outside a run the samplers behave like numpy's: pass ``rng=`` (anything
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from . import kernels
 from .context import current_run, normalize_rng
@@ -114,14 +113,10 @@ class Geometric(Distribution):
 
 
 class _WalkCoupled(Distribution):
-    """Draws with numpy's fast sampler, coupled by an inverse-CDF walk when a parameter moves."""
+    """Draws with numpy's fast sampler, coupled by an inverse-CDF walk when a parameter moves
+    (:func:`stochad.kernels.invert_coupled`)."""
 
-    walk: int  # kernels.invert_cdf_walk: 0 Poisson, 1 Binomial
-    law: stats.rv_discrete
-
-    def _law_params(self, params):
-        """The parameters of ``law`` (scipy) from the draw's parameters."""
-        return params
+    walk: int  # kernels.invert_coupled: 0 Poisson, 1 Binomial
 
     def _walk_params(self, params):
         raise NotImplementedError
@@ -130,17 +125,12 @@ class _WalkCoupled(Distribution):
         out = k.copy()
         if not moved.any():
             return out
-        km = k[moved]
-        old = [np.broadcast_to(a, k.shape)[moved] for a in self._law_params(params)]
-        new = [np.broadcast_to(a, k.shape)[moved] for a in self._law_params(alt_params)]
-        low = self.law.cdf(km - 1, *old)
-        u = low + rng.random(km.shape) * self.law.pmf(km, *old)
-        start_cdf = self.law.cdf(km, *new)
-        a, b = self._walk_params(new)
-        out[moved] = kernels.invert_cdf_walk(
-            self.walk, u, km.astype(np.int64), start_cdf, a.astype(np.float64),
-            b.astype(np.float64),
-        )
+        old = [np.broadcast_to(x, k.shape)[moved].astype(np.float64)
+               for x in self._walk_params(params)]
+        new = [np.broadcast_to(x, k.shape)[moved].astype(np.float64)
+               for x in self._walk_params(alt_params)]
+        km = k[moved].astype(np.int64)
+        out[moved] = kernels.invert_coupled(self.walk, km, rng.random(km.shape), *old, *new)
         return out
 
 
@@ -148,7 +138,6 @@ class Poisson(_WalkCoupled):
     name = "poisson"
     kind = kernels.POISSON
     walk = 0
-    law = stats.poisson
 
     def validate(self, params, where=""):
         _check(self.name, "the rate lam must be finite and >= 0", params[0],
@@ -165,7 +154,6 @@ class Binomial(_WalkCoupled):
     name = "binomial"
     kind = kernels.BINOMIAL
     walk = 1
-    law = stats.binom
 
     def validate(self, params, where=""):
         _check(self.name, "n must be a non-negative integer", params[0],

@@ -100,20 +100,26 @@ def test_new_perturbation(rng):
               K.new_perturbation.py_func(kind, kk, aa, a, d))
 
 
-def test_invert_cdf_walk(rng):
-    lam = rng.uniform(0.5, 20, 200)
-    u = rng.random(200)
-    start = rng.integers(0, 30, 200)
-    cdf = stats.poisson.cdf(start, lam)
-    got = K.invert_cdf_walk(0, u, start, cdf, lam, np.zeros(200))
-    _same(got, K.invert_cdf_walk.py_func(0, u, start, cdf, lam, np.zeros(200)))
-    np.testing.assert_array_equal(got, stats.poisson.ppf(u, lam))
-    n, p = rng.integers(1, 30, 200).astype(float), rng.uniform(0.05, 0.95, 200)
-    start = np.minimum(start, n).astype(np.int64)
-    cdf = stats.binom.cdf(start, n, p)
-    got = K.invert_cdf_walk(1, u, start, cdf, n, p)
-    _same(got, K.invert_cdf_walk.py_func(1, u, start, cdf, n, p))
-    np.testing.assert_array_equal(got, stats.binom.ppf(u, n, p))
+def test_invert_coupled(rng):
+    """Against scipy: u = F(k - 1) + v·pmf(k) under the old law, then the new law's ppf(u)."""
+    n = 400
+    v = rng.random(n)
+    lam = rng.uniform(0.5, 30, n)
+    lam_new = np.where(rng.random(n) < 0.5, lam + rng.integers(-3, 4, n), lam * 1.3).clip(0.2)
+    k = rng.poisson(lam)
+    got = K.invert_coupled(0, k, v, lam, np.zeros(n), lam_new, np.zeros(n))
+    _same(got, K.invert_coupled.py_func(0, k, v, lam, np.zeros(n), lam_new, np.zeros(n)))
+    u = stats.poisson.cdf(k - 1, lam) + v * stats.poisson.pmf(k, lam)
+    np.testing.assert_array_equal(got, stats.poisson.ppf(u, lam_new))
+    trials = rng.integers(1, 40, n).astype(float)
+    p = rng.uniform(0.05, 0.95, n)
+    trials_new = trials + rng.integers(-1, 2, n)
+    p_new = np.clip(p + rng.normal(0, 0.05, n), 0.01, 0.99)
+    k = rng.binomial(trials.astype(int), p)
+    got = K.invert_coupled(1, k, v, trials, p, trials_new, p_new)
+    _same(got, K.invert_coupled.py_func(1, k, v, trials, p, trials_new, p_new))
+    u = stats.binom.cdf(k - 1, trials, p) + v * stats.binom.pmf(k, trials, p)
+    np.testing.assert_array_equal(got, stats.binom.ppf(u, trials_new, p_new))
 
 
 def test_categorical_perturbation(rng):
