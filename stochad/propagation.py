@@ -81,11 +81,15 @@ def apply(rule: Rule, *args):
     run = run_of(args)
     if run is None:
         return rule.func(*args)
-    ndim = len(np.broadcast_shapes(*(logical_shape(a) for a in args)))
+    ndim = max(len(logical_shape(a)) for a in args)  # numpy checks the shapes in rule.func
     triples = [isinstance(a, StochasticTriple) for a in args]
     values = [lift(a.value, ndim) if t else np.asarray(a)
               for a, t in zip(args, triples, strict=True)]
-    out = rule.func(*values)
+    try:
+        out = rule.func(*values)
+    except ValueError:
+        np.broadcast_shapes(*(logical_shape(a) for a in args))  # report the program's shapes
+        raise
     full_shape = out.shape
 
     delta = None

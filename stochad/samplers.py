@@ -14,7 +14,7 @@ import numpy as np
 
 from . import kernels
 from .context import current_run, normalize_rng
-from .propagation import lift, logical_shape, run_of, shifted
+from .propagation import broadcast, lift, logical_shape, run_of, shifted
 from .triple import StochasticTriple
 
 
@@ -64,7 +64,7 @@ class Distribution:
         d = deltas[-1]
         if d is None:
             return None
-        flat = [np.ascontiguousarray(np.broadcast_to(x, k.shape), dtype=np.float64).reshape(-1)
+        flat = [np.ascontiguousarray(broadcast(x, k.shape), dtype=np.float64).reshape(-1)
                 for x in (params[0], params[-1], d)]
         jump, weight = kernels.new_perturbation(self.kind, k.reshape(-1), *flat)
         return jump.reshape(k.shape), weight.reshape(k.shape)
@@ -273,7 +273,7 @@ def draw(dist: Distribution, args, size=None, rng=None):
         return (n_lanes,) + batch + core_shape
 
     values = [
-        np.broadcast_to(lift(a.value, ndim) if isinstance(a, StochasticTriple)
+        broadcast(lift(a.value, ndim) if isinstance(a, StochasticTriple)
                         else np.asarray(a), full(a))
         for a in args
     ]
@@ -281,7 +281,7 @@ def draw(dist: Distribution, args, size=None, rng=None):
     k, state = dist.sample(run.rng, values, (n_lanes,) + batch + values[0].shape[1 + len(batch):])
 
     deltas = [
-        np.broadcast_to(lift(a.delta, ndim), full(a))
+        broadcast(lift(a.delta, ndim), full(a))
         if isinstance(a, StochasticTriple) and a.delta is not None else None
         for a in args
     ]

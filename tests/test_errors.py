@@ -138,3 +138,8 @@ def test_mixing_runs_is_refused():
     _run(first)
     with pytest.raises(ValueError, match="two different runs"):
         _run(lambda p: kept[0] + sad.bernoulli(p))
+
+
+def test_shape_mismatch_reports_the_programs_shapes():
+    with pytest.raises(ValueError, match=r"shape \(3,\) and arg 1 with shape \(2,\)"):
+        _run(lambda p: p * np.ones(3) + p * np.ones(2))
