@@ -133,10 +133,11 @@ class StochasticTriple:
 
             if ufunc in ARRAY_UFUNCS:
                 return ARRAY_UFUNCS[ufunc](*inputs)
-        if method == "reduce" and ufunc in (np.add, np.multiply, np.maximum, np.minimum):
+        if (method == "reduce" and ufunc in (np.add, np.multiply, np.maximum, np.minimum)
+                and set(kwargs) <= {"axis", "keepdims"}):
             from .arrayfuncs import reduce
 
-            return reduce(ufunc, inputs[0], kwargs.get("axis", 0))
+            return reduce(ufunc, inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
         raise TypeError(
             f"numpy.{ufunc.__name__}.{method} with {sorted(kwargs) or 'no'} keyword arguments is "
             f"not supported on stochastic triples; {FIX_BRANCH}"

@@ -143,3 +143,15 @@ def test_mixing_runs_is_refused():
 def test_shape_mismatch_reports_the_programs_shapes():
     with pytest.raises(ValueError, match=r"shape \(3,\) and arg 1 with shape \(2,\)"):
         _run(lambda p: p * np.ones(3) + p * np.ones(2))
+
+
+def test_ufunc_reduce_keywords_are_honoured_or_refused():
+    def f(p):
+        v = p * np.array([[1.0, 2.0], [3.0, 4.0]])
+        kept = np.add.reduce(v, axis=1, keepdims=True)
+        assert kept.shape == (2, 1)
+        return kept[:, 0]
+
+    np.testing.assert_array_equal(sad.derivative_estimate(f, 1.0), [3.0, 7.0])
+    with pytest.raises(TypeError, match="not supported on stochastic triples"):
+        _run(lambda p: np.add.reduce(p * np.ones(3), initial=1.0))
