@@ -130,12 +130,12 @@ def _cumprod(a, axis=None, dtype=None, out=None):
 
 
 def _any(a, axis=None, out=None, keepdims=False, **kwargs):
-    _no_out(out, "any")
+    _no_out(out, "any", kwargs)
     return reduce(np.logical_or, a != 0, axis, keepdims)
 
 
 def _all(a, axis=None, out=None, keepdims=False, **kwargs):
-    _no_out(out, "all")
+    _no_out(out, "all", kwargs)
     return reduce(np.logical_and, a != 0, axis, keepdims)
 
 
@@ -200,36 +200,44 @@ def roll(a, shift, axis=None):
 
 
 def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    _no_out(out, "sum")
+    _no_out(out, "sum", kwargs)
     return reduce(np.add, a, axis, keepdims)
 
 
 def _prod(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    _no_out(out, "prod")
+    _no_out(out, "prod", kwargs)
     return reduce(np.multiply, a, axis, keepdims)
 
 
 def _max(a, axis=None, out=None, keepdims=False, **kwargs):
-    _no_out(out, "max")
+    _no_out(out, "max", kwargs)
     return reduce(np.maximum, a, axis, keepdims)
 
 
 def _min(a, axis=None, out=None, keepdims=False, **kwargs):
-    _no_out(out, "min")
+    _no_out(out, "min", kwargs)
     return reduce(np.minimum, a, axis, keepdims)
 
 
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    _no_out(out, "mean")
+    _no_out(out, "mean", kwargs)
     shape = a.shape if isinstance(a, StochasticTriple) else np.shape(a)
     axes = _normalize_axis(axis, len(shape))
     count = int(np.prod([shape[i] for i in (range(len(shape)) if axes is None else axes)]))
     return reduce(np.add, a, axis, keepdims) / count
 
 
-def _no_out(out, name):
+def _no_out(out, name, kwargs=None):
     if out is not None:
         raise TypeError(f"np.{name}(..., out=) is not supported on stochastic triples")
+    # initial= and where= would change the result; ignoring them would be silently wrong
+    unsupported = sorted(k for k, v in (kwargs or {}).items() if not (k == "where" and v is True))
+    if unsupported:
+        raise TypeError(
+            f"np.{name}(..., {'=, '.join(unsupported)}=) is not supported on stochastic "
+            "triples; mask with np.where(mask, x, neutral) (stochad.where) and combine an "
+            "initial value with the operator instead"
+        )
 
 
 def constant_triple(run, value) -> StochasticTriple:
