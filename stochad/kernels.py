@@ -305,14 +305,18 @@ def categorical_perturbation(cdf, dcdf, k, uniforms):
     k : int64 (n,)
         The drawn categories.
     uniforms : float64 (n,)
-        Choose between a downward and an upward jump when both exist.
+        Choose between a downward and an upward jump when both exist (and, among categories
+        of probability 0 next to the target, which one the alternative path lands in).
 
     Returns
     -------
     jump, weight : float64 (n,)
-        DESIGN §1: down to the nearest lower non-empty category with weight ``dF(k-1)/p_k``
-        if that is positive; up to the nearest higher one with weight ``-dF(k)/p_k`` if
-        ``dF(k)`` is negative.
+        DESIGN §1: down with weight ``dF(k-1)/p_k`` if that is positive; up with weight
+        ``-dF(k)/p_k`` if ``dF(k)`` is negative. The target is the category inversion coupling
+        gives, ``min{j : F(j) + dF(j)·ε >= u}`` for ``u`` uniform on the moved part of
+        ``[F(k-1), F(k)]``: the nearest category of non-zero probability, unless categories
+        of probability 0 in between gain probability (a parameter at a boundary, e.g.
+        ``[p, 1 - p]`` at ``p = 0``); then the alternative path may land in one of those.
     """
     n, n_cat = cdf.shape
     jump = np.zeros(n)
@@ -323,32 +327,31 @@ def categorical_perturbation(cdf, dcdf, k, uniforms):
         p_k = cdf[i, c] - lower
         if p_k <= 0.0:
             continue
-        w_down = 0.0
-        w_up = 0.0
-        j_down = c
-        j_up = c
         d_lower = dcdf[i, c - 1] if c > 0 else 0.0
-        if d_lower > 0.0:
-            j_down = c - 1
-            while j_down > 0 and cdf[i, j_down] - cdf[i, j_down - 1] <= 0.0:
-                j_down -= 1
-            if j_down == 0 and cdf[i, 0] <= 0.0:
-                j_down = c
-            else:
-                w_down = d_lower / p_k
+        w_down = d_lower / p_k if d_lower > 0.0 else 0.0
         d_upper = dcdf[i, c] if c < n_cat - 1 else 0.0
-        if d_upper < 0.0:
-            j_up = c + 1
-            while j_up < n_cat - 1 and cdf[i, j_up] - cdf[i, j_up - 1] <= 0.0:
-                j_up += 1
-            if cdf[i, j_up] - cdf[i, j_up - 1] <= 0.0:
-                j_up = c
-            else:
-                w_up = -d_upper / p_k
+        w_up = -d_upper / p_k if d_upper < 0.0 else 0.0
         total = w_down + w_up
         if total <= 0.0:
             continue
         weight[i] = total
-        chosen = j_down if uniforms[i] * total < w_down else j_up
-        jump[i] = chosen - c
+        x = uniforms[i] * total
+        if x < w_down:
+            # u = F(k-1) + t·ε with t uniform on (0, dF(k-1)): the smallest j whose F(j) equals
+            # F(k-1) (the nearest lower category of non-zero probability, or an empty one
+            # between) with dF(j) > t
+            t = x / w_down * d_lower
+            j = c - 1
+            while j > 0 and cdf[i, j] - cdf[i, j - 1] <= 0.0:
+                j -= 1
+            while j < c - 1 and dcdf[i, j] <= t:
+                j += 1
+        else:
+            # u = F(k) - s·ε with s uniform on (0, -dF(k)): the first j > k of non-zero
+            # probability, or an empty one before it with dF(j) >= -s
+            s = (x - w_down) / w_up * -d_upper
+            j = c + 1
+            while j < n_cat - 1 and cdf[i, j] - cdf[i, j - 1] <= 0.0 and dcdf[i, j] < -s:
+                j += 1
+        jump[i] = j - c
     return jump, weight

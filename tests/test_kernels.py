@@ -127,7 +127,9 @@ def test_categorical_perturbation(rng):
     probs[:, 2] = 0.0
     probs /= probs.sum(1, keepdims=True)
     cdf = np.cumsum(probs, 1)
-    dcdf = np.cumsum(rng.normal(size=(100, 5)) - 0, 1)
+    dprobs = rng.normal(size=(100, 5))
+    dprobs[:, 2] = 0.0  # the empty category stays empty
+    dcdf = np.cumsum(dprobs, 1)
     dcdf[:, -1] = 0.0
     k = np.sum(cdf[:, :-1] <= rng.random(100)[:, None], 1)
     u = rng.random(100)
@@ -135,6 +137,14 @@ def test_categorical_perturbation(rng):
           K.categorical_perturbation.py_func(cdf, dcdf, k, u))
     jump, _ = K.categorical_perturbation(cdf, dcdf, k, u)
     assert not np.any(k + jump == 2)  # never a jump into the empty category
+    # an empty category that gains probability (a parameter at a boundary) is a target
+    dprobs[:, 2] = np.abs(dprobs[:, 2]) + 1.0
+    dcdf = np.cumsum(dprobs, 1)
+    dcdf[:, -1] = 0.0
+    _same(K.categorical_perturbation(cdf, dcdf, k, u),
+          K.categorical_perturbation.py_func(cdf, dcdf, k, u))
+    jump, _ = K.categorical_perturbation(cdf, dcdf, k, u)
+    assert np.any(k + jump == 2)
 
 
 def test_mark_referenced(rng):

@@ -32,3 +32,31 @@ def test_reduction_where_true_is_the_default():
     st = _triple(lambda p: np.sum(p * np.arange(3.0), where=True))
     assert float(sad.value(st)) == pytest.approx(0.9)
     assert float(sad.delta(st)) == pytest.approx(3.0)
+
+
+# -- categorical draws with a parameter at a boundary ---------------------------------------------
+def _check(f, p, exact, n=100_000, **kw):
+    s = sad.derivative_samples(f, p, n_samples=n, rng=3, **kw)
+    stderr = s.std() / np.sqrt(n)
+    assert abs(s.mean() - exact) <= 5 * stderr + 1e-12, (s.mean(), exact, stderr)
+
+
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+@pytest.mark.parametrize("f, p, direction, exact", [
+    # E[K] = 1 - p: right derivative -1 at p = 0 (it gave 0: category 0 has probability 0
+    # and was never a target, although it gains probability)
+    (lambda p: sad.categorical([p, 1 - p]), 0.0, None, -1.0),
+    (lambda p: sad.categorical([p, 0.5 - p, 0.5 + 0 * p]), 0.0, None, -1.0),
+    (lambda p: sad.categorical([1 - p, p]), 0.0, None, 1.0),       # upward: E[K] = p
+    (lambda p: sad.categorical([p, 1 - p]), 1.0, -1.0, 1.0),       # left derivative at p = 1
+    # several empty categories that gain probability at different rates:
+    # E[K²] = 2p + 4(0.5 - 3p) + 4.5 -> -10; E[K²] = (0.5 - 3p) + 8p + 9p -> 14
+    (lambda p: sad.categorical([p, 2 * p, 0.5 - 3 * p, 0.5 + 0 * p]) ** 2, 0.0, None, -10.0),
+    (lambda p: sad.categorical([0.5 + 0 * p, 0.5 - 3 * p, 2 * p, p]) ** 2, 0.0, None, 14.0),
+])
+def test_categorical_at_a_boundary(backend, f, p, direction, exact):
+    _check(f, p, exact, backend=backend, direction=direction)
+
+
+def test_categorical_at_a_boundary_one_sample_per_call():
+    _check(lambda p: sad.categorical([p, 1 - p]), 0.0, -1.0, n=200, vectorize=False)
