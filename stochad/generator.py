@@ -269,6 +269,11 @@ class Generator:
         if k > n:
             raise ValueError(f"choice: cannot take a larger sample ({k}) than the population "
                              f"({n}) when replace=False")
+        if p is not None:
+            samplers._CATEGORICAL.validate([np.asarray(p, dtype=np.float64)])
+            if np.count_nonzero(p) < k:
+                raise ValueError(f"choice: fewer non-zero entries in p ({np.count_nonzero(p)}) "
+                                 f"than the sample size ({k}) when replace=False")
         u = run.rng.random((run.n_lanes, n))
         with np.errstate(divide="ignore"):
             keys = np.log(u) if p is None else np.log(u) / np.asarray(p, dtype=np.float64)

@@ -60,3 +60,19 @@ def test_categorical_at_a_boundary(backend, f, p, direction, exact):
 
 def test_categorical_at_a_boundary_one_sample_per_call():
     _check(lambda p: sad.categorical([p, 1 - p]), 0.0, -1.0, n=200, vectorize=False)
+
+
+# -- Generator.choice(replace=False) validates p as numpy does -----------------------------------
+@pytest.mark.parametrize("probs, message", [
+    ([-0.5, 1.0, 0.5], "-0.5"),                 # negative probability
+    ([0.5, 1.0, 0.5], "sum to 1, got 2.0"),      # does not sum to 1
+    ([np.nan, 0.5, 0.5], "nan"),
+    ([0.0, 1.0, 0.0], "fewer non-zero entries"),  # 2 items from 1 possible one
+])
+def test_choice_without_replacement_rejects_bad_probabilities(probs, message):
+    # inside a run these were accepted silently (and zero-probability items were chosen)
+    def f(p):
+        return p * sad.Generator().choice(3, size=2, replace=False, p=probs)[0]
+
+    with pytest.raises(ValueError, match=message):
+        sad.derivative_samples(f, 0.3, n_samples=3, rng=0)
