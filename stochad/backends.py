@@ -123,7 +123,7 @@ class PrunedBackend:
         event, jumps = self.combine(run, perts, shape)
         live = run.event_weights(broadcast(event, shape)) != 0
         jumps = [None if j is None else np.where(live, j, 0.0) for j in jumps]
-        return event, path_jump(jumps)
+        return broadcast(event, shape), path_jump(jumps)
 
     def attach(self, run, inherited, alternative_jump, new):
         """The draw's perturbation from its inherited jump and the new one (DESIGN §1).

@@ -76,3 +76,18 @@ def test_choice_without_replacement_rejects_bad_probabilities(probs, message):
 
     with pytest.raises(ValueError, match=message):
         sad.derivative_samples(f, 0.3, n_samples=3, rng=0)
+
+
+# -- a vector draw whose only perturbation is inherited from a scalar parameter -------------------
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+@pytest.mark.parametrize("reduce_", [
+    np.sum,                                   # E = 3(0.2 + 0.5p): derivative 1.5
+    lambda x: 3 * x[2],                       # indexing one element
+    lambda x: np.sum(x.reshape(3, 1)),        # reshaping
+])
+def test_vector_draw_inheriting_a_scalar_perturbation(backend, reduce_):
+    # its event array kept the parameter's shape (lanes, 1): x[2] raised IndexError
+    def f(p):
+        return reduce_(sad.bernoulli(0.2 + 0.5 * sad.bernoulli(p), size=3))
+
+    _check(f, 0.3, 1.5, backend=backend)
