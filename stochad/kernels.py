@@ -241,9 +241,13 @@ def _cdf_and_pmf(kind, k, a, b):
     """``F(k)`` and ``P(K = k)``, summing the pmf down from ``k`` by its ratio recurrence until
     the terms below the mode no longer matter (accurate to a few ulps, no scipy call)."""
     pmf = math.exp(_log_pmf(kind, k, a, b))
+    mode = math.floor(a) if kind == 0 else math.floor((a + 1.0) * b)
+    if pmf == 0.0:
+        # k is outside the support, or so far in a tail that its mass underflows: the whole
+        # tail beyond k is smaller still, so F(k) is 1 above the mode and 0 below it
+        return (1.0 if k > mode else 0.0), 0.0
     total = pmf
     term = pmf
-    mode = math.floor(a) if kind == 0 else math.floor((a + 1.0) * b)
     j = k
     while j > 0 and term > 0.0:
         ratio = j / a if kind == 0 else j / (a - j + 1.0) * (1.0 - b) / b

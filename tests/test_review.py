@@ -91,3 +91,42 @@ def test_vector_draw_inheriting_a_scalar_perturbation(backend, reduce_):
         return reduce_(sad.bernoulli(0.2 + 0.5 * sad.bernoulli(p), size=3))
 
     _check(f, 0.3, 1.5, backend=backend)
+
+
+# -- inversion coupling towards a law under which the drawn value has (numerically) no mass -------
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+@pytest.mark.parametrize("f, p, direction, exact", [
+    # E[K²] = 12p for K ~ Poisson(3B), B ~ Bernoulli(p); the left derivative moves λ from 3 to 0
+    # (it gave ≈ +45: the coupled outcome walked up to 51 instead of down to 0)
+    (lambda p: sad.poisson(3.0 * sad.bernoulli(p)) ** 2, 0.4, -1.0, -12.0),
+    (lambda p: sad.poisson(3.0 * (1 - sad.bernoulli(p))) ** 2, 0.4, None, -12.0),
+    # Binomial(5, 0.6(1 - B)): p moves to 0, E[K] = 3(1 - p)
+    (lambda p: sad.binomial(5, 0.6 * (1 - sad.bernoulli(p))), 0.4, None, -3.0),
+    # Binomial(400, 0.91 → 0.01): pmf(k ≈ 364) underflows under the new law;
+    # E[K²] = p(400·0.01·0.99 + 4²) + (1 - p)(400·0.91·0.09 + 364²)
+    (lambda p: sad.binomial(400, 0.9 * (1 - sad.bernoulli(p)) + 0.01) ** 2, 0.4, None,
+     19.96 - (32.76 + 364.0 ** 2)),
+])
+def test_coupling_into_a_far_or_degenerate_law(backend, f, p, direction, exact):
+    _check(f, p, exact, backend=backend, direction=direction)
+
+
+def test_invert_coupled_when_the_new_pmf_underflows():
+    from scipy import stats
+
+    from stochad import kernels
+
+    rng = np.random.default_rng(0)
+    k = np.array([3, 7, 364, 380, 0])
+    a = np.array([3.0, 5.0, 400.0, 400.0, 400.0])
+    b = np.array([0.0, 0.0, 0.91, 0.91, 0.01])
+    b_new = np.array([0.0, 0.0, 0.01, 0.0, 0.91])
+    a_new = np.array([0.0, 1e-3, 400.0, 400.0, 400.0])
+    v = rng.random(k.size)
+    # Poisson rows 0-1 (rate to 0 and to 1e-3), binomial rows 2-4
+    pois = kernels.invert_coupled(0, k[:2], v[:2], a[:2], b[:2], a_new[:2], b_new[:2])
+    u = stats.poisson.cdf(k[:2] - 1, a[:2]) + v[:2] * stats.poisson.pmf(k[:2], a[:2])
+    np.testing.assert_array_equal(pois, stats.poisson.ppf(u, a_new[:2]))
+    binom = kernels.invert_coupled(1, k[2:], v[2:], a[2:], b[2:], a_new[2:], b_new[2:])
+    u = stats.binom.cdf(k[2:] - 1, a[2:], b[2:]) + v[2:] * stats.binom.pmf(k[2:], a[2:], b[2:])
+    np.testing.assert_array_equal(binom, stats.binom.ppf(u, a_new[2:], b_new[2:]))
