@@ -425,6 +425,11 @@ def _continuous(name, numpy_method, standard, transform, params, size, rng, chec
     for label, (what, ok), arg in zip(checks[::2], checks[1::2], params, strict=True):
         value = arg.value if isinstance(arg, StochasticTriple) else arg
         _check(name, f"{label} {what}", value, ok, "")
+        if isinstance(arg, StochasticTriple) and arg.perturbation is not None:
+            for jump, weight in arg.run.backend.pairs(arg.run, arg.perturbation):
+                alternative, moved = np.broadcast_arrays(value + jump, (weight != 0) & (jump != 0))
+                _check(name, f"{label} {what}", alternative[moved], ok,
+                       " (on the alternative path of a perturbation)")
     run = run_of(params) or current_run()
     if run is None:
         return getattr(normalize_rng(rng), numpy_method)(*params, size=size)

@@ -130,3 +130,22 @@ def test_invert_coupled_when_the_new_pmf_underflows():
     binom = kernels.invert_coupled(1, k[2:], v[2:], a[2:], b[2:], a_new[2:], b_new[2:])
     u = stats.binom.cdf(k[2:] - 1, a[2:], b[2:]) + v[2:] * stats.binom.pmf(k[2:], a[2:], b[2:])
     np.testing.assert_array_equal(binom, stats.binom.ppf(u, a_new[2:], b_new[2:]))
+
+
+# -- continuous draws validate their parameters on alternative paths, as discrete draws do --------
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+@pytest.mark.parametrize("f, message", [
+    # at p = 0 the Bernoulli is always 0 and its alternative is 1: scale 0.5 -> -0.5
+    (lambda p: sad.normal(0.0, 0.5 - sad.bernoulli(p)), "scale must be finite and >= 0"),
+    (lambda p: sad.exponential(0.5 - sad.bernoulli(p)), "scale must be finite and >= 0"),
+    (lambda p: sad.uniform(np.log(1.5 - 2 * sad.bernoulli(p)), 2.0), "low must be finite"),
+])
+def test_continuous_draw_with_an_invalid_alternative_parameter_raises(backend, f, message):
+    # exponential(0.5 - B) returned a derivative (-1) computed with a negative scale
+    with pytest.raises(ValueError, match=message + r".*alternative path"):
+        sad.derivative_samples(f, 0.0, n_samples=100, rng=0, backend=backend)
+
+
+def test_continuous_draw_with_a_valid_alternative_parameter():
+    # E[exponential(1 + B)] = 1 + p
+    _check(lambda p: sad.exponential(1.0 + sad.bernoulli(p)), 0.3, 1.0)
