@@ -157,7 +157,9 @@ def _select(cond, a, b):
 
 WHERE = Rule(
     _select,
-    (None, lambda c, a, b, out: c.astype(float), lambda c, a, b, out: (~c).astype(float)),
+    # the condition may be any array numpy takes as truthy (counts, floats), not only booleans
+    (None, lambda c, a, b, out: c.astype(bool).astype(float),
+     lambda c, a, b, out: (~c.astype(bool)).astype(float)),
     cast_alternatives=True,
 )
 """``where(cond, a, b)``: the condition's jump (a flip) selects the other branch exactly."""

@@ -149,3 +149,22 @@ def test_continuous_draw_with_an_invalid_alternative_parameter_raises(backend, f
 def test_continuous_draw_with_a_valid_alternative_parameter():
     # E[exponential(1 + B)] = 1 + p
     _check(lambda p: sad.exponential(1.0 + sad.bernoulli(p)), 0.3, 1.0)
+
+
+# -- where() with a condition that is not boolean -------------------------------------------------
+@pytest.mark.parametrize("backend", ["pruned", "exact", "smoothed"])
+@pytest.mark.parametrize("scale", [1, 0.5])   # an integer count, or a float, as the condition
+def test_where_with_a_numeric_condition(backend, scale):
+    # d/dp E[where(K, 2p, p)] = 2 P(K > 0) + P(K = 0) = 2 - e^-2 for K ~ Poisson(2): the dual
+    # parts used ~K (bitwise not: -1, -4, ...) as the partial, and a float K raised TypeError
+    def f(p):
+        return np.where(sad.poisson(2.0 + 0 * p) * scale, 2 * p, p)
+
+    _check(f, 0.3, 2 - np.exp(-2), backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+def test_where_with_a_perturbed_count_as_condition(backend):
+    # E[where(K, 3, 1)] = 1 + 2(1 - e^-λ): derivative 2e^-λ
+    _check(lambda lam: np.where(sad.poisson(lam), 3.0, 1.0), 0.7, 2 * np.exp(-0.7),
+           backend=backend)
