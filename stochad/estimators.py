@@ -140,6 +140,7 @@ class ScoreBackend(InertBackend):
         self.score = np.zeros(n_lanes)
 
     def observe_draw(self, run, dist, k, values, deltas):
+        dist.check_deltas(deltas)  # e.g. a binomial's n: no score term, so no silent zero
         term = score_term(dist.name, k, values, deltas)
         self.score += term.reshape(run.n_lanes, -1).sum(axis=1)
 

@@ -168,3 +168,10 @@ def test_where_with_a_perturbed_count_as_condition(backend):
     # E[where(K, 3, 1)] = 1 + 2(1 - e^-λ): derivative 2e^-λ
     _check(lambda lam: np.where(sad.poisson(lam), 3.0, 1.0), 0.7, 2 * np.exp(-0.7),
            backend=backend)
+
+
+def test_score_estimator_refuses_a_dual_part_on_binomial_n():
+    # the triple estimator raises; the score function silently returned 0
+    with pytest.raises(ValueError, match="number of trials n cannot carry a dual part"):
+        sad.derivative_samples(lambda p: sad.binomial(10 * p, 0.5), 0.3, n_samples=10, rng=0,
+                               estimator="score")
