@@ -133,7 +133,9 @@ def path_jump(rule: Rule, values, out, jumps, shape) -> np.ndarray:
     ``jumps[i]`` is argument ``i``'s jump on that path, or ``None`` if it does not move.
     """
     moved = [i for i, j in enumerate(jumps) if j is not None]
-    if rule.additive:
+    # numpy adds booleans as a logical or (True + True is True): not a sum of the jumps
+    logical = out.dtype == bool
+    if rule.additive and not logical:
         signed = [jumps[i] if rule.partials[i] == 1 else -jumps[i] for i in moved]
         jump = signed[0] if len(signed) == 1 else sum(signed[1:], signed[0])
     elif len(moved) == 1 and rule.linear and rule.linear[moved[0]]:
@@ -141,7 +143,7 @@ def path_jump(rule: Rule, values, out, jumps, shape) -> np.ndarray:
         jump = rule.func(*(jumps[i] if k == i else v for k, v in enumerate(values)))
     else:
         with np.errstate(all="ignore"):
-            cast = rule.cast_alternatives
+            cast = rule.cast_alternatives or logical  # bool arguments stay bool
             alternative = rule.func(
                 *(shifted(v, j, cast) for v, j in zip(values, jumps, strict=True))
             )

@@ -175,3 +175,14 @@ def test_score_estimator_refuses_a_dual_part_on_binomial_n():
     with pytest.raises(ValueError, match="number of trials n cannot carry a dual part"):
         sad.derivative_samples(lambda p: sad.binomial(10 * p, 0.5), 0.3, n_samples=10, rng=0,
                                estimator="score")
+
+
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+def test_adding_booleans_is_a_logical_or(backend):
+    # numpy: (K1 > 3) + (K2 > 3) is K1 > 3 or K2 > 3, and so was the value, but the jump was
+    # the sum of the flips (derivative 2·pmf(3) = 0.448 instead of 2·F(3)·pmf(3) = 0.290)
+    from scipy import stats
+
+    exact = 2 * stats.poisson.cdf(3, 3.0) * stats.poisson.pmf(3, 3.0)
+    _check(lambda lam: (sad.poisson(lam) > 3) + (sad.poisson(lam) > 3), 3.0, exact,
+           backend=backend)
