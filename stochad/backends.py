@@ -26,7 +26,7 @@ import numpy as np
 
 from . import kernels
 from .exact import ExactBackend
-from .propagation import broadcast
+from .propagation import broadcast, flat_rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,11 +46,6 @@ class PrunedPerturbation:
     def map(self, index) -> PrunedPerturbation:
         """Apply the same numpy indexing/reshaping function to jump and event."""
         return PrunedPerturbation(index(self.jump), index(self.event))
-
-
-def _flat(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``a`` broadcast to ``shape`` as a C-contiguous ``(n_lanes, m)`` array."""
-    return np.ascontiguousarray(broadcast(a, shape)).reshape(shape[0], -1)
 
 
 class PrunedBackend:
@@ -74,12 +69,12 @@ class PrunedBackend:
         if len(present) == 1:
             jumps[first] = perts[first].jump
             return perts[first].event, jumps
-        event = _flat(perts[first].event, shape)
-        kept = {first: _flat(perts[first].jump, shape)}
+        event = flat_rows(perts[first].event, shape)
+        kept = {first: flat_rows(perts[first].jump, shape)}
         for i in present[1:]:
             indicator = sum(np.abs(k) for k in kept.values()) if len(kept) > 1 else kept[first]
             event, keep_old, keep_new = run.prune(
-                event, indicator, _flat(perts[i].event, shape), _flat(perts[i].jump, shape)
+                event, indicator, flat_rows(perts[i].event, shape), flat_rows(perts[i].jump, shape)
             )
             if len(kept) > 1:
                 survived = keep_old != 0
@@ -121,9 +116,10 @@ class PrunedBackend:
         evaluates a meaningless alternative. Returns ``(event, alternative_jump)``.
         """
         event, jumps = self.combine(run, perts, shape)
-        live = run.event_weights(broadcast(event, shape)) != 0
+        event = broadcast(event, shape)
+        live = run.event_weights(event) != 0
         jumps = [None if j is None else np.where(live, j, 0.0) for j in jumps]
-        return broadcast(event, shape), path_jump(jumps)
+        return event, path_jump(jumps)
 
     def attach(self, run, inherited, alternative_jump, new):
         """The draw's perturbation from its inherited jump and the new one (DESIGN §1).
@@ -145,8 +141,8 @@ class PrunedBackend:
             return None, PrunedPerturbation(new_jump, new_event)
         shape = new_weight.shape
         event, kept_old, kept_new = run.prune(
-            _flat(inherited, shape), _flat(alternative_jump, shape),
-            _flat(new_event, shape), _flat(new_jump, shape),
+            flat_rows(inherited, shape), flat_rows(alternative_jump, shape),
+            flat_rows(new_event, shape), flat_rows(new_jump, shape),
         )
         return None, PrunedPerturbation((kept_old + kept_new).reshape(shape),
                                         event.reshape(shape))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import kernels
+from .propagation import flat_rows
 
 _current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
     "stochad_current_run", default=None
@@ -129,11 +130,9 @@ class Run:
                                     self.generations[:lanes_done], marks[:lanes_done])
         for pert in list(self._holders):
             shape = np.broadcast_shapes(pert.event.shape, pert.jump.shape)
-            kernels.mark_referenced(
-                np.ascontiguousarray(np.broadcast_to(pert.event, shape)).reshape(self.n_lanes, -1),
-                np.ascontiguousarray(np.broadcast_to(pert.jump, shape),
-                                     dtype=np.float64).reshape(self.n_lanes, -1),
-                self.generations, marks)
+            kernels.mark_referenced(flat_rows(pert.event, shape),
+                                    flat_rows(pert.jump, shape, np.float64),
+                                    self.generations, marks)
         self.weights[~marks] = 0.0
 
     def _grow(self, needed: int) -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .propagation import flat_rows
+
 NO_EVENT = np.iinfo(np.int64).max
 """The id of an unused channel slot; larger than every real event id, so it sorts last."""
 
@@ -64,8 +66,7 @@ class ExactPerturbation:
     def flat(self, shape: tuple[int, ...]):
         """``(events, jumps, weights)`` broadcast to ``shape`` as ``(K, m)`` arrays."""
         full = (self.n_channels,) + tuple(shape)
-        return tuple(np.ascontiguousarray(np.broadcast_to(a, full)).reshape(full[0], -1)
-                     for a in self._arrays())
+        return tuple(flat_rows(a, full) for a in self._arrays())
 
 
 @njit(cache=True)

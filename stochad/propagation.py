@@ -40,6 +40,12 @@ def broadcast(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return array if array.shape == shape else np.broadcast_to(array, shape)
 
 
+def flat_rows(array: np.ndarray, shape: tuple[int, ...], dtype=None) -> np.ndarray:
+    """``array`` broadcast to ``shape`` as a C-contiguous ``(shape[0], m)`` array, the layout
+    the numba kernels take (lanes, or channels, first)."""
+    return np.ascontiguousarray(broadcast(array, shape), dtype=dtype).reshape(shape[0], -1)
+
+
 def lift(array: np.ndarray, ndim: int) -> np.ndarray:
     """Insert logical axes after the lane axis so ``array`` broadcasts against ``ndim`` axes."""
     missing = ndim - (array.ndim - 1)
