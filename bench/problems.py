@@ -255,38 +255,34 @@ def fd_reference(plain, p, h, n_samples, seed, chunk=250_000):
 GAME_OF_LIFE_REFERENCE = (-30.762187916666665, 0.04721197399707032)
 
 
-def _problem(name, description, param, program, plain, derivative, fd_h, **kw):
-    return Problem(name, description, param, program, plain, derivative, fd_h, **kw)
-
-
 PROBLEMS: dict[str, Problem] = {problem.name: problem for problem in [
-    _problem("random-walk", "n += Bernoulli(p(1 - (n+i)/200)), i = 1..100; f = n", 0.5,
+    Problem("random-walk", "n += Bernoulli(p(1 - (n+i)/200)), i = 1..100; f = n", 0.5,
              random_walk, random_walk_plain, exact.random_walk(0.5)[1], 0.01,
              exact_method="exact DP"),
-    _problem("random-walk-exp", "X += 1 w.p. exp(-X/p), else X -= 1; 50 steps; f = X^2", 100.0,
+    Problem("random-walk-exp", "X += 1 w.p. exp(-X/p), else X -= 1; 50 steps; f = X^2", 100.0,
              random_walk_exp, random_walk_exp_plain, exact.random_walk_exp(100.0)[1], 1.0,
              exact_method="exact DP"),
-    _problem("binomial-square", "Binomial(20, p)^2", 0.3, binomial_square,
+    Problem("binomial-square", "Binomial(20, p)^2", 0.3, binomial_square,
              binomial_square_plain, exact.binomial_square(0.3)[1], 0.01),
-    _problem("geometric-square", "Geometric(p)^2 (trials, k >= 1)", 0.3, geometric_square,
+    Problem("geometric-square", "Geometric(p)^2 (trials, k >= 1)", 0.3, geometric_square,
              geometric_square_plain, exact.geometric_square(0.3)[1], 0.005),
-    _problem("poisson-square", "Poisson(p)^2", 3.0, poisson_square, poisson_square_plain,
+    Problem("poisson-square", "Poisson(p)^2", 3.0, poisson_square, poisson_square_plain,
              exact.poisson_square(3.0)[1], 0.05),
-    _problem("nested-binomial", "Binomial(Binomial(10, p), p) = Binomial(10, p^2)", 0.3,
+    Problem("nested-binomial", "Binomial(Binomial(10, p), p) = Binomial(10, p^2)", 0.3,
              nested_binomial, nested_binomial_plain, exact.nested_binomial(0.3)[1], 0.01),
-    _problem("two-bernoullis", "2 Bernoulli(3t) + Bernoulli(t)", 0.1, two_bernoullis,
+    Problem("two-bernoullis", "2 Bernoulli(3t) + Bernoulli(t)", 0.1, two_bernoullis,
              two_bernoullis_plain, exact.two_bernoullis(0.1)[1], 0.005),
-    _problem("galton-watson", "Z <- Poisson(p Z), Z0 = 1, 5 generations; f = Z5", 1.5,
+    Problem("galton-watson", "Z <- Poisson(p Z), Z0 = 1, 5 generations; f = Z5", 1.5,
              galton_watson, galton_watson_plain, exact.galton_watson(1.5)[1], 0.02),
-    _problem("lindley-queue", "W <- max(W + Poisson(p) - 1, 0), 30 steps; f = mean W", 0.8,
+    Problem("lindley-queue", "W <- max(W + Poisson(p) - 1, 0), 30 steps; f = mean W", 0.8,
              lindley_queue, lindley_queue_plain, exact.lindley_queue(0.8)[1], 0.02,
              exact_method="exact DP"),
-    _problem("poisson-kl", "KL(Poisson(p) || NegBin(10, 0.25)), single-sample integrand", 20.0,
+    Problem("poisson-kl", "KL(Poisson(p) || NegBin(10, 0.25)), single-sample integrand", 20.0,
              poisson_kl, poisson_kl_plain, exact.poisson_kl(20.0)[1], 0.2,
              exact_method="scipy enumeration"),
-    _problem("mixed", "p(1-p)(2b + 3c) Normal(b, p(1-p)), b ~ Bin(10, p), c ~ Bern(p)", 0.3,
+    Problem("mixed", "p(1-p)(2b + 3c) Normal(b, p(1-p)), b ~ Bin(10, p), c ~ Bern(p)", 0.3,
              mixed, mixed_plain, exact.mixed(0.3)[1], 0.01),
-    _problem("game-of-life", f"stochastic Game of Life, {GRID}x{GRID} torus, "
+    Problem("game-of-life", f"stochastic Game of Life, {GRID}x{GRID} torus, "
              f"{GENERATIONS} generations, cells alive w.p. p; f = live cells", 0.5,
              game_of_life, game_of_life_plain, GAME_OF_LIFE_REFERENCE[0], 0.02,
              exact_method="finite-difference reference", exact_stderr=GAME_OF_LIFE_REFERENCE[1]),
