@@ -112,14 +112,20 @@ class PrunedBackend:
         """A draw's event and jump on its (single) alternative path per element.
 
         ``path_jump(jumps)`` couples the draw to its parameters jumping by ``jumps`` (aligned
-        with ``perts``); jumps of dead events are set to 0 first, so the coupling never
-        evaluates a meaningless alternative. Returns ``(event, alternative_jump)``.
+        with ``perts``). The jumps of dead events are coupled too (the result is ignored, as
+        :meth:`attach` checks liveness), which saves a table lookup per draw; only if an
+        alternative parameter is invalid are dead events' jumps set to 0 and the coupling
+        repeated, so a meaningless alternative never raises. Returns ``(event,
+        alternative_jump)``.
         """
         event, jumps = self.combine(run, perts, shape)
         event = broadcast(event, shape)
-        live = run.event_weights(event) != 0
-        jumps = [None if j is None else np.where(live, j, 0.0) for j in jumps]
-        return event, path_jump(jumps)
+        try:
+            return event, path_jump(jumps)
+        except ValueError:  # raised before the coupling draws anything
+            live = run.event_weights(event) != 0
+            jumps = [None if j is None else np.where(live, j, 0.0) for j in jumps]
+            return event, path_jump(jumps)
 
     def attach(self, run, inherited, alternative_jump, new):
         """The draw's perturbation from its inherited jump and the new one (DESIGN §1).
@@ -136,16 +142,14 @@ class PrunedBackend:
             if inherited is None:
                 return None, None
             return None, PrunedPerturbation(alternative_jump, inherited)
-        new_event = run.new_events(new_weight)
-        if inherited is None:
-            return None, PrunedPerturbation(new_jump, new_event)
         shape = new_weight.shape
-        event, kept_old, kept_new = run.prune(
-            flat_rows(inherited, shape), flat_rows(alternative_jump, shape),
-            flat_rows(new_event, shape), flat_rows(new_jump, shape),
+        if inherited is None:
+            inherited, alternative_jump = np.full(shape, kernels.NO_EVENT), np.zeros(shape)
+        event, jump = run.attach_new_events(
+            flat_rows(inherited, shape), flat_rows(alternative_jump, shape, np.float64),
+            flat_rows(new_weight, shape, np.float64), flat_rows(new_jump, shape, np.float64),
         )
-        return None, PrunedPerturbation((kept_old + kept_new).reshape(shape),
-                                        event.reshape(shape))
+        return None, PrunedPerturbation(jump.reshape(shape), event.reshape(shape))
 
     # -- reading out --------------------------------------------------------------------------
     def contribution(self, run, pert: PrunedPerturbation) -> np.ndarray:

@@ -98,35 +98,41 @@ class Run:
         self._token = None
 
     # -- event table ----------------------------------------------------------------------------
-    def new_events(self, weights: np.ndarray) -> np.ndarray:
-        """Register one new event per non-zero element of ``weights`` (lanes first).
+    def attach_new_events(self, inherited, alternative_jump, new_weight, new_jump):
+        """A draw's perturbation: the inherited one and the new one, pruned per element (see
+        :func:`stochad.kernels.attach_new_events`; a new event gets a slot of its own).
 
-        Returns the event ids, shape of ``weights``; elements of weight 0 get ``-1`` (none).
+        All four arrays are ``(n_lanes, m)`` C-contiguous; returns ``(event, jump)``.
         """
-        flat = np.ascontiguousarray(weights, dtype=np.float64).reshape(self.n_lanes, -1)
-        events = np.empty(flat.shape, dtype=np.int64)
-        lane, collected = 0, False
+        uniforms = self.rng.random(
+            kernels.count_draw_conflicts(inherited, alternative_jump, new_weight))
+        events = np.empty(new_weight.shape, dtype=np.int64)
+        jumps = np.empty(new_weight.shape)
+        lane, used, collected = 0, 0, False
         while True:
-            lane = kernels.allocate_events(flat, self.weights, self.generations, events, lane)
+            lane, used = kernels.attach_new_events(
+                inherited, alternative_jump, new_weight, new_jump, self.weights,
+                self.generations, uniforms, used, lane, events, jumps)
             if lane < 0:
-                return events.reshape(weights.shape)
+                return events, jumps
             if not collected:
-                self._collect(events[:lane], flat[:lane])
+                self._collect(events[:lane], jumps[:lane])
                 collected = True
             else:
-                self._grow(flat.shape[1])
+                self._grow(new_weight.shape[1])
 
-    def _collect(self, in_flight_events=None, in_flight_weights=None) -> None:
+    def _collect(self, in_flight_events=None, in_flight_jumps=None) -> None:
         """Free the slots of live events that no perturbation references with a non-zero jump.
 
         Such events can no longer change any value (an event whose jump cancelled to 0, or
         whose holders were garbage-collected), so freeing them is invisible to the program.
-        ``in_flight_*`` describe events being allocated right now (the first lanes).
+        ``in_flight_*`` describe the perturbations of the first lanes of a draw being attached
+        right now.
         """
         marks = np.zeros(self.weights.shape, dtype=bool)
         if in_flight_events is not None:
             lanes_done = in_flight_events.shape[0]
-            kernels.mark_referenced(in_flight_events, in_flight_weights,
+            kernels.mark_referenced(in_flight_events, in_flight_jumps,
                                     self.generations[:lanes_done], marks[:lanes_done])
         for pert in list(self._holders):
             shape = np.broadcast_shapes(pert.event.shape, pert.jump.shape)

@@ -27,50 +27,35 @@ SLOT_MASK = (1 << SLOT_BITS) - 1
 # numba a reference-count update per call, which made these loops four times slower.
 
 
+@njit(cache=True, inline="always")
+def _cell(row, event):
+    """Index of ``event``'s slot in the flattened table, given its lane's first cell ``row``.
+
+    Unsigned, so numba emits no negative-index wrap-around; an absent event (``-1``) maps to
+    the lane's slot 0, which the callers never trust (they test ``event >= 0`` as well).
+    """
+    return row + np.uint64((event & SLOT_MASK) * (event >= 0))
+
+
 @njit(cache=True)
 def lookup_weights(events, weights, generations):
     """Weight of each element's event (0 where absent or dead); ``events`` is ``(n_lanes, m)``."""
     n_lanes, m = events.shape
+    n_slots = np.uint64(weights.shape[1])
     flat = events.reshape(-1)
-    out = np.zeros(flat.size)
-    for lane in range(n_lanes):
-        for i in range(lane * m, lane * m + m):
+    table_w, table_g = weights.reshape(-1), generations.reshape(-1)
+    out = np.empty(flat.size)
+    i = 0
+    row = np.uint64(0)
+    for _ in range(n_lanes):
+        for _ in range(m):
             e = flat[i]
-            s = e & SLOT_MASK
-            if e >= 0 and generations[lane, s] == e >> SLOT_BITS:
-                out[i] = weights[lane, s]
+            c = _cell(row, e)
+            live = (e >= 0) & (table_g[c] == e >> SLOT_BITS)
+            out[i] = table_w[c] if live else 0.0
+            i += 1
+        row += n_slots
     return out.reshape(n_lanes, m)
-
-
-@njit(cache=True)
-def allocate_events(new_weights, weights, generations, events, start_lane):
-    """Register one event per non-zero entry of ``new_weights`` (``(n_lanes, m)``) in free slots.
-
-    Fills ``events`` from lane ``start_lane`` on (``-1`` where the weight is 0). Returns ``-1``
-    when done, or the first lane that ran out of free slots: that lane is left untouched, so
-    the caller can grow the table and call again from it.
-    """
-    n_lanes, m = new_weights.shape
-    n_slots = weights.shape[1]
-    for lane in range(start_lane, n_lanes):
-        s = 0
-        for j in range(m):
-            w = new_weights[lane, j]
-            if w == 0.0:
-                events[lane, j] = NO_EVENT
-                continue
-            while s < n_slots and weights[lane, s] != 0.0:
-                s += 1
-            if s == n_slots:
-                for jj in range(j):  # roll this lane back
-                    if events[lane, jj] >= 0:
-                        weights[lane, events[lane, jj] & SLOT_MASK] = 0.0
-                return lane
-            generation = generations[lane, s] + 1
-            generations[lane, s] = generation
-            weights[lane, s] = w
-            events[lane, j] = (generation << SLOT_BITS) | s
-    return -1
 
 
 @njit(cache=True)
@@ -123,54 +108,126 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
     kept_a, kept_b : float64 (n_lanes, m)
         The jumps that survive (the input jump, or 0 where that input lost).
     """
-    # Flat loops: numba runs (n_lanes, m) loops with m = 1 several times slower.
     n_lanes, m = event_a.shape
+    n_slots = np.uint64(weights.shape[1])
     ea, eb = event_a.reshape(-1), event_b.reshape(-1)
     ja, jb = jump_a.reshape(-1), jump_b.reshape(-1)
+    table_w, table_g = weights.reshape(-1), generations.reshape(-1)
     event_out = np.empty(ea.size, dtype=np.int64)
-    kept_a = np.zeros(ea.size)
-    kept_b = np.zeros(ea.size)
+    kept_a = np.empty(ea.size)
+    kept_b = np.empty(ea.size)
     used = 0
-    for lane in range(n_lanes):
-        for i in range(lane * m, lane * m + m):
-            a = ea[i]
-            b = eb[i]
-            da = ja[i]
-            db = jb[i]
-            if a == b:
-                event_out[i] = a
-                kept_a[i] = da
-                kept_b[i] = db
-                continue
-            sa = a & SLOT_MASK
-            sb = b & SLOT_MASK
-            live_a = da != 0.0 and a >= 0 and generations[lane, sa] == a >> SLOT_BITS
-            live_b = db != 0.0 and b >= 0 and generations[lane, sb] == b >> SLOT_BITS
-            wa = weights[lane, sa] if live_a else 0.0
-            wb = weights[lane, sb] if live_b else 0.0
-            if wb == 0.0:
-                event_out[i] = a if wa != 0.0 else NO_EVENT
-                kept_a[i] = da if wa != 0.0 else 0.0
-                continue
-            if wa == 0.0:
-                event_out[i] = b
-                kept_b[i] = db
-                continue
-            total = abs(wa) + abs(wb)
-            u = uniforms[used]
-            used += 1
-            if u * total < abs(wa):
-                weights[lane, sa] = wa * total / abs(wa)
-                weights[lane, sb] = 0.0
-                event_out[i] = a
-                kept_a[i] = da
-            else:
-                weights[lane, sb] = wb * total / abs(wb)
-                weights[lane, sa] = 0.0
-                event_out[i] = b
-                kept_b[i] = db
+    i = 0
+    row = np.uint64(0)
+    for _ in range(n_lanes):
+        for _ in range(m):
+            a, b, da, db = ea[i], eb[i], ja[i], jb[i]
+            same = a == b
+            ca, cb = _cell(row, a), _cell(row, b)
+            wa, wb = table_w[ca], table_w[cb]
+            live_a = (a >= 0) & (da != 0.0) & (table_g[ca] == a >> SLOT_BITS) & (wa != 0.0)
+            live_b = ((b >= 0) & (db != 0.0) & (table_g[cb] == b >> SLOT_BITS) & (wb != 0.0)
+                      & (not same))
+            if live_a and live_b:
+                total = abs(wa) + abs(wb)
+                live_a = uniforms[used] * total < abs(wa)
+                live_b = not live_a
+                used += 1
+                table_w[ca] = math.copysign(total, wa) if live_a else 0.0
+                table_w[cb] = math.copysign(total, wb) if live_b else 0.0
+            keep_a = live_a or same
+            keep_b = live_b or same
+            event_out[i] = a if keep_a else (b if keep_b else NO_EVENT)
+            kept_a[i] = da if keep_a else 0.0
+            kept_b[i] = db if keep_b else 0.0
+            i += 1
+        row += n_slots
     shape = (n_lanes, m)
     return event_out.reshape(shape), kept_a.reshape(shape), kept_b.reshape(shape)
+
+
+@njit(cache=True)
+def count_draw_conflicts(inherited, alternative_jump, new_weight):
+    """Elements where a draw's live-looking inherited perturbation meets a new one: an upper
+    bound of the uniforms :func:`attach_new_events` consumes."""
+    e, d, w = inherited.reshape(-1), alternative_jump.reshape(-1), new_weight.reshape(-1)
+    count = 0
+    for i in range(e.size):
+        count += (e[i] >= 0) & (d[i] != 0.0) & (w[i] != 0.0)
+    return count
+
+
+@njit(cache=True)
+def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights, generations,
+                      uniforms, used, start_lane, event_out, jump_out):
+    """A draw's perturbation: its inherited one and the new one its dual parts create, pruned.
+
+    The fused form of "register the new events, then :func:`prune_pair` them against the
+    inherited ones", with the same rule and the same uniforms: per element, in lane-major
+    order,
+
+    * no new weight: the inherited perturbation, if live;
+    * a new weight and a live inherited perturbation: keep one with probability proportional
+      to ``|weight|`` (next uniform), rescaled; a new event that wins takes the slot of the
+      inherited one it killed;
+    * a new weight only: the new event, in a free slot.
+
+    All ``(n_lanes, m)``; fills ``event_out``/``jump_out`` from lane ``start_lane`` on, with
+    ``uniforms`` consumed from index ``used``. Returns ``(lane, used)``: ``lane`` is ``-1``
+    when done, or the first lane without enough free slots (left untouched, so the caller can
+    grow the table and call again from it).
+    """
+    n_lanes, m = new_weight.shape
+    n_slots = weights.shape[1]
+    inh, alt = inherited.reshape(-1), alternative_jump.reshape(-1)
+    new_w, new_d = new_weight.reshape(-1), new_jump.reshape(-1)
+    events, jumps = event_out.reshape(-1), jump_out.reshape(-1)
+    table_w, table_g = weights.reshape(-1), generations.reshape(-1)
+    for lane in range(start_lane, n_lanes):
+        first = lane * m
+        row = np.uint64(lane * n_slots)
+        if m > 1:  # enough free slots for the whole lane? (one element checks for itself below)
+            needed = 0
+            for i in range(first, first + m):
+                needed += new_w[i] != 0.0
+            free = 0
+            for s in range(n_slots):
+                free += table_w[row + np.uint64(s)] == 0.0
+            if free < needed:
+                return lane, used
+        for i in range(first, first + m):
+            a, da, w = inh[i], alt[i], new_w[i]
+            ca = _cell(row, a)
+            wa = table_w[ca]
+            live_a = (a >= 0) & (da != 0.0) & (table_g[ca] == a >> SLOT_BITS) & (wa != 0.0)
+            if live_a and w != 0.0:
+                total = abs(wa) + abs(w)
+                keep_old = uniforms[used] * total < abs(wa)
+                used += 1
+                if keep_old:
+                    table_w[ca] = math.copysign(total, wa)
+                    events[i], jumps[i] = a, da
+                else:  # the new event takes the slot of the one it killed
+                    generation = table_g[ca] + 1
+                    table_g[ca] = generation
+                    table_w[ca] = math.copysign(total, w)
+                    events[i], jumps[i] = (generation << SLOT_BITS) | np.int64(ca - row), new_d[i]
+                continue
+            # Branch-free from here: whether the element has a new weight is random.
+            s = n_slots  # the first free slot, if any
+            for t in range(n_slots - 1, -1, -1):
+                s = t if table_w[row + np.uint64(t)] == 0.0 else s
+            create = w != 0.0
+            if create and s == n_slots:
+                return lane, used  # only when m == 1: nothing in this lane was touched yet
+            cell = row + np.uint64(min(s, n_slots - 1))
+            generation = table_g[cell] + create
+            table_g[cell] = generation
+            table_w[cell] = w if create else table_w[cell]
+            new_event = (generation << SLOT_BITS) | np.int64(cell - row)
+            events[i] = new_event if create else (a if live_a else NO_EVENT)
+            jumps[i] = new_d[i] if create else (da if live_a else 0.0)
+    return -1, used
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -295,16 +295,15 @@ def draw(dist: Distribution, args, size=None, rng=None):
         """The draw's jump on one alternative path on which parameter ``i`` jumps by
         ``jumps[i]`` (``None``: it does not move), by inversion coupling."""
         alt_values = [shifted(v, j, cast=False) for v, j in zip(values, jumps, strict=True)]
+        # elements that do not move keep their (already validated) parameters
+        dist.validate(alt_values, where=" (on the alternative path of a perturbation)")
         moved = np.zeros(k.shape, dtype=bool)
         for j in jumps:
             if j is not None:
                 moved |= (j != 0).reshape(j.shape[: j.ndim - core] + (-1,)).any(axis=-1) \
                     if core else (j != 0)
-        if moved.any():
-            dist.validate([v[moved] for v in alt_values],
-                          where=" (on the alternative path of a perturbation)")
-        return (dist.alternative(run.rng, k, state, values, alt_values, moved)
-                - k).astype(np.float64)
+        return np.subtract(dist.alternative(run.rng, k, state, values, alt_values, moved), k,
+                           dtype=np.float64)
 
     # The backend reconciles the parameters' perturbations into alternative paths (pruned: one
     # per element; exact: one per live event) and couples the draw along each of them.

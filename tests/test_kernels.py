@@ -42,27 +42,76 @@ def test_lookup_weights(rng):
     np.testing.assert_array_equal(got, np.where(live, np.take_along_axis(weights, slot, 1), 0))
 
 
-def test_allocate_events(rng):
-    weights, gens = _table(rng, 40, 8, free=0.8)
-    weights[:, :2] = 0.0  # at least two free slots per lane
-    new = np.where(rng.random((40, 2)) < 0.5, 0.0, 1.0 + rng.random((40, 2)))
-    runs = []
-    for kernel in (K.allocate_events, K.allocate_events.py_func):
-        w, g, events = weights.copy(), gens.copy(), np.empty((40, 2), dtype=np.int64)
-        assert kernel(new, w, g, events, 0) == -1
-        runs.append((events, w, g))
-    _same(runs[0], runs[1])
-    events, w, g = runs[0]
-    assert np.all((events >= 0) == (new != 0))
-    np.testing.assert_array_equal(K.lookup_weights(events, w, g), new)
+def _draw_inputs(rng, lanes, slots, m):
+    """A table with free slots, inherited events (some stale), their alternative jumps (some
+    zero) and new weights/jumps (some zero), as a draw hands them to ``attach_new_events``."""
+    weights, gens = _table(rng, lanes, slots, free=0.6)
+    weights[:, :m] = 0.0  # room for every new event
+    gens += 1
+    s = rng.integers(0, slots, (lanes, m))
+    g = np.take_along_axis(gens, s, 1) - rng.integers(0, 2, (lanes, m))  # some stale (older)
+    inherited = np.where(rng.random((lanes, m)) < 0.2, K.NO_EVENT, (g << K.SLOT_BITS) | s)
+    alt = np.where(rng.random((lanes, m)) < 0.4, 0.0, rng.choice([-1.0, 1.0], (lanes, m)))
+    new_w = np.where(rng.random((lanes, m)) < 0.4, 0.0, 0.5 + rng.random((lanes, m)))
+    new_d = np.where(new_w != 0, rng.choice([-1.0, 1.0], (lanes, m)), 0.0)
+    return (inherited, alt, new_w, new_d), (weights, gens)
 
 
-def test_allocate_events_stops_at_a_full_lane_untouched(rng):
+def _attach(kernel, draw, table, uniforms):
+    w, g = (t.copy() for t in table)
+    events, jumps = np.empty(draw[0].shape, dtype=np.int64), np.empty(draw[0].shape)
+    lane, used = kernel(*draw, w, g, uniforms, 0, 0, events, jumps)
+    assert lane == -1 and used <= uniforms.size
+    return events, jumps, w, g
+
+
+@pytest.mark.parametrize("m", [1, 3])
+def test_attach_new_events(rng, m):
+    draw, table = _draw_inputs(rng, 50, 6, m)
+    n = K.count_draw_conflicts(*draw[:3])
+    assert n == K.count_draw_conflicts.py_func(*draw[:3])
+    uniforms = rng.random(n)
+    fast = _attach(K.attach_new_events, draw, table, uniforms)
+    _same(fast, _attach(K.attach_new_events.py_func, draw, table, uniforms))
+
+    # Its meaning: register the new events, then prune them against the inherited ones with
+    # the same uniforms. Event ids may differ (a winner reuses its loser's slot); the
+    # surviving jumps and the weights they carry may not.
+    inherited, alt, new_w, new_d = draw
+    w, g = (t.copy() for t in table)
+    new_events = np.full(new_w.shape, K.NO_EVENT)
+    for lane in range(w.shape[0]):
+        for j in np.flatnonzero(new_w[lane]):
+            s = np.flatnonzero(w[lane] == 0)[0]
+            g[lane, s] += 1
+            w[lane, s] = new_w[lane, j]
+            new_events[lane, j] = (g[lane, s] << K.SLOT_BITS) | s
+    event, kept_old, kept_new = K.prune_pair(inherited, alt, new_events, new_d, w, g, uniforms)
+    events, jumps, w_fast, g_fast = fast
+    weight_fast, weight = K.lookup_weights(events, w_fast, g_fast), K.lookup_weights(event, w, g)
+    np.testing.assert_allclose(weight_fast, weight, rtol=1e-15)
+    np.testing.assert_array_equal(np.where(weight_fast != 0, jumps, 0),
+                                  np.where(weight != 0, kept_old + kept_new, 0))
+    assert np.count_nonzero(weight) > 10  # the comparison is not vacuous
+
+
+def test_attach_new_events_stops_at_a_full_lane_untouched():
     weights = np.array([[0.0, 0.0], [1.0, 0.0]])
     gens = np.zeros((2, 2), dtype=np.int64)
-    events = np.empty((2, 2), dtype=np.int64)
-    assert K.allocate_events(np.ones((2, 2)), weights, gens, events, 0) == 1
-    np.testing.assert_array_equal(weights, [[1.0, 1.0], [1.0, 0.0]])
+    draw = (np.full((2, 2), K.NO_EVENT), np.zeros((2, 2)), np.ones((2, 2)), np.ones((2, 2)))
+    events, jumps = np.empty((2, 2), dtype=np.int64), np.empty((2, 2))
+    for kernel in (K.attach_new_events, K.attach_new_events.py_func):
+        w = weights.copy()
+        assert kernel(*draw, w, gens.copy(), np.zeros(0), 0, 0, events, jumps) == (1, 0)
+        np.testing.assert_array_equal(w, [[1.0, 1.0], [1.0, 0.0]])
+        # a single element per lane checks for itself
+        w = weights.copy()
+        one = tuple(x[:, :1].copy() for x in draw)
+        w[0, 0] = 2.0
+        w[0, 1] = 3.0
+        assert kernel(*one, w, gens.copy(), np.zeros(0), 0, 0, events[:, :1].copy(),
+                      jumps[:, :1].copy()) == (0, 0)
+        np.testing.assert_array_equal(w, [[2.0, 3.0], [1.0, 0.0]])
 
 
 def test_prune_pair_and_count(rng):
