@@ -324,6 +324,44 @@ def _cdf_and_pmf(kind, k, a, b):
     return min(total, 1.0), pmf
 
 
+@njit(cache=True, inline="always")
+def _next_pmf(kind, j, pmf, a, b, up):
+    """``P(K = j ± 1)`` from ``pmf = P(K = j)`` by the pmf's ratio recurrence (a multiply
+    instead of a log-gamma), or from scratch where the recurrence cannot carry it (a pmf that
+    underflowed to 0, a ratio that is 0·∞ at a parameter's boundary)."""
+    nxt = j + 1 if up else j - 1
+    if pmf > 0.0:
+        if kind == 0:
+            ratio = a / (j + 1.0) if up else j / a
+        elif up:
+            ratio = (a - j) / (j + 1.0) * (b / (1.0 - b))
+        else:
+            ratio = j / (a - j + 1.0) * ((1.0 - b) / b)
+        stepped = pmf * ratio
+        if math.isfinite(stepped) and stepped > 0.0:
+            return stepped
+    return math.exp(_log_pmf(kind, nxt, a, b))
+
+
+_SMALL_COUNT, _SMALL_RATE = 64, 500.0  # exp(-500) and the terms up to k = 64 stay normal
+
+
+@njit(cache=True, inline="always")
+def _small_poisson_start(k, v, a, a_new):
+    """For a small Poisson draw ``k``: ``u = F(k - 1) + v·P(K = k)`` under rate ``a``, and
+    ``F(k)``, ``P(K = k)`` under ``a_new``, summing both pmfs up from 0 in one loop (no
+    log-gamma; accurate to a few ulps for ``k <= 64``, rates <= 500)."""
+    pmf, pmf_new = math.exp(-a), math.exp(-a_new)
+    below, below_new = 0.0, 0.0
+    for j in range(k):
+        below += pmf
+        below_new += pmf_new
+        step = 1.0 / (j + 1.0)
+        pmf *= a * step
+        pmf_new *= a_new * step
+    return below + v * pmf, min(below_new + pmf_new, 1.0), pmf_new
+
+
 @njit(cache=True)
 def invert_coupled(kind, k, v, a, b, a_new, b_new):
     """The outcome coupled to draw ``k`` by inversion when the law's parameters move.
@@ -336,27 +374,32 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new):
     n = k.size
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        cdf_k, pmf_k = _cdf_and_pmf(kind, k[i], a[i], b[i])
-        u = cdf_k - pmf_k + v[i] * pmf_k
         an = a_new[i]
         bn = b_new[i]
+        if kind == 0 and k[i] <= _SMALL_COUNT and max(a[i], an) <= _SMALL_RATE:
+            j = k[i]
+            u, cdf, pmf = _small_poisson_start(j, v[i], a[i], an)
+        else:
+            cdf_k, pmf_k = _cdf_and_pmf(kind, k[i], a[i], b[i])
+            u = cdf_k - pmf_k + v[i] * pmf_k
+            j = min(k[i], np.int64(an)) if kind == 1 else k[i]
+            cdf, pmf = _cdf_and_pmf(kind, j, an, bn)
         upper = an if kind == 1 else math.inf
-        j = min(k[i], np.int64(upper)) if kind == 1 else k[i]
-        cdf, _ = _cdf_and_pmf(kind, j, an, bn)
         if u <= cdf:
             while j > 0:  # walk down while F(j - 1) >= u
-                below = cdf - math.exp(_log_pmf(kind, j, an, bn))
+                below = cdf - pmf
                 if below < u:
                     break
+                pmf = _next_pmf(kind, j, pmf, an, bn, False)
                 cdf = below
                 j -= 1
         else:
             while u > cdf and j < upper:
+                pmf = _next_pmf(kind, j, pmf, an, bn, True)
                 j += 1
-                step = math.exp(_log_pmf(kind, j, an, bn))
-                if step == 0.0 and j > an * 2 + 50:
+                if pmf == 0.0 and j > an * 2 + 50:
                     break
-                cdf += step
+                cdf += pmf
         out[i] = j
     return out
 
