@@ -6,7 +6,11 @@
   :func:`stochad.kernels.prune_pair` (what :meth:`stochad.context.Run.prune` runs) against
   :func:`prune_pair_numpy`;
 * the event-table lookup :func:`stochad.kernels.lookup_weights` against
-  :func:`lookup_weights_numpy`,
+  :func:`lookup_weights_numpy`;
+* a draw's step: :func:`stochad.kernels.count_draw_conflicts` +
+  :func:`stochad.kernels.attach_new_events` (what :meth:`stochad.context.Run.attach_new_events`
+  runs: register the new events, pruned against the inherited ones) against
+  :func:`attach_new_events_numpy`,
 
 and checks that both give the same results (for ``m = 1`` exactly; with several elements per
 lane the numpy version consumes the uniforms column by column instead of lane by lane, which
@@ -86,6 +90,44 @@ def prune_pair_numpy(event_a, jump_a, event_b, jump_b, weights, generations, uni
     return event_out, kept_a, kept_b
 
 
+def attach_new_events_numpy(inherited, alternative_jump, new_weight, new_jump, weights,
+                            generations, uniforms):
+    """Pure-numpy :func:`stochad.kernels.attach_new_events` (the table has room for all).
+
+    Columns one after the other, all lanes at once within a column; a new event that meets no
+    live inherited one takes its lane's first free slot, as in the kernel.
+    """
+    n_lanes, m = new_weight.shape
+    events, jumps = np.empty((n_lanes, m), dtype=np.int64), np.empty((n_lanes, m))
+    used = 0
+    for j in range(m):
+        a, da = inherited[:, j], alternative_jump[:, j]
+        w, d = new_weight[:, j], new_jump[:, j]
+        wa, sa = _lookup(a, weights, generations)
+        live = (da != 0) & (wa != 0)
+        events[:, j] = np.where(live, a, NO_EVENT)
+        jumps[:, j] = np.where(live, da, 0.0)
+        lanes = np.flatnonzero(live & (w != 0))
+        u = uniforms[used:used + lanes.size]
+        used += lanes.size
+        total = np.abs(wa[lanes]) + np.abs(w[lanes])
+        old_wins = u * total < np.abs(wa[lanes])
+        keep = lanes[old_wins]
+        weights[keep, sa[keep]] = np.copysign(total[old_wins], wa[keep])
+        slots = np.zeros(n_lanes, dtype=np.int64)
+        slots[lanes] = sa[lanes]  # a new event that wins takes the slot it freed
+        fresh = np.flatnonzero(~live & (w != 0))
+        slots[fresh] = np.argmax(weights[fresh] == 0, axis=1)
+        new = np.concatenate([lanes[~old_wins], fresh])
+        new_weights = np.concatenate([np.copysign(total[~old_wins], w[lanes[~old_wins]]),
+                                      w[fresh]])
+        generations[new, slots[new]] += 1
+        weights[new, slots[new]] = new_weights
+        events[new, j] = (generations[new, slots[new]] << SLOT_BITS) | slots[new]
+        jumps[new, j] = d[new]
+    return events, jumps
+
+
 def _inputs(n_lanes: int, m: int, seed: int = 0):
     """Two live events per lane (slots 0 and 1); each element references one, both or none."""
     rng = np.random.default_rng(seed)
@@ -116,6 +158,37 @@ def _numpy_step(pairs, table, seed):
     candidates = np.count_nonzero((event_a != event_b) & (jump_a != 0) & (jump_b != 0))
     uniforms = np.random.default_rng(seed).random(candidates)
     return prune_pair_numpy(*pairs, *table, uniforms)
+
+
+def _draw_inputs(n_lanes: int, m: int, seed: int = 0):
+    """A draw on ``(n_lanes, m)`` elements: inherited events (live, slot 0) whose alternative
+    jump is rarely non-zero, new weights on half the elements, and a table with room for all."""
+    rng = np.random.default_rng(seed)
+    weights = np.zeros((n_lanes, m + 2))
+    weights[:, 0] = rng.exponential(size=n_lanes)
+    generations = np.zeros((n_lanes, m + 2), dtype=np.int64)
+    generations[:, 0] = 1
+    inherited = np.full((n_lanes, m), 1 << SLOT_BITS, dtype=np.int64)
+    alternative = np.where(rng.random((n_lanes, m)) < 0.05, 1.0, 0.0)
+    new_weight = np.where(rng.random((n_lanes, m)) < 0.5, rng.exponential(size=(n_lanes, m)),
+                          0.0)
+    new_jump = np.where(new_weight != 0, 1.0, 0.0)
+    return (inherited, alternative, new_weight, new_jump), (weights, generations)
+
+
+def _kernel_draw(draw, table, seed, run):
+    """:meth:`stochad.context.Run.attach_new_events` on ``run`` given the event ``table``."""
+    run.rng = np.random.default_rng(seed)
+    run.weights, run.generations = table
+    return run.attach_new_events(*draw)
+
+
+def _numpy_draw(draw, table, seed):
+    """The same step in numpy: as many uniforms as candidate conflicts, then the rule."""
+    inherited, alternative, new_weight, _ = draw
+    candidates = np.count_nonzero((inherited >= 0) & (alternative != 0) & (new_weight != 0))
+    uniforms = np.random.default_rng(seed).random(candidates)
+    return attach_new_events_numpy(*draw, *table, uniforms)
 
 
 def _best(step, args, table, repeat):
@@ -150,6 +223,13 @@ def compare(n_lanes: int, m: int, repeat: int):
         t_numba, out_numba = _best(fast, args, table, repeat)
         t_numpy, out_numpy = _best(slow, args, table, repeat)
         rows.append((name, t_numba, t_numpy, _same(out_numba, out_numpy)))
+    draw, table = _draw_inputs(n_lanes, m)
+    small = tuple(a[:2] for a in draw), tuple(t[:2].copy() for t in table)
+    _kernel_draw(*small, 1, Run(None, 2, backend=None))
+    run = Run(None, n_lanes, backend=None)
+    t_numba, out_numba = _best(lambda d, t: _kernel_draw(d, t, 1, run), (draw,), table, repeat)
+    t_numpy, out_numpy = _best(lambda d, t: _numpy_draw(d, t, 1), (draw,), table, repeat)
+    rows.append(("draw step", t_numba, t_numpy, _same(out_numba, out_numpy)))
     return rows
 
 

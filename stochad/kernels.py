@@ -221,7 +221,7 @@ def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights
             for t in range(n_slots - 1, -1, -1):
                 s = t if table_w[row + np.uint64(t)] == 0.0 else s
             create = w != 0.0
-            if create and s == n_slots:
+            if s == n_slots and create:
                 return lane, used  # only when m == 1: nothing in this lane was touched yet
             cell = row + np.uint64(min(s, n_slots - 1))
             generation = table_g[cell] + create

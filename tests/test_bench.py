@@ -185,8 +185,21 @@ def test_python_dash_m_bench_runs():
 
 def test_numpy_pruning_step_matches_the_kernels():
     rows = kernels.compare(5_000, 1, repeat=1)
-    assert [row[0] for row in rows] == ["prune step", "lookup weights"]
+    assert [row[0] for row in rows] == ["prune step", "lookup weights", "draw step"]
     assert all(row[3] for row in rows)
+
+
+def test_numpy_draw_step_matches_the_kernel_with_several_elements_per_lane():
+    """Without conflicts no uniform is drawn, so the column-by-column numpy version must give
+    the kernel's events (slots included), jumps and table exactly."""
+    from stochad.context import Run
+
+    draw, table = kernels._draw_inputs(300, 8)
+    draw = (draw[0], np.zeros_like(draw[1]), *draw[2:])
+    tables = [tuple(t.copy() for t in table) for _ in range(2)]
+    fast = kernels._kernel_draw(draw, tables[0], 1, Run(None, 300, backend=None))
+    slow = kernels._numpy_draw(draw, tables[1], 1)
+    assert kernels._same(fast, slow) and kernels._same(tables[0], tables[1])
 
 
 def test_numpy_lookup_matches_the_kernel_with_several_elements_per_lane():
