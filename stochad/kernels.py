@@ -189,8 +189,10 @@ def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights
     table_w, table_g = weights.reshape(-1), generations.reshape(-1)
     lane, j = start_lane, 0  # the element's lane, and its index within the lane
     row = np.uint64(lane * n_slots)  # the lane's first cell in the table
+    s_next = 0  # with several elements per lane: no free slot before this one in the lane
     for i in range(start_lane * m, n_lanes * m):
         if j == 0 and m > 1:  # enough free slots for the whole lane? (m == 1: checked below)
+            s_next = 0
             needed = 0
             for k in range(i, i + m):
                 needed += new_w[k] != 0.0
@@ -216,10 +218,17 @@ def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights
                 table_w[ca] = math.copysign(total, w)
                 events[i], jumps[i] = (generation << SLOT_BITS) | np.int64(ca - row), new_d[i]
         else:
-            # Branch-free from here: whether the element has a new weight is random.
-            s = n_slots  # the first free slot, if any
-            for t in range(n_slots - 1, -1, -1):
-                s = t if table_w[row + np.uint64(t)] == 0.0 else s
+            # the first free slot, if any (m == 1: branch-free, the occupancy is random; with
+            # several elements the search resumes where the lane's last one stopped)
+            s = n_slots
+            if m == 1:
+                for t in range(n_slots - 1, -1, -1):
+                    s = t if table_w[row + np.uint64(t)] == 0.0 else s
+            elif w != 0.0:
+                s = s_next
+                while s < n_slots and table_w[row + np.uint64(s)] != 0.0:
+                    s += 1
+                s_next = s + 1
             create = w != 0.0
             if s == n_slots and create:
                 return lane, used  # only when m == 1: nothing in this lane was touched yet
