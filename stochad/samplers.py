@@ -130,15 +130,23 @@ class _WalkCoupled(Distribution):
         raise NotImplementedError
 
     def alternative(self, rng, k, state, params, alt_params, moved):
+        count = np.count_nonzero(moved)
+        if count == moved.size:  # typically every element moves: no gathering and scattering
+            def pick(x, dtype=np.float64):
+                return np.ascontiguousarray(np.broadcast_to(x, k.shape), dtype).reshape(-1)
+        elif count:
+            def pick(x, dtype=np.float64):
+                return np.broadcast_to(x, k.shape)[moved].astype(dtype)
+        else:
+            return k.copy()
+        old = [pick(x) for x in self._walk_params(params)]
+        new = [pick(x) for x in self._walk_params(alt_params)]
+        km = pick(k, np.int64)
+        coupled = kernels.invert_coupled(self.walk, km, rng.random(count), *old, *new)
+        if count == moved.size:
+            return coupled.reshape(k.shape)
         out = k.copy()
-        if not moved.any():
-            return out
-        old = [np.broadcast_to(x, k.shape)[moved].astype(np.float64)
-               for x in self._walk_params(params)]
-        new = [np.broadcast_to(x, k.shape)[moved].astype(np.float64)
-               for x in self._walk_params(alt_params)]
-        km = k[moved].astype(np.int64)
-        out[moved] = kernels.invert_coupled(self.walk, km, rng.random(km.shape), *old, *new)
+        out[moved] = coupled
         return out
 
 
