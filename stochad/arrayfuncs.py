@@ -119,14 +119,42 @@ def cumulative(ufunc, a, axis=None):
     return stack(parts, axis=ax)
 
 
+def astype(x, dtype):
+    """``x.astype(dtype)`` for a triple (a row of the rule table made for the two dtypes).
+
+    Examples
+    --------
+    >>> import stochad as sad
+    >>> st = sad.stochastic_triple(lambda p: (2.5 * p).astype(int), 1.0)
+    >>> int(sad.value(st)), float(sad.delta(st))  # truncation: piecewise constant
+    (2, 0.0)
+    >>> st = sad.stochastic_triple(lambda p: (2.5 * p).astype("float32"), 1.0)
+    >>> str(sad.value(st).dtype), float(sad.delta(st))
+    ('float32', 2.5)
+    """
+    if not isinstance(x, StochasticTriple):
+        return np.asarray(x).astype(dtype)
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biuf":
+        raise TypeError(f"a stochastic triple holds real numbers; it cannot be cast to {dtype}")
+    if dtype == x.dtype:
+        return x
+    return apply(rules.casting(x.dtype, dtype), x)
+
+
+def _as_dtype(a, dtype):
+    """``a`` cast to ``dtype`` first, as numpy's ``dtype=`` argument of reductions does."""
+    return a if dtype is None else astype(a, dtype)
+
+
 def _cumsum(a, axis=None, dtype=None, out=None):
     _no_out(out, "cumsum")
-    return cumulative(np.add, a, axis)
+    return cumulative(np.add, _as_dtype(a, dtype), axis)
 
 
 def _cumprod(a, axis=None, dtype=None, out=None):
     _no_out(out, "cumprod")
-    return cumulative(np.multiply, a, axis)
+    return cumulative(np.multiply, _as_dtype(a, dtype), axis)
 
 
 def _any(a, axis=None, out=None, keepdims=False, **kwargs):
@@ -201,12 +229,12 @@ def roll(a, shift, axis=None):
 
 def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     _no_out(out, "sum", kwargs)
-    return reduce(np.add, a, axis, keepdims)
+    return reduce(np.add, _as_dtype(a, dtype), axis, keepdims)
 
 
 def _prod(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     _no_out(out, "prod", kwargs)
-    return reduce(np.multiply, a, axis, keepdims)
+    return reduce(np.multiply, _as_dtype(a, dtype), axis, keepdims)
 
 
 def _max(a, axis=None, out=None, keepdims=False, **kwargs):
@@ -224,7 +252,8 @@ def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     shape = a.shape if isinstance(a, StochasticTriple) else np.shape(a)
     axes = _normalize_axis(axis, len(shape))
     count = int(np.prod([shape[i] for i in (range(len(shape)) if axes is None else axes)]))
-    return reduce(np.add, a, axis, keepdims) / count
+    mean = reduce(np.add, _as_dtype(a, dtype), axis, keepdims) / count
+    return mean if dtype is None else astype(mean, dtype)
 
 
 def _no_out(out, name, kwargs=None):
@@ -246,13 +275,20 @@ def constant_triple(run, value) -> StochasticTriple:
     return StochasticTriple(np.broadcast_to(value, (run.n_lanes,) + value.shape), run=run)
 
 
-def stack(arrays, axis=0, out=None, **kwargs):
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """``np.stack`` of triples and plain arrays along a new logical axis."""
     _no_out(out, "stack")
     arrays = list(arrays)
     run = run_of(arrays)
     if run is None:
-        return np.stack(arrays, axis=axis)
+        return np.stack(arrays, axis=axis, dtype=dtype, casting=casting)
+    if dtype is not None:
+        for a in arrays:  # numpy's check
+            source = a.dtype if isinstance(a, StochasticTriple) else np.result_type(a)
+            if not np.can_cast(source, dtype, casting):
+                raise TypeError(f"np.stack: cannot cast {source} to {np.dtype(dtype)} with "
+                                f"casting={casting!r}")
+        arrays = [astype(a, dtype) for a in arrays]
     shape = np.broadcast_shapes(*(np.shape(a) if not isinstance(a, StochasticTriple)
                                   else a.shape for a in arrays))
     items = [_broadcast(a if isinstance(a, StochasticTriple) else constant_triple(run, a), shape)
@@ -447,13 +483,13 @@ def _holds_triple(a) -> bool:
                or (isinstance(x, list | tuple) and _holds_triple(x)) for x in a)
 
 
-def clip(a, a_min=None, a_max=None, out=None, **kwargs):
-    _no_out(out, "clip")
+def clip(a, a_min=None, a_max=None, out=None, *, dtype=None, **kwargs):
+    _no_out(out, "clip", kwargs)
     if a_min is not None:
         a = np.maximum(a, a_min)
     if a_max is not None:
         a = np.minimum(a, a_max)
-    return a
+    return _as_dtype(a, dtype)
 
 
 def round_(a, decimals=0, out=None):

@@ -14,6 +14,8 @@ import numpy as np
 from .rules import Rule
 from .triple import StochasticTriple
 
+_PYTHON_NUMBERS = (bool, int, float)
+
 
 def run_of(args):
     """The run shared by the triples among ``args`` (an error if they come from two runs)."""
@@ -89,7 +91,9 @@ def apply(rule: Rule, *args):
         return rule.func(*args)
     ndim = max(len(logical_shape(a)) for a in args)  # numpy checks the shapes in rule.func
     triples = [isinstance(a, StochasticTriple) for a in args]
-    values = [lift(a.value, ndim) if t else np.asarray(a)
+    # Python numbers stay Python numbers, so numpy promotes them weakly (NEP 50):
+    # float32 triple * 3 stays float32, as it does for arrays
+    values = [lift(a.value, ndim) if t else a if type(a) in _PYTHON_NUMBERS else np.asarray(a)
               for a, t in zip(args, triples, strict=True)]
     try:
         out = rule.func(*values)

@@ -170,6 +170,17 @@ def rounding(decimals: int) -> Rule:
     return Rule(lambda x: np.round(x, decimals), _zero(1))
 
 
+def casting(source: np.dtype, dtype: np.dtype) -> Rule:
+    """Rule for ``x.astype(dtype)``.
+
+    The dual part passes through a cast between numbers (it is the identity, up to rounding);
+    a float cast to an integer truncates and anything cast to bool tests ``!= 0``, so those are
+    piecewise constant (zero dual part). Jumps are exact either way: ``cast(v + Δ) - cast(v)``.
+    """
+    constant = dtype.kind == "b" or (source.kind == "f" and dtype.kind in "iu")
+    return Rule(lambda x: np.asarray(x).astype(dtype), _zero(1) if constant else (1,))
+
+
 def take(table: np.ndarray, trailing: int = 0) -> Rule:
     """Rule for ``table[idx]`` with a constant table and a random integer index.
 

@@ -112,14 +112,19 @@ class StochasticTriple:
 
         return transpose(self)
 
-    def sum(self, axis=None):
-        return np.sum(self, axis=axis)
+    def astype(self, dtype, copy=True):
+        from .arrayfuncs import astype
 
-    def mean(self, axis=None):
-        return np.mean(self, axis=axis)
+        return astype(self, dtype)
 
-    def prod(self, axis=None):
-        return np.prod(self, axis=axis)
+    def sum(self, axis=None, dtype=None, keepdims=False):
+        return np.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def mean(self, axis=None, dtype=None, keepdims=False):
+        return np.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def prod(self, axis=None, dtype=None, keepdims=False):
+        return np.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
     # -- numpy protocol -------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
