@@ -59,7 +59,11 @@ def _normalize_axis(axis, ndim):
 
 
 def reduce(ufunc, x, axis=None, keepdims=False):
-    """``ufunc.reduce`` over logical axes, as a chain of binary rule applications."""
+    """``ufunc.reduce`` over logical axes, as a chain of binary rule applications.
+
+    Sums go in one pass instead when the backend can (:meth:`PrunedBackend.sum_along`) or
+    there is no perturbation: the same rule, without a Python loop over the axis.
+    """
     if not isinstance(x, StochasticTriple):
         return ufunc.reduce(np.asarray(x), axis=axis, keepdims=keepdims)
     shape = x.shape
@@ -67,6 +71,11 @@ def reduce(ufunc, x, axis=None, keepdims=False):
     if axes is None:
         axes = tuple(range(x.ndim))
     out = _promote_bool(ufunc, x)
+    if ufunc is np.add and (out.perturbation is None
+                            or hasattr(out.run.backend, "sum_along")):
+        out = _sum_triple(out, axes)
+        return reshape(out, tuple(1 if i in axes else s for i, s in enumerate(shape))) \
+            if keepdims else out
     for ax in reversed(axes):
         n = out.shape[ax]
         if n == 0:
@@ -80,6 +89,19 @@ def reduce(ufunc, x, axis=None, keepdims=False):
         kept = tuple(1 if i in axes else s for i, s in enumerate(shape))
         out = reshape(out, kept)
     return out
+
+
+def _sum_triple(x: StochasticTriple, axes) -> StochasticTriple:
+    """Sum of ``x`` over logical ``axes`` in one pass per field."""
+    run = x.run
+    lane_axes = tuple(a + 1 for a in axes)
+    full = x.value.shape
+    value = np.add.reduce(x.value, axis=lane_axes)
+    delta = None if x.delta is None else np.add.reduce(np.broadcast_to(x.delta, full),
+                                                       axis=lane_axes)
+    pert = None if x.perturbation is None else run.backend.sum_along(run, x.perturbation, full,
+                                                                      lane_axes)
+    return StochasticTriple(value, delta, pert, run=run)
 
 
 def _promote_bool(ufunc, x):

@@ -107,6 +107,21 @@ class PrunedBackend:
         events = [np.full(part, kernels.NO_EVENT) if p is None else p.event for p in perts]
         return PrunedPerturbation(np.stack(jumps, axis=axis), np.stack(events, axis=axis))
 
+    def sum_along(self, run, pert: PrunedPerturbation, shape, axes):
+        """The perturbation of a sum over lanes-first ``axes`` of an array of ``shape``: one
+        pass of :meth:`Run.prune_sum` instead of a chain of additions."""
+        keep = [ax for ax in range(1, len(shape)) if ax not in axes]
+        order = [0, *keep, *axes]
+        out_shape = tuple(shape[ax] for ax in [0, *keep])
+        flat = (shape[0], int(np.prod(out_shape[1:], dtype=np.int64)), -1)
+
+        def terms(x, dtype):
+            return np.ascontiguousarray(np.broadcast_to(x, shape).transpose(order),
+                                        dtype).reshape(flat)
+
+        event, jump = run.prune_sum(terms(pert.event, np.int64), terms(pert.jump, np.float64))
+        return PrunedPerturbation(jump.reshape(out_shape), event.reshape(out_shape))
+
     # -- draws --------------------------------------------------------------------------------
     def inherit(self, run, perts, shape, path_jump):
         """A draw's event and jump on its (single) alternative path per element.

@@ -153,6 +153,12 @@ class Run:
         flat = np.ascontiguousarray(events, dtype=np.int64).reshape(self.n_lanes, -1)
         return kernels.lookup_weights(flat, self.weights, self.generations).reshape(events.shape)
 
+    def prune_sum(self, events, jumps):
+        """Sum perturbations along the last axis of ``(n_lanes, n_out, n_terms)`` arrays,
+        pruning as a chain of additions would (see :func:`stochad.kernels.prune_sum`)."""
+        uniforms = self.rng.random(np.count_nonzero((events >= 0) & (jumps != 0)))
+        return kernels.prune_sum(events, jumps, self.weights, self.generations, uniforms)
+
     def prune(self, event_a, jump_a, event_b, jump_b):
         """Reconcile two perturbations per element (see :func:`stochad.kernels.prune_pair`).
 

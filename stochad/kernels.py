@@ -151,6 +151,61 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
 
 
 @njit(cache=True)
+def prune_sum(events, jumps, weights, generations, uniforms):
+    """Sum perturbations along the last axis of ``(n_lanes, n_out, n_terms)`` arrays.
+
+    The fused form of the chain ``acc = x[0]; acc = acc + x[1]; ...`` of :func:`prune_pair`
+    calls, with the same rule: along each row, terms of the accumulated event add their jumps;
+    a live term of another event meets the accumulated one, and one of the two is kept with
+    probability proportional to ``|weight|`` (next uniform), rescaled, the other killed in its
+    lane. Terms whose event is absent or dead, or whose jump is 0, carry nothing.
+
+    Returns ``(event, jump)``, each ``(n_lanes, n_out)``. ``uniforms`` needs one per live term
+    at most.
+    """
+    n_lanes, n_out, n_terms = events.shape
+    n_slots = np.uint64(weights.shape[1])
+    table_w, table_g = weights.reshape(-1), generations.reshape(-1)
+    event_out = np.empty((n_lanes, n_out), dtype=np.int64)
+    jump_out = np.empty((n_lanes, n_out))
+    used = 0
+    row = np.uint64(0)
+    for lane in range(n_lanes):
+        for r in range(n_out):
+            acc, acc_jump = NO_EVENT, 0.0
+            for t in range(n_terms):
+                e, d = events[lane, r, t], jumps[lane, r, t]
+                if e < 0 or d == 0.0:
+                    continue
+                if e == acc:
+                    acc_jump += d
+                    continue
+                c = _cell(row, e)
+                w = table_w[c]
+                if table_g[c] != e >> SLOT_BITS or w == 0.0:
+                    continue  # dead
+                ca = _cell(row, acc)
+                wa = table_w[ca]
+                if not (acc >= 0 and acc_jump != 0.0 and table_g[ca] == acc >> SLOT_BITS
+                        and wa != 0.0):
+                    acc, acc_jump = e, d
+                    continue
+                total = abs(wa) + abs(w)
+                if uniforms[used] * total < abs(wa):
+                    table_w[ca] = math.copysign(total, wa)
+                    table_w[c] = 0.0
+                else:
+                    table_w[c] = math.copysign(total, w)
+                    table_w[ca] = 0.0
+                    acc, acc_jump = e, d
+                used += 1
+            event_out[lane, r] = acc
+            jump_out[lane, r] = acc_jump
+        row += n_slots
+    return event_out, jump_out
+
+
+@njit(cache=True)
 def count_draw_conflicts(inherited, alternative_jump, new_weight):
     """Elements where a draw's live-looking inherited perturbation meets a new one: an upper
     bound of the uniforms :func:`attach_new_events` consumes."""

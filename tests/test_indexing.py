@@ -124,6 +124,26 @@ def test_reductions_against_closed_forms():
     assert_unbiased(samples, [W.sum(), W.mean(), 10 * (1 + p) ** 9, 4 * p * np.exp(-p)])
 
 
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+def test_sums_that_prune_against_closed_forms(backend):
+    """The pruned backend sums in one kernel pass, the exact one as a chain; both unbiased.
+
+    S = ΣB over 20 Bernoulli(p): d/dp E[S²] = n(1 − 2p) + 2n²p = 248 at p = 0.3.
+    S·B₀ with 10 terms reuses an event the sum may have killed: E[S·B₀] = p + 9p², so
+    d/dp = 1 + 18p = 6.4. Row sums of a 3×4 board squared: 4(1 − 2p) + 32p = 11.2 each.
+    """
+    p = 0.3
+
+    def f(q):
+        b = sad.bernoulli(q, size=20)
+        board = sad.bernoulli(q, size=(3, 4))
+        return sad.asarray([np.sum(b) ** 2, np.sum(b[:10]) * b[0],
+                            *(np.sum(board, axis=1, keepdims=True) ** 2)[:, 0]])
+
+    samples = sad.derivative_samples(f, p, n_samples=60_000, rng=11, backend=backend)
+    assert_unbiased(samples, [248.0, 6.4, 11.2, 11.2, 11.2])
+
+
 def test_axis_cumsum_dot_and_masks_against_closed_forms():
     # B is 3×4 Bernoulli(p): E[Σ_rows B] = 3p per column, E[cumsum(w·B[0])] = p·cumsum(w),
     # E[B[0] @ M] = p·colsum(M), E[where(B[1] > 0, 5, −1)] = 6p − 1 -> 6 per element.

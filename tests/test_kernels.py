@@ -95,6 +95,31 @@ def test_attach_new_events(rng, m):
     assert np.count_nonzero(weight) > 10  # the comparison is not vacuous
 
 
+def test_prune_sum(rng):
+    weights, gens = _table(rng, 30, 6)
+    events = _events(rng, gens, 10).reshape(30, 2, 5)
+    events[:, :, 3] = events[:, :, 1]  # some terms share an event
+    jumps = np.where(rng.random((30, 2, 5)) < 0.2, 0.0, rng.normal(size=(30, 2, 5)))
+    uniforms = rng.random(np.count_nonzero((events >= 0) & (jumps != 0)))
+    tables = [(weights.copy(), gens.copy()) for _ in range(2)]
+    _same(K.prune_sum(events, jumps, *tables[0], uniforms),
+          K.prune_sum.py_func(events, jumps, *tables[1], uniforms))
+    _same(tables[0], tables[1])
+
+
+def test_prune_sum_adds_the_jumps_of_one_event():
+    """One live event per row (the others dead or absent): no pruning, the jumps of its terms
+    add up, and the table is untouched."""
+    weights = np.array([[2.0, 0.0, 5.0]])
+    gens = np.array([[1, 0, 3]])
+    live, stale = (1 << K.SLOT_BITS) | 0, (2 << K.SLOT_BITS) | 2
+    events = np.array([[[live, stale, K.NO_EVENT, live, live]]])
+    jumps = np.array([[[1.0, 7.0, 9.0, -3.0, 0.5]]])
+    event, jump = K.prune_sum(events, jumps, weights, gens, np.zeros(0))
+    assert event[0, 0] == live and jump[0, 0] == -1.5
+    np.testing.assert_array_equal(weights, [[2.0, 0.0, 5.0]])
+
+
 def test_attach_new_events_stops_at_a_full_lane_untouched():
     weights = np.array([[0.0, 0.0], [1.0, 0.0]])
     gens = np.zeros((2, 2), dtype=np.int64)
