@@ -407,23 +407,45 @@ def _next_pmf(kind, j, pmf, a, b, up):
     return math.exp(_log_pmf(kind, nxt, a, b))
 
 
-_SMALL_COUNT, _SMALL_RATE = 64, 500.0  # exp(-500) and the terms up to k = 64 stay normal
+_SMALL_COUNT, _SMALL_RATE = 64, 500.0  # exp(-500) and the terms up to k = 66 stay normal
+_RECIPROCALS = 1.0 / np.arange(1.0, _SMALL_COUNT + 3.0)  # 1/(j + 1): multiplies, not divisions
 
 
 @njit(cache=True, inline="always")
-def _small_poisson_start(k, v, a, a_new):
-    """For a small Poisson draw ``k``: ``u = F(k - 1) + v·P(K = k)`` under rate ``a``, and
-    ``F(k)``, ``P(K = k)`` under ``a_new``, summing both pmfs up from 0 in one loop (no
-    log-gamma; accurate to a few ulps for ``k <= 64``, rates <= 500)."""
+def _small_poisson_coupled(k, v, a, a_new):
+    """Inversion coupling of a small Poisson draw ``k`` (``k <= 64``, rates <= 500).
+
+    Sums both pmfs up from 0 in one loop (no log-gamma, accurate to a few ulps), which gives
+    ``u = F(k - 1) + v·P(K = k)`` under rate ``a`` and the new law's CDF from ``k - 3`` to
+    ``k + 2``; the answer inside that window is counted without branches (the direction and
+    length of a walk are random, so its branches are mispredicted).
+
+    Returns ``(j, cdf, pmf, u, found)``: the outcome if ``found``, else where a walk must go on
+    from (``j`` with ``cdf = F_new(j)``, ``pmf = P_new(j)``).
+    """
     pmf, pmf_new = math.exp(-a), math.exp(-a_new)
-    below, below_new = 0.0, 0.0
+    below, cdf = 0.0, 0.0
+    c1 = c2 = c3 = 0.0  # F_new(k - 1), F_new(k - 2), F_new(k - 3); 0 below 0
+    p3 = 0.0  # P_new(k - 3)
     for j in range(k):
         below += pmf
-        below_new += pmf_new
-        step = 1.0 / (j + 1.0)
-        pmf *= a * step
-        pmf_new *= a_new * step
-    return below + v * pmf, min(below_new + pmf_new, 1.0), pmf_new
+        cdf += pmf_new
+        c3, c2, c1 = c2, c1, cdf
+        p3 = pmf_new if j == k - 3 else p3
+        pmf *= a * _RECIPROCALS[j]
+        pmf_new *= a_new * _RECIPROCALS[j]
+    u = below + v * pmf
+    c0 = cdf + pmf_new
+    p1 = pmf_new * a_new * _RECIPROCALS[k]
+    p2 = p1 * a_new * _RECIPROCALS[k + 1]
+    cp1 = c0 + p1
+    cp2 = cp1 + p2
+    if u > cp2:
+        return k + 2, cp2, p2, u, False
+    if k >= 3 and u <= c3:
+        return k - 3, c3, p3, u, False
+    j = k - 2 + (u > c2) + (u > c1) + (u > c0) + (u > cp1)
+    return max(j, 0), 0.0, 0.0, u, True
 
 
 @njit(cache=True)
@@ -441,8 +463,10 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new):
         an = a_new[i]
         bn = b_new[i]
         if kind == 0 and k[i] <= _SMALL_COUNT and max(a[i], an) <= _SMALL_RATE:
-            j = k[i]
-            u, cdf, pmf = _small_poisson_start(j, v[i], a[i], an)
+            j, cdf, pmf, u, found = _small_poisson_coupled(k[i], v[i], a[i], an)
+            if found:
+                out[i] = j
+                continue
         else:
             cdf_k, pmf_k = _cdf_and_pmf(kind, k[i], a[i], b[i])
             u = cdf_k - pmf_k + v[i] * pmf_k
