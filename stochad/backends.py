@@ -123,24 +123,30 @@ class PrunedBackend:
         return PrunedPerturbation(jump.reshape(out_shape), event.reshape(out_shape))
 
     # -- draws --------------------------------------------------------------------------------
-    def inherit(self, run, perts, shape, path_jump):
+    def inherit(self, run, perts, shape, path_jump, walks=False):
         """A draw's event and jump on its (single) alternative path per element.
 
         ``path_jump(jumps)`` couples the draw to its parameters jumping by ``jumps`` (aligned
-        with ``perts``). The jumps of dead events are coupled too (the result is ignored, as
-        :meth:`attach` checks liveness), which saves a table lookup per draw; only if an
-        alternative parameter is invalid are dead events' jumps set to 0 and the coupling
-        repeated, so a meaningless alternative never raises. Returns ``(event,
-        alternative_jump)``.
+        with ``perts``). For closed-form couplings the jumps of dead events are coupled too
+        (the result is ignored, as :meth:`attach` checks liveness), which saves a table lookup
+        per draw; only if an alternative parameter is invalid are dead events' jumps set to 0
+        and the coupling repeated, so a meaningless alternative never raises. Couplings that
+        ``walks`` (inversion walks, whose cost grows with the jump) get the dead jumps set to
+        0 first. Returns ``(event, alternative_jump)``.
         """
         event, jumps = self.combine(run, perts, shape)
         event = broadcast(event, shape)
+
+        def live_jumps():
+            live = run.event_weights(event) != 0
+            return [None if j is None else np.where(live, j, 0.0) for j in jumps]
+
+        if walks:
+            return event, path_jump(live_jumps())
         try:
             return event, path_jump(jumps)
         except ValueError:  # raised before the coupling draws anything
-            live = run.event_weights(event) != 0
-            jumps = [None if j is None else np.where(live, j, 0.0) for j in jumps]
-            return event, path_jump(jumps)
+            return event, path_jump(live_jumps())
 
     def attach(self, run, inherited, alternative_jump, new):
         """The draw's perturbation from its inherited jump and the new one (DESIGN §1).

@@ -256,8 +256,9 @@ class ExactBackend:
         return ExactPerturbation(*(np.stack(c, axis=axis + 1) for c in columns))
 
     # -- draws ----------------------------------------------------------------------------------
-    def inherit(self, run, perts, shape, path_jump):
-        """Couple a draw along every live event of its parameters.
+    def inherit(self, run, perts, shape, path_jump, walks=False):
+        """Couple a draw along every live event of its parameters (only live ones: ``walks``
+        makes no difference here).
 
         Returns ``((events, weights, shape), jumps)``: the draw's jump on every event's path.
         """

@@ -323,16 +323,18 @@ def draw(dist: Distribution, args, size=None, rng=None):
 
     # The backend reconciles the parameters' perturbations into alternative paths (pruned: one
     # per element; exact: one per live event) and couples the draw along each of them.
-    event, alternative_jump = _inherit(run, args, values, k.shape, core, ndim, coupled_jump)
+    event, alternative_jump = _inherit(run, args, values, k.shape, core, ndim, coupled_jump,
+                                      walks=isinstance(dist, _WalkCoupled))
     delta, pert = run.backend.attach(run, event, alternative_jump, new)
     return StochasticTriple(k, delta, pert, run=run)
 
 
-def _inherit(run, args, values, shape, core, ndim, coupled_jump):
+def _inherit(run, args, values, shape, core, ndim, coupled_jump, walks):
     """Reconcile the parameters' perturbations and couple the draw along each alternative path.
 
     Returns the backend's ``(event, alternative_jump)`` (``(None, None)`` if no parameter is
     perturbed); categorical probabilities are split into one perturbation per category.
+    ``walks``: the coupling is an inversion walk (the backend skips dead events' jumps).
     """
     perts, owners = [], []
     for i, a in enumerate(args):
@@ -361,7 +363,7 @@ def _inherit(run, args, values, shape, core, ndim, coupled_jump):
                 jumps[i][..., c] = j
         return coupled_jump(jumps)
 
-    return run.backend.inherit(run, perts, shape, path)
+    return run.backend.inherit(run, perts, shape, path, walks=walks)
 
 
 _BERNOULLI, _BINOMIAL, _POISSON = Bernoulli(), Binomial(), Poisson()
