@@ -37,7 +37,22 @@ def getitem(x: StochasticTriple, key) -> StochasticTriple:
     if _has_triple(key):
         return random_index(x, key)
     key = key if isinstance(key, tuple) else (key,)
+    axis = _one_index_array(key)
+    if axis is not None:  # x[:, idx]: np.take is several times faster than fancy indexing
+        return _restructure(x, lambda a: np.take(a, key[axis], axis=axis + 1))
     return _restructure(x, lambda a: a[(slice(None),) + key])
+
+
+def _one_index_array(key: tuple):
+    """The position of the key's only entry if it is a 1-d integer array and every other entry
+    is a full slice ``:``, else ``None``."""
+    full = slice(None)
+    arrays = [i for i, k in enumerate(key) if not (isinstance(k, slice) and k == full)]
+    if len(arrays) != 1:
+        return None
+    k = key[arrays[0]]
+    return arrays[0] if isinstance(k, np.ndarray) and k.ndim == 1 and k.dtype.kind in "iu" \
+        else None
 
 
 def reshape(x: StochasticTriple, shape, order="C") -> StochasticTriple:
