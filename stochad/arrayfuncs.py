@@ -73,21 +73,22 @@ def _normalize_axis(axis, ndim):
     return tuple(sorted(int(a) % ndim if ndim else 0 for a in axes))
 
 
-def reduce(ufunc, x, axis=None, keepdims=False):
+def reduce(ufunc, x, axis=None, keepdims=False, dtype=None):
     """``ufunc.reduce`` over logical axes, as a chain of binary rule applications.
 
-    Sums go in one pass instead when the backend can (:meth:`PrunedBackend.sum_along`) or
-    there is no perturbation: the same rule, without a Python loop over the axis.
+    Numeric sums go in one pass instead when the backend can
+    (:meth:`PrunedBackend.sum_along`) or there is no perturbation: the same rule, without a
+    Python loop over the axis. ``dtype`` as in numpy (see :func:`_reduction_input`).
     """
     if not isinstance(x, StochasticTriple):
-        return ufunc.reduce(np.asarray(x), axis=axis, keepdims=keepdims)
+        return ufunc.reduce(np.asarray(x), axis=axis, keepdims=keepdims, dtype=dtype)
     shape = x.shape
     axes = _normalize_axis(axis, x.ndim)
     if axes is None:
         axes = tuple(range(x.ndim))
-    out = _promote_bool(ufunc, x)
-    if ufunc is np.add and (out.perturbation is None
-                            or hasattr(out.run.backend, "sum_along")):
+    out = _reduction_input(ufunc, x, dtype)
+    if ufunc is np.add and out.dtype != bool and (out.perturbation is None
+                                                  or hasattr(out.run.backend, "sum_along")):
         out = _sum_triple(out, axes)
         return reshape(out, tuple(1 if i in axes else s for i, s in enumerate(shape))) \
             if keepdims else out
@@ -111,7 +112,7 @@ def _sum_triple(x: StochasticTriple, axes) -> StochasticTriple:
     run = x.run
     lane_axes = tuple(a + 1 for a in axes)
     full = x.value.shape
-    value = np.add.reduce(x.value, axis=lane_axes)
+    value = np.add.reduce(x.value, axis=lane_axes, dtype=x.dtype)
     delta = None if x.delta is None else np.add.reduce(np.broadcast_to(x.delta, full),
                                                        axis=lane_axes)
     pert = None if x.perturbation is None else run.backend.sum_along(run, x.perturbation, full,
@@ -119,14 +120,22 @@ def _sum_triple(x: StochasticTriple, axes) -> StochasticTriple:
     return StochasticTriple(value, delta, pert, run=run)
 
 
-def _promote_bool(ufunc, x):
-    """numpy sums and multiplies booleans as integers (``np.add(True, True)`` is ``True``)."""
-    if ufunc in (np.add, np.multiply) and isinstance(x, StochasticTriple) and x.dtype == bool:
-        return apply(rules.RULES[np.add], x, np.int64(0))
+def _reduction_input(ufunc, x, dtype):
+    """What numpy's sums and products (also cumulative) reduce: ``x`` cast to ``dtype`` if it is
+    given; otherwise booleans and integers narrower than the platform's are promoted to its
+    integer (``np.add(True, True)`` is ``True``, but ``np.sum`` of booleans counts them)."""
+    if dtype is not None:
+        return astype(x, dtype)
+    if ufunc in (np.add, np.multiply) and isinstance(x, StochasticTriple):
+        kind, size = x.dtype.kind, x.dtype.itemsize
+        if kind == "b" or (kind == "i" and size < np.dtype(np.int_).itemsize):
+            return astype(x, np.int_)
+        if kind == "u" and size < np.dtype(np.uint).itemsize:
+            return astype(x, np.uint)
     return x
 
 
-def cumulative(ufunc, a, axis=None):
+def cumulative(ufunc, a, axis=None, dtype=None):
     """``np.cumsum``/``np.cumprod`` of a triple: running binary rule applications, stacked.
 
     Examples
@@ -138,13 +147,13 @@ def cumulative(ufunc, a, axis=None):
     """
     if not isinstance(a, StochasticTriple):
         return ufunc.accumulate(np.asarray(a).reshape(-1) if axis is None else np.asarray(a),
-                                axis=0 if axis is None else axis)
+                                axis=0 if axis is None else axis, dtype=dtype)
     if axis is None:
         a, axis = reshape(a, (-1,)), 0
     if a.ndim == 0:
         raise ValueError(f"axis {axis} is out of bounds for a 0-d stochastic triple")
     ax = int(axis) % a.ndim
-    a = _promote_bool(ufunc, a)
+    a = _reduction_input(ufunc, a, dtype)
     if a.shape[ax] == 0:
         return a
     before = (slice(None),) * ax
@@ -179,19 +188,14 @@ def astype(x, dtype):
     return apply(rules.casting(x.dtype, dtype), x)
 
 
-def _as_dtype(a, dtype):
-    """``a`` cast to ``dtype`` first, as numpy's ``dtype=`` argument of reductions does."""
-    return a if dtype is None else astype(a, dtype)
-
-
 def _cumsum(a, axis=None, dtype=None, out=None):
     _no_out(out, "cumsum")
-    return cumulative(np.add, _as_dtype(a, dtype), axis)
+    return cumulative(np.add, a, axis, dtype)
 
 
 def _cumprod(a, axis=None, dtype=None, out=None):
     _no_out(out, "cumprod")
-    return cumulative(np.multiply, _as_dtype(a, dtype), axis)
+    return cumulative(np.multiply, a, axis, dtype)
 
 
 def _any(a, axis=None, out=None, keepdims=False, **kwargs):
@@ -266,12 +270,12 @@ def roll(a, shift, axis=None):
 
 def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     _no_out(out, "sum", kwargs)
-    return reduce(np.add, _as_dtype(a, dtype), axis, keepdims)
+    return reduce(np.add, a, axis, keepdims, dtype)
 
 
 def _prod(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     _no_out(out, "prod", kwargs)
-    return reduce(np.multiply, _as_dtype(a, dtype), axis, keepdims)
+    return reduce(np.multiply, a, axis, keepdims, dtype)
 
 
 def _max(a, axis=None, out=None, keepdims=False, **kwargs):
@@ -289,7 +293,7 @@ def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     shape = a.shape if isinstance(a, StochasticTriple) else np.shape(a)
     axes = _normalize_axis(axis, len(shape))
     count = int(np.prod([shape[i] for i in (range(len(shape)) if axes is None else axes)]))
-    mean = reduce(np.add, _as_dtype(a, dtype), axis, keepdims) / count
+    mean = reduce(np.add, a, axis, keepdims, dtype) / count
     return mean if dtype is None else astype(mean, dtype)
 
 
@@ -520,13 +524,23 @@ def _holds_triple(a) -> bool:
                or (isinstance(x, list | tuple) and _holds_triple(x)) for x in a)
 
 
-def clip(a, a_min=None, a_max=None, out=None, *, dtype=None, **kwargs):
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, dtype=None,  # noqa: A002
+         casting="same_kind", **kwargs):
+    """``np.clip`` (numpy 2.1's ``min=``/``max=`` included) as ``maximum`` then ``minimum``."""
     _no_out(out, "clip", kwargs)
+    if (min is not None and a_min is not None) or (max is not None and a_max is not None):
+        raise TypeError("np.clip: pass each bound once (a_min or min, a_max or max)")
+    a_min, a_max = (a_min if min is None else min), (a_max if max is None else max)
     if a_min is not None:
         a = np.maximum(a, a_min)
     if a_max is not None:
         a = np.minimum(a, a_max)
-    return _as_dtype(a, dtype)
+    if dtype is None:
+        return a
+    if not np.can_cast(a.dtype, dtype, casting):
+        raise TypeError(f"np.clip: cannot cast {a.dtype} to {np.dtype(dtype)} with "
+                        f"casting={casting!r}")
+    return astype(a, dtype)
 
 
 def round_(a, decimals=0, out=None):

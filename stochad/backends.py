@@ -20,6 +20,7 @@ Perturbation objects are backend-specific; ``None`` always means "no perturbatio
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,7 +114,7 @@ class PrunedBackend:
         keep = [ax for ax in range(1, len(shape)) if ax not in axes]
         order = [0, *keep, *axes]
         out_shape = tuple(shape[ax] for ax in [0, *keep])
-        flat = (shape[0], int(np.prod(out_shape[1:], dtype=np.int64)), -1)
+        flat = (shape[0], math.prod(out_shape[1:]), math.prod(shape[ax] for ax in axes))
 
         def terms(x, dtype):
             return np.ascontiguousarray(np.broadcast_to(x, shape).transpose(order),

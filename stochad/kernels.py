@@ -19,6 +19,7 @@ NO_EVENT = -1
 BERNOULLI, BINOMIAL, POISSON, GEOMETRIC = 0, 1, 2, 3  # rows of the weight table
 SLOT_BITS = 24
 SLOT_MASK = (1 << SLOT_BITS) - 1
+_SMALLEST_NORMAL = np.finfo(np.float64).tiny  # below it a float64 loses significant bits
 
 # An event id is ``generation << SLOT_BITS | slot``: the event lives in ``slot`` of its lane's
 # table while the slot's generation matches. A slot whose weight is 0 is free; reusing it bumps
@@ -371,10 +372,11 @@ def _cdf_and_pmf(kind, k, a, b):
     the terms below the mode no longer matter (accurate to a few ulps, no scipy call)."""
     pmf = math.exp(_log_pmf(kind, k, a, b))
     mode = math.floor(a) if kind == 0 else math.floor((a + 1.0) * b)
-    if pmf == 0.0:
-        # k is outside the support, or so far in a tail that its mass underflows: the whole
-        # tail beyond k is smaller still, so F(k) is 1 above the mode and 0 below it
-        return (1.0 if k > mode else 0.0), 0.0
+    if pmf < _SMALLEST_NORMAL:
+        # k is outside the support, or so far in a tail that its mass underflows (to 0 or to
+        # a subnormal number, too imprecise to sum from): the whole tail beyond k is smaller
+        # still, so F(k) is 1 above the mode and 0 below it
+        return (1.0 if k > mode else 0.0), pmf
     total = pmf
     term = pmf
     j = k
@@ -392,9 +394,10 @@ def _cdf_and_pmf(kind, k, a, b):
 def _next_pmf(kind, j, pmf, a, b, up):
     """``P(K = j ± 1)`` from ``pmf = P(K = j)`` by the pmf's ratio recurrence (a multiply
     instead of a log-gamma), or from scratch where the recurrence cannot carry it (a pmf that
-    underflowed to 0, a ratio that is 0·∞ at a parameter's boundary)."""
+    underflowed to 0 or to a subnormal number, a ratio that is 0·∞ at a parameter's
+    boundary)."""
     nxt = j + 1 if up else j - 1
-    if pmf > 0.0:
+    if pmf >= _SMALLEST_NORMAL:  # a subnormal pmf has too few bits to carry on from
         if kind == 0:
             ratio = a / (j + 1.0) if up else j / a
         elif up:

@@ -91,12 +91,14 @@ def apply(rule: Rule, *args):
         return rule.func(*args)
     ndim = max(len(logical_shape(a)) for a in args)  # numpy checks the shapes in rule.func
     triples = [isinstance(a, StochasticTriple) for a in args]
-    # Python numbers stay Python numbers, so numpy promotes them weakly (NEP 50):
-    # float32 triple * 3 stays float32, as it does for arrays
-    values = [lift(a.value, ndim) if t else a if type(a) in _PYTHON_NUMBERS else np.asarray(a)
+    values = [lift(a.value, ndim) if t else np.asarray(a)
               for a, t in zip(args, triples, strict=True)]
+    # A numpy ufunc gets Python numbers as they are, so it promotes them weakly (NEP 50):
+    # float32 triple * 3 stays float32, as it does for arrays
+    weak = isinstance(rule.func, np.ufunc)
     try:
-        out = rule.func(*values)
+        out = rule.func(*(a if weak and type(a) in _PYTHON_NUMBERS else v
+                          for a, v in zip(args, values, strict=True)))
     except ValueError:
         np.broadcast_shapes(*(logical_shape(a) for a in args))  # report the program's shapes
         raise
