@@ -139,7 +139,7 @@ class Run:
             kernels.mark_referenced(flat_rows(pert.event, shape),
                                     flat_rows(pert.jump, shape, np.float64),
                                     self.generations, marks)
-        np.copyto(self.weights, 0.0, where=~marks)  # unmarked slots become free (0)
+        kernels.free_unmarked(self.weights, marks)
 
     def _grow(self, needed: int) -> None:
         n_slots = self.weights.shape[1]

@@ -74,6 +74,15 @@ def mark_referenced(events, jumps, generations, marks):
 
 
 @njit(cache=True)
+def free_unmarked(weights, marks):
+    """Set the weight of every slot not in ``marks`` to 0 (free), in place: one pass, and
+    exact where a weight is infinite (``weights *= marks`` would leave NaN there)."""
+    w, keep = weights.reshape(-1), marks.reshape(-1)
+    for i in range(w.size):
+        w[i] = w[i] if keep[i] else 0.0
+
+
+@njit(cache=True)
 def count_conflicts(event_a, jump_a, event_b, jump_b):
     """Elements where two different events with non-zero jumps meet: an upper bound of the
     uniforms :func:`prune_pair` consumes (it also skips dead events)."""

@@ -95,6 +95,18 @@ def test_attach_new_events(rng, m):
     assert np.count_nonzero(weight) > 10  # the comparison is not vacuous
 
 
+def test_free_unmarked(rng):
+    weights, _ = _table(rng, 20, 5)
+    weights[0, 0] = np.inf
+    marks = rng.random((20, 5)) < 0.5
+    marks[0, 0] = False
+    w1, w2 = weights.copy(), weights.copy()
+    K.free_unmarked(w1, marks)
+    K.free_unmarked.py_func(w2, marks)
+    np.testing.assert_array_equal(w1, w2)
+    np.testing.assert_array_equal(w1, np.where(marks, weights, 0.0))
+
+
 def test_prune_sum(rng):
     weights, gens = _table(rng, 30, 6)
     events = _events(rng, gens, 10).reshape(30, 2, 5)
