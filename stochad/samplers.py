@@ -163,7 +163,7 @@ class Poisson(_WalkCoupled):
         return rng.poisson(_scalar_if_constant(params[0]), shape), None
 
     def _walk_params(self, new):
-        return new[0], np.zeros_like(new[0])
+        return new[0], new[0]  # the kernel ignores the second parameter of a Poisson law
 
 
 class Binomial(_WalkCoupled):
