@@ -8,6 +8,7 @@ import textwrap
 import threading
 
 import numpy as np
+import pytest
 
 import stochad as sad
 
@@ -46,19 +47,34 @@ def test_global_numpy_rng_is_untouched():
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
 
 
-def test_same_numbers_without_the_jit():
+def _new_paths_program(p):
+    """Vector draws that make the table grow mid-call, one-pass sums along axes, the small
+    Poisson window, binomial walks and couplings of dead events."""
+    y = sad.bernoulli(p, size=3)
+    x = sad.poisson(p * np.ones((2, 2)) + 3 * y[0])
+    n = sad.binomial(20 + 10 * y[1], 0.3 + 0.2 * y[2])
+    g = sad.geometric(0.3 + 0.4 * y[0])
+    return np.sum(x.sum(axis=0) ** 2) + n * g + y.sum() ** 2
+
+
+def _new_paths_samples(seed):
+    return sad.derivative_samples(_new_paths_program, 0.4, n_samples=150, rng=seed)
+
+
+@pytest.mark.parametrize("samples, seed", [("_samples", 9), ("_new_paths_samples", 17)])
+def test_same_numbers_without_the_jit(samples, seed):
     script = textwrap.dedent(
         f"""
         import json, sys
         sys.path.insert(0, {os.path.dirname(__file__)!r})
-        from test_reproducibility import _samples
-        print(json.dumps(_samples(9).tolist()))
+        from test_reproducibility import {samples}
+        print(json.dumps({samples}({seed}).tolist()))
         """
     )
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                          text=True, check=True, timeout=600)
-    np.testing.assert_array_equal(np.array(json.loads(out.stdout)), _samples(9))
+    np.testing.assert_array_equal(np.array(json.loads(out.stdout)), globals()[samples](seed))
 
 
 def test_threads_keep_their_runs_apart():

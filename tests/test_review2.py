@@ -6,11 +6,6 @@ regression tests. Tests marked ``# EDGE:`` cover an edge case of those changes t
 test covers.
 """
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 import warnings
 
 import numpy as np
@@ -391,33 +386,3 @@ def test_scalar_parameter_draws_like_an_array_parameter():
     a = _values(lambda p: sad.binomial(12, 0.3, size=4), n=500, rng=9)
     b = _values(lambda p: sad.binomial(12, 0.3 + 0.0 * p, size=4), n=500, rng=9)
     np.testing.assert_array_equal(a, b)
-
-
-# EDGE: reproducibility with and without the JIT for a program that exercises the new paths:
-# vector draws that make the table grow mid-call, one-pass sums along axes, the small Poisson
-# window, binomial walks and lazy liveness.
-def _repro_program(p):
-    y = sad.bernoulli(p, size=3)
-    x = sad.poisson(p * np.ones((2, 2)) + 3 * y[0])
-    n = sad.binomial(20 + 10 * y[1], 0.3 + 0.2 * y[2])
-    g = sad.geometric(0.3 + 0.4 * y[0])
-    return np.sum(x.sum(axis=0) ** 2) + n * g + y.sum() ** 2
-
-
-def _repro_samples(seed):
-    return sad.derivative_samples(_repro_program, 0.4, n_samples=150, rng=seed)
-
-
-def test_same_numbers_without_the_jit_for_the_new_paths():
-    script = textwrap.dedent(
-        f"""
-        import json, sys
-        sys.path.insert(0, {os.path.dirname(__file__)!r})
-        from test_review2 import _repro_samples
-        print(json.dumps(_repro_samples(17).tolist()))
-        """
-    )
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                         text=True, check=True, timeout=300)
-    np.testing.assert_array_equal(np.array(json.loads(out.stdout)), _repro_samples(17))
