@@ -2,7 +2,8 @@
 
 Structural functions (indexing, reshape, stack, roll) move value, dual part and perturbation
 together; reductions (``sum``, ``prod``, ``cumsum``, ``dot``, ``@``, ...) are repeated
-applications of the binary rules, so they reconcile perturbations exactly as the operators do;
+applications of the binary rules (sums under the pruned backend: the same rule in one kernel
+pass), so they reconcile perturbations exactly as the operators do;
 ``where``, ``take``, ``clip`` and ``round`` are rows or compositions of rows of the rule table.
 
 Random indexing -- ``table[idx]`` with a triple ``idx`` -- is a row of the rule table too:
