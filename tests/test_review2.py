@@ -1,7 +1,7 @@
 """Review of the fused draw kernel, one-pass sums, inversion walks, astype/dtype= and NEP 50
-promotion (commits ea9cee9..b22d81b).
+promotion (commits 7073f2d..a5d7366).
 
-Tests marked ``# BUG:`` failed on b22d81b and showed a defect, fixed since; they stay as
+Tests marked ``# BUG:`` failed on a5d7366 and showed a defect, fixed since; they stay as
 regression tests. Tests marked ``# EDGE:`` cover an edge case of those changes that no other
 test covers.
 """
