@@ -91,17 +91,16 @@ def reduce(ufunc, x, axis=None, keepdims=False, dtype=None):
     if ufunc is np.add and out.dtype != bool and (out.perturbation is None
                                                   or hasattr(out.run.backend, "sum_along")):
         out = _sum_triple(out, axes)
-        return reshape(out, tuple(1 if i in axes else s for i, s in enumerate(shape))) \
-            if keepdims else out
-    for ax in reversed(axes):
-        n = out.shape[ax]
-        if n == 0:
-            raise ValueError(f"{ufunc.__name__} over an empty axis of a stochastic triple")
-        before = (slice(None),) * ax
-        acc = out[before + (0,)]
-        for i in range(1, n):
-            acc = ufunc(acc, out[before + (i,)])
-        out = acc
+    else:
+        for ax in reversed(axes):
+            n = out.shape[ax]
+            if n == 0:
+                raise ValueError(f"{ufunc.__name__} over an empty axis of a stochastic triple")
+            before = (slice(None),) * ax
+            acc = out[before + (0,)]
+            for i in range(1, n):
+                acc = ufunc(acc, out[before + (i,)])
+            out = acc
     if keepdims:
         kept = tuple(1 if i in axes else s for i, s in enumerate(shape))
         out = reshape(out, kept)
@@ -187,6 +186,16 @@ def astype(x, dtype):
     if dtype == x.dtype:
         return x
     return apply(rules.casting(x.dtype, dtype), x)
+
+
+def _cast_checked(name, a, dtype, casting):
+    """``a`` cast to ``dtype`` for ``np.<name>(..., dtype=, casting=)``, refusing what numpy
+    refuses."""
+    source = a.dtype if isinstance(a, StochasticTriple) else np.result_type(a)
+    if not np.can_cast(source, dtype, casting):
+        raise TypeError(f"np.{name}: cannot cast {source} to {np.dtype(dtype)} with "
+                        f"casting={casting!r}")
+    return astype(a, dtype)
 
 
 def _cumsum(a, axis=None, dtype=None, out=None):
@@ -325,12 +334,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     if run is None:
         return np.stack(arrays, axis=axis, dtype=dtype, casting=casting)
     if dtype is not None:
-        for a in arrays:  # numpy's check
-            source = a.dtype if isinstance(a, StochasticTriple) else np.result_type(a)
-            if not np.can_cast(source, dtype, casting):
-                raise TypeError(f"np.stack: cannot cast {source} to {np.dtype(dtype)} with "
-                                f"casting={casting!r}")
-        arrays = [astype(a, dtype) for a in arrays]
+        arrays = [_cast_checked("stack", a, dtype, casting) for a in arrays]
     shape = np.broadcast_shapes(*(np.shape(a) if not isinstance(a, StochasticTriple)
                                   else a.shape for a in arrays))
     items = [_broadcast(a if isinstance(a, StochasticTriple) else constant_triple(run, a), shape)
@@ -536,12 +540,7 @@ def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, dtype=None,
         a = np.maximum(a, a_min)
     if a_max is not None:
         a = np.minimum(a, a_max)
-    if dtype is None:
-        return a
-    if not np.can_cast(a.dtype, dtype, casting):
-        raise TypeError(f"np.clip: cannot cast {a.dtype} to {np.dtype(dtype)} with "
-                        f"casting={casting!r}")
-    return astype(a, dtype)
+    return a if dtype is None else _cast_checked("clip", a, dtype, casting)
 
 
 def round_(a, decimals=0, out=None):
