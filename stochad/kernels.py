@@ -25,7 +25,9 @@ _SMALLEST_NORMAL = np.finfo(np.float64).tiny  # below it a float64 loses signifi
 # table while the slot's generation matches. A slot whose weight is 0 is free; reusing it bumps
 # its generation, so every stale reference to the old event reads weight 0 (dead) at once.
 # The lookup is written out in each kernel: passing the tables to a helper function costs
-# numba a reference-count update per call, which made these loops four times slower.
+# numba a reference-count update per call, which made these loops four times slower. So is the
+# liveness test (event, jump, generation, weight): as a helper taking the loaded generation and
+# weight it loads them before the short-circuit, and prune_pair ran about 25% slower.
 
 
 @njit(cache=True, inline="always")
