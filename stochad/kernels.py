@@ -463,27 +463,37 @@ def _small_poisson_coupled(k, v, a, a_new):
 
 
 @njit(cache=True)
-def invert_coupled(kind, k, v, a, b, a_new, b_new):
+def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
     """The outcome coupled to draw ``k`` by inversion when the law's parameters move.
 
     ``k`` was drawn from Poisson(``a``) (``kind`` 0) or Binomial(``a``, ``b``) (``kind`` 1);
     ``u = F(k - 1) + v·P(K = k)`` is a uniform consistent with it (``v`` uniform), and the
     result is the smallest ``j`` with ``F_new(j) >= u`` under the new parameters (DESIGN §1).
     The search walks from ``k``, so it costs the distance between the two outcomes.
+
+    ``moved`` (bool, like ``k``; default all): elements whose parameters move. The others
+    keep ``k`` and consume no uniform, so ``v`` needs one per moved element, in order (the
+    caller passes whole arrays instead of gathering the moved elements).
     """
     n = k.size
     out = np.empty(n, dtype=np.int64)
+    used = 0
     for i in range(n):
+        if moved is not None and not moved[i]:
+            out[i] = k[i]
+            continue
+        vi = v[used]
+        used += 1
         an = a_new[i]
         bn = b_new[i]
         if kind == 0 and k[i] <= _SMALL_COUNT and max(a[i], an) <= _SMALL_RATE:
-            j, cdf, pmf, u, found = _small_poisson_coupled(k[i], v[i], a[i], an)
+            j, cdf, pmf, u, found = _small_poisson_coupled(k[i], vi, a[i], an)
             if found:
                 out[i] = j
                 continue
         else:
             cdf_k, pmf_k = _cdf_and_pmf(kind, k[i], a[i], b[i])
-            u = cdf_k - pmf_k + v[i] * pmf_k
+            u = cdf_k - pmf_k + vi * pmf_k
             j = min(k[i], np.int64(an)) if kind == 1 else k[i]
             cdf, pmf = _cdf_and_pmf(kind, j, an, bn)
         upper = an if kind == 1 else math.inf

@@ -131,23 +131,20 @@ class _WalkCoupled(Distribution):
 
     def alternative(self, rng, k, state, params, alt_params, moved):
         count = np.count_nonzero(moved)
-        if count == moved.size:  # typically every element moves: no gathering and scattering
-            def pick(x, dtype=np.float64):
-                return np.ascontiguousarray(np.broadcast_to(x, k.shape), dtype).reshape(-1)
-        elif count:
-            def pick(x, dtype=np.float64):
-                return np.broadcast_to(x, k.shape)[moved].astype(dtype)
-        else:
+        if not count:
             return k.copy()
-        old = [pick(x) for x in self._walk_params(params)]
-        new = [pick(x) for x in self._walk_params(alt_params)]
-        km = pick(k, np.int64)
-        coupled = kernels.invert_coupled(self.walk, km, rng.random(count), *old, *new)
-        if count == moved.size:
-            return coupled.reshape(k.shape)
-        out = k.copy()
-        out[moved] = coupled
-        return out
+
+        def flat(x, dtype=np.float64):
+            return np.ascontiguousarray(np.broadcast_to(x, k.shape), dtype).reshape(-1)
+
+        # whole arrays and the mask: the kernel skips the elements that do not move, which
+        # costs less than gathering the moved ones (typically most of them) and scattering back
+        coupled = kernels.invert_coupled(
+            self.walk, flat(k, np.int64), rng.random(count),
+            *(flat(x) for x in self._walk_params(params)),
+            *(flat(x) for x in self._walk_params(alt_params)),
+            None if count == moved.size else flat(moved, np.bool_))
+        return coupled.reshape(k.shape)
 
 
 class Poisson(_WalkCoupled):

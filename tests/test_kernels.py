@@ -212,6 +212,24 @@ def test_invert_coupled(rng):
     np.testing.assert_array_equal(got, stats.binom.ppf(u, trials_new, p_new))
 
 
+def test_invert_coupled_with_a_mask_equals_the_gathered_call(rng):
+    """``moved``: unmoved elements keep k and consume no uniform; the moved ones get the
+    uniforms in order, as a call on the gathered moved elements does."""
+    n = 3000
+    lam = rng.uniform(0.5, 30, n)
+    k = rng.poisson(lam)
+    moved = rng.random(n) < 0.7
+    lam_new = np.where(moved, lam + 1.5, lam)
+    v = rng.random(np.count_nonzero(moved))
+    zeros = np.zeros(n)
+    got = K.invert_coupled(0, k, v, lam, zeros, lam_new, zeros, moved)
+    _same(got, K.invert_coupled.py_func(0, k, v, lam, zeros, lam_new, zeros, moved))
+    np.testing.assert_array_equal(got[~moved], k[~moved])
+    gathered = K.invert_coupled(0, k[moved], v, lam[moved], zeros[moved], lam_new[moved],
+                                zeros[moved])
+    np.testing.assert_array_equal(got[moved], gathered)
+
+
 def test_categorical_perturbation(rng):
     probs = rng.dirichlet(np.ones(5), 100)
     probs[:, 2] = 0.0
