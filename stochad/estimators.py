@@ -40,7 +40,7 @@ import copy
 
 import numpy as np
 
-from .api import DEFAULT_CHUNK
+from .api import DEFAULT_CHUNK, chunk_lanes
 from .context import Run
 from .triple import StochasticTriple
 
@@ -178,8 +178,7 @@ def _chunks(n_samples, vectorize, chunk_size):
     """Lane counts of the successive runs: one lane per run unless ``vectorize``."""
     if not vectorize:
         return [1] * n_samples
-    lanes = int(chunk_size or DEFAULT_CHUNK)
-    return [min(lanes, n_samples - start) for start in range(0, n_samples, lanes)]
+    return chunk_lanes(n_samples, int(chunk_size or DEFAULT_CHUNK))
 
 
 def _score_samples(f, p, d, n_samples, generator, vectorize, chunk_size, baseline):
