@@ -422,44 +422,48 @@ def _next_pmf(kind, j, pmf, a, b, up):
 
 
 _SMALL_COUNT, _SMALL_RATE = 64, 500.0  # exp(-500) and the terms up to k = 66 stay normal
-_RECIPROCALS = 1.0 / np.arange(1.0, _SMALL_COUNT + 3.0)  # 1/(j + 1): multiplies, not divisions
+_SMALL_STEPS = 1024  # how far the small path walks up before it leaves it to the general walk
+_RECIPROCALS = 1.0 / np.arange(1.0, _SMALL_STEPS + 1.0)  # 1/(j + 1): multiplies, not divisions
 
 
 @njit(cache=True, inline="always")
-def _small_poisson_coupled(k, v, a, a_new):
+def _small_poisson_coupled(k, v, a, a_new, below_k):
     """Inversion coupling of a small Poisson draw ``k`` (``k <= 64``, rates <= 500).
 
     Sums both pmfs up from 0 in one loop (no log-gamma, accurate to a few ulps), which gives
-    ``u = F(k - 1) + v·P(K = k)`` under rate ``a`` and the new law's CDF from ``k - 3`` to
-    ``k + 2``; the answer inside that window is counted without branches (the direction and
-    length of a walk are random, so its branches are mispredicted).
+    ``u = F(k - 1) + v·P(K = k)`` under rate ``a`` and the new law's CDF up to ``k - 1``, kept
+    in ``below_k``; the outcome below ``k`` is found there, and one above it by summing on.
 
-    Returns ``(j, cdf, pmf, u, found)``: the outcome if ``found``, else where a walk must go on
-    from (``j`` with ``cdf = F_new(j)``, ``pmf = P_new(j)``).
+    Returns ``(j, cdf, pmf, u, found)``: the outcome if ``found``, else where the general walk
+    must go on from (``j`` with ``cdf = F_new(j)``, ``pmf = P_new(j)``): only when the sum
+    upwards runs out of its table or its terms underflow.
     """
-    pmf, pmf_new = math.exp(-a), math.exp(-a_new)
+    # The sums are of a^j/j!, without the factors exp(-a) and exp(-a_new): they stay finite
+    # for rates <= 500, and comparing u·exp(a_new) with them takes one exp instead of two.
+    term, term_new = 1.0, 1.0
     below, cdf = 0.0, 0.0
-    c1 = c2 = c3 = 0.0  # F_new(k - 1), F_new(k - 2), F_new(k - 3); 0 below 0
-    p3 = 0.0  # P_new(k - 3)
     for j in range(k):
-        below += pmf
-        cdf += pmf_new
-        c3, c2, c1 = c2, c1, cdf
-        p3 = pmf_new if j == k - 3 else p3
-        pmf *= a * _RECIPROCALS[j]
-        pmf_new *= a_new * _RECIPROCALS[j]
-    u = below + v * pmf
-    c0 = cdf + pmf_new
-    p1 = pmf_new * a_new * _RECIPROCALS[k]
-    p2 = p1 * a_new * _RECIPROCALS[k + 1]
-    cp1 = c0 + p1
-    cp2 = cp1 + p2
-    if u > cp2:
-        return k + 2, cp2, p2, u, False
-    if k >= 3 and u <= c3:
-        return k - 3, c3, p3, u, False
-    j = k - 2 + (u > c2) + (u > c1) + (u > c0) + (u > cp1)
-    return max(j, 0), 0.0, 0.0, u, True
+        below += term
+        cdf += term_new
+        below_k[j] = cdf
+        term *= a * _RECIPROCALS[j]
+        term_new *= a_new * _RECIPROCALS[j]
+    u = (below + v * term) * math.exp(a_new - a)  # u·exp(a_new) on the new law's scale
+    if k > 0 and u <= cdf:  # F_new(k - 1) >= u: the smallest j < k with F_new(j) >= u
+        j = k - 1
+        while j > 0 and below_k[j - 1] >= u:
+            j -= 1
+        return j, 0.0, 0.0, 0.0, True
+    j = k
+    cdf += term_new  # F_new(k)·exp(a_new)
+    while u > cdf and j < _SMALL_STEPS and term_new > 0.0:
+        term_new *= a_new * _RECIPROCALS[j]
+        j += 1
+        cdf += term_new
+    if u <= cdf:
+        return j, 0.0, 0.0, 0.0, True
+    scale = math.exp(-a_new)
+    return j, cdf * scale, term_new * scale, u * scale, False
 
 
 @njit(cache=True)
@@ -477,6 +481,7 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
     """
     n = k.size
     out = np.empty(n, dtype=np.int64)
+    below_k = np.empty(_SMALL_COUNT)  # F_new(0..k-1) of a small Poisson draw
     used = 0
     for i in range(n):
         if moved is not None and not moved[i]:
@@ -487,7 +492,7 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
         an = a_new[i]
         bn = b_new[i]
         if kind == 0 and k[i] <= _SMALL_COUNT and max(a[i], an) <= _SMALL_RATE:
-            j, cdf, pmf, u, found = _small_poisson_coupled(k[i], vi, a[i], an)
+            j, cdf, pmf, u, found = _small_poisson_coupled(k[i], vi, a[i], an, below_k)
             if found:
                 out[i] = j
                 continue

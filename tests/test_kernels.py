@@ -212,6 +212,21 @@ def test_invert_coupled(rng):
     np.testing.assert_array_equal(got, stats.binom.ppf(u, trials_new, p_new))
 
 
+def test_invert_coupled_far_moves_of_small_poisson_draws(rng):
+    """Small draws (k <= 64, rates <= 500) whose rate moves far up or down: the outcome is
+    found by summing on from k, or among the CDF values below k, as scipy's ppf."""
+    n = 4000
+    lam = rng.uniform(0.05, 60, n)
+    k = np.minimum(rng.poisson(lam), 64)
+    lam_new = np.clip(lam * np.exp(rng.uniform(-4, 4, n)), 1e-3, 500)
+    v = rng.random(n)
+    zeros = np.zeros(n)
+    got = K.invert_coupled(0, k, v, lam, zeros, lam_new, zeros)
+    _same(got, K.invert_coupled.py_func(0, k, v, lam, zeros, lam_new, zeros))
+    u = stats.poisson.cdf(k - 1, lam) + v * stats.poisson.pmf(k, lam)
+    np.testing.assert_array_equal(got, stats.poisson.ppf(u, lam_new))
+    assert (got - k).max() > 300 and (got - k).min() < -30  # the far moves were exercised
+
 def test_invert_coupled_with_a_mask_equals_the_gathered_call(rng):
     """``moved``: unmoved elements keep k and consume no uniform; the moved ones get the
     uniforms in order, as a call on the gathered moved elements does."""
