@@ -314,6 +314,23 @@ def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights
     return -1, used
 
 
+@njit(cache=True)
+def bernoulli_coupled(u, p, dp, out):
+    """The jump ``[u < p + dp] - [u < p]`` of Bernoulli draws ``u < p`` on an alternative path
+    on which ``p`` moves by ``dp`` (flat arrays; written to ``out``).
+
+    Returns the first index whose moved ``p + dp`` is outside [0, 1] (or NaN), else -1: the
+    caller raises, as validating the alternative parameters does.
+    """
+    bad = -1
+    for i in range(u.size):
+        q = p[i] + dp[i]
+        if bad < 0 and not (q >= 0.0 and q <= 1.0):
+            bad = i
+        out[i] = np.float64(u[i] < q) - np.float64(u[i] < p[i])
+    return bad
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _new_jump_and_weight(kind, k, a, b, d):
     """DESIGN §1's weight table for one draw ``k`` whose parameter moves by ``d``.

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import kernels
 from .context import current_run, normalize_rng
-from .propagation import broadcast, lift, logical_shape, run_of, shifted
+from .propagation import broadcast, flat_rows, lift, logical_shape, run_of, shifted
 from .triple import StochasticTriple
 
 
@@ -36,6 +36,10 @@ def _scalar_if_constant(x):
     return x.reshape(-1)[0] if x.size and not any(x.strides) else x
 
 
+_UNIT_INTERVAL = "p must be in [0, 1]"
+_ON_ALTERNATIVE = " (on the alternative path of a perturbation)"
+
+
 def _in_unit_interval(name, p, where, open_low=False):
     p = np.asarray(p)
     if not p.size:
@@ -45,7 +49,7 @@ def _in_unit_interval(name, p, where, open_low=False):
         if not (lo > 0 and hi <= 1):
             _fail(name, "p must be in (0, 1]", p[~((p > 0) & (p <= 1))], where)
     elif not (lo >= 0 and hi <= 1):
-        _fail(name, "p must be in [0, 1]", p[~((p >= 0) & (p <= 1))], where)
+        _fail(name, _UNIT_INTERVAL, p[~((p >= 0) & (p <= 1))], where)
 
 
 class Distribution:
@@ -77,8 +81,20 @@ class Distribution:
         jump, weight = kernels.new_perturbation(self.kind, k.reshape(-1), *flat)
         return jump.reshape(k.shape), weight.reshape(k.shape)
 
-    def alternative(self, rng, k, state, params, alt_params, moved):
-        """The outcome coupled to ``k`` under ``alt_params`` (only ``moved`` elements differ)."""
+    def coupled_jump(self, rng, k, state, params, jumps):
+        """The draw's jump on an alternative path on which parameter ``i`` jumps by
+        ``jumps[i]`` (``None``: it does not move), by inversion coupling; float64 like ``k``.
+
+        Raises ``ValueError`` if a moved parameter is invalid on that path.
+        """
+        alt_params = [shifted(v, j, cast=False) for v, j in zip(params, jumps, strict=True)]
+        # elements that do not move keep their (already validated) parameters
+        self.validate(alt_params, where=_ON_ALTERNATIVE)
+        alternative = self.alternative(rng, k, state, params, alt_params, jumps)
+        return np.subtract(alternative, k, dtype=np.float64)
+
+    def alternative(self, rng, k, state, params, alt_params, jumps):
+        """The outcome coupled to ``k`` under ``alt_params`` (``params`` moved by ``jumps``)."""
         raise NotImplementedError
 
 
@@ -93,8 +109,16 @@ class Bernoulli(Distribution):
         u = rng.random(shape)
         return (u < params[0]).astype(np.int64), u
 
-    def alternative(self, rng, k, state, params, alt_params, moved):
-        return (state < alt_params[0]).astype(np.int64)
+    def coupled_jump(self, rng, k, state, params, jumps):
+        """``[u < p + Δ] - [u < p]`` in one pass (:func:`stochad.kernels.bernoulli_coupled`)
+        instead of the generic shift, validation, comparison and difference."""
+        p = flat_rows(params[0], k.shape, np.float64).reshape(-1)
+        dp = flat_rows(jumps[0], k.shape, np.float64).reshape(-1)
+        jump = np.empty(k.shape)
+        bad = kernels.bernoulli_coupled(state.reshape(-1), p, dp, jump.reshape(-1))
+        if bad >= 0:
+            _fail(self.name, _UNIT_INTERVAL, np.asarray(p[bad] + dp[bad]), _ON_ALTERNATIVE)
+        return jump
 
 
 class Geometric(Distribution):
@@ -116,7 +140,7 @@ class Geometric(Distribution):
         u = rng.random(shape)
         return self._invert(u, params[0]), u
 
-    def alternative(self, rng, k, state, params, alt_params, moved):
+    def alternative(self, rng, k, state, params, alt_params, jumps):
         return self._invert(state, alt_params[0])
 
 
@@ -129,7 +153,11 @@ class _WalkCoupled(Distribution):
     def _walk_params(self, params):
         raise NotImplementedError
 
-    def alternative(self, rng, k, state, params, alt_params, moved):
+    def alternative(self, rng, k, state, params, alt_params, jumps):
+        moved = np.zeros(k.shape, dtype=bool)
+        for j in jumps:
+            if j is not None:
+                moved |= j != 0
         count = np.count_nonzero(moved)
         if not count:
             return k.copy()
@@ -226,7 +254,7 @@ class Categorical(Distribution):
         )
         return jump.reshape(k.shape), weight.reshape(k.shape)
 
-    def alternative(self, rng, k, state, params, alt_params, moved):
+    def alternative(self, rng, k, state, params, alt_params, jumps):
         return self._invert(state, alt_params[0])
 
 
@@ -305,18 +333,7 @@ def draw(dist: Distribution, args, size=None, rng=None):
         d is not None for d in deltas) else None
 
     def coupled_jump(jumps):
-        """The draw's jump on one alternative path on which parameter ``i`` jumps by
-        ``jumps[i]`` (``None``: it does not move), by inversion coupling."""
-        alt_values = [shifted(v, j, cast=False) for v, j in zip(values, jumps, strict=True)]
-        # elements that do not move keep their (already validated) parameters
-        dist.validate(alt_values, where=" (on the alternative path of a perturbation)")
-        moved = np.zeros(k.shape, dtype=bool)
-        for j in jumps:
-            if j is not None:
-                moved |= (j != 0).reshape(j.shape[: j.ndim - core] + (-1,)).any(axis=-1) \
-                    if core else (j != 0)
-        return np.subtract(dist.alternative(run.rng, k, state, values, alt_values, moved), k,
-                           dtype=np.float64)
+        return dist.coupled_jump(run.rng, k, state, values, jumps)
 
     # The backend reconciles the parameters' perturbations into alternative paths (pruned: one
     # per element; exact: one per live event) and couples the draw along each of them.

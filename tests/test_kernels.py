@@ -186,6 +186,23 @@ def test_new_perturbation(rng):
               K.new_perturbation.py_func(kind, kk, aa, a, d))
 
 
+def test_bernoulli_coupled(rng):
+    """The jump [u < p + dp] - [u < p], and the first moved p outside [0, 1] (NaN too)."""
+    n = 1000
+    u, p = rng.random(n), rng.random(n)
+    dp = rng.normal(0, 0.3, n) * (rng.random(n) < 0.8)
+    dp = np.clip(p + dp, 0, 1) - p  # valid alternatives
+    out, out_py = np.empty(n), np.empty(n)
+    assert K.bernoulli_coupled(u, p, dp, out) == -1
+    assert K.bernoulli_coupled.py_func(u, p, dp, out_py) == -1
+    _same(out, out_py)
+    np.testing.assert_array_equal(out, (u < p + dp).astype(float) - (u < p))
+    for bad_value in (1.5, -1.5, np.nan):
+        moved = dp.copy()
+        moved[[7, 900]] = bad_value
+        assert K.bernoulli_coupled(u, p, moved, out) == 7
+        assert K.bernoulli_coupled.py_func(u, p, moved, out_py) == 7
+
 def test_invert_coupled(rng):
     """Against scipy: u = F(k - 1) + v·pmf(k) under the old law, then the new law's ppf(u)."""
     n = 4000
