@@ -10,7 +10,10 @@
 * a draw's step: :func:`stochad.kernels.count_draw_conflicts` +
   :func:`stochad.kernels.attach_new_events` (what :meth:`stochad.context.Run.attach_new_events`
   runs: register the new events, pruned against the inherited ones) against
-  :func:`attach_new_events_numpy`,
+  :func:`attach_new_events_numpy`;
+* a Bernoulli draw's coupling :func:`stochad.kernels.bernoulli_coupled` (the jump
+  ``[u < p + Δ] - [u < p]``, with the moved ``p`` validated) against
+  :func:`bernoulli_coupled_numpy`,
 
 and checks that both give the same results (for ``m = 1`` exactly; with several elements per
 lane the numpy version consumes the uniforms column by column instead of lane by lane, which
@@ -191,6 +194,28 @@ def _numpy_draw(draw, table, seed):
     return attach_new_events_numpy(*draw, *table, uniforms)
 
 
+def bernoulli_coupled_numpy(u, p, dp):
+    """Pure-numpy :func:`stochad.kernels.bernoulli_coupled`, as the generic coupling of a draw
+    computes it: shift the parameter, validate it, compare, and take the difference.
+
+    Examples
+    --------
+    >>> bernoulli_coupled_numpy(np.array([0.5, 0.5]), np.array([0.4, 0.6]), np.array([0.2, 0.0]))
+    array([1., 0.])
+    """
+    moved = p + dp
+    if not (moved.min() >= 0 and moved.max() <= 1):
+        raise ValueError("p must be in [0, 1] on the alternative path")
+    return np.subtract((u < moved).astype(np.int64), (u < p).astype(np.int64),
+                       dtype=np.float64)
+
+
+def _bernoulli_inputs(n: int):
+    rng = np.random.default_rng(2)
+    u, p = rng.random(n), rng.uniform(0.2, 0.8, n)
+    return u, p, np.where(rng.random(n) < 0.5, rng.uniform(-0.2, 0.2, n), 0.0)
+
+
 def _best(step, args, table, repeat):
     """Best time of ``repeat`` calls on fresh copies of the event ``table`` (and the result)."""
     best, out = np.inf, None
@@ -230,17 +255,29 @@ def compare(n_lanes: int, m: int, repeat: int):
     t_numba, out_numba = _best(lambda d, t: _kernel_draw(d, t, 1, run), (draw,), table, repeat)
     t_numpy, out_numpy = _best(lambda d, t: _numpy_draw(d, t, 1), (draw,), table, repeat)
     rows.append(("draw step", t_numba, t_numpy, _same(out_numba, out_numpy)))
+    coupling = _bernoulli_inputs(n_lanes * m)
+    kernels.bernoulli_coupled(*(a[:2] for a in coupling), np.empty(2))
+
+    def kernel_coupling(u, p, dp, table):
+        out = np.empty(u.size)
+        kernels.bernoulli_coupled(u, p, dp, out)
+        return [out]
+
+    t_numba, out_numba = _best(kernel_coupling, coupling, (), repeat)
+    t_numpy, out_numpy = _best(lambda u, p, dp, t: [bernoulli_coupled_numpy(u, p, dp)],
+                               coupling, (), repeat)
+    rows.append(("bernoulli coupling", t_numba, t_numpy, _same(out_numba, out_numpy)))
     return rows
 
 
 def report(n_lanes: int = 200_000, repeat: int = 5, widths=(1, 64)) -> str:
     """A table of :func:`compare` for each number of elements per lane in ``widths``."""
-    lines = [f"{'step':15s} {'lanes x m':>13s} {'numba ms':>9s} {'numpy ms':>9s} "
+    lines = [f"{'step':18s} {'lanes x m':>13s} {'numba ms':>9s} {'numpy ms':>9s} "
              f"{'numpy/numba':>11s}  same result"]
     for m in widths:
         lanes = max(1, n_lanes // m)
         for step, t_numba, t_numpy, same in compare(lanes, m, repeat):
-            lines.append(f"{step:15s} {f'{lanes}x{m}':>13s} {1e3 * t_numba:9.2f} "
+            lines.append(f"{step:18s} {f'{lanes}x{m}':>13s} {1e3 * t_numba:9.2f} "
                          f"{1e3 * t_numpy:9.2f} {t_numpy / t_numba:11.1f}  "
                          f"{'yes' if same else 'no (uniform order)' if m > 1 else 'NO'}")
     return "\n".join(lines)

@@ -185,7 +185,8 @@ def test_python_dash_m_bench_runs():
 
 def test_numpy_pruning_step_matches_the_kernels():
     rows = kernels.compare(5_000, 1, repeat=1)
-    assert [row[0] for row in rows] == ["prune step", "lookup weights", "draw step"]
+    assert [row[0] for row in rows] == ["prune step", "lookup weights", "draw step",
+                                        "bernoulli coupling"]
     assert all(row[3] for row in rows)
 
 
