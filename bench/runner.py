@@ -5,9 +5,10 @@ Subcommands
 ``list``
     The problems, each with its parameter and exact derivative.
 ``run [NAMES...] --samples N --seed S --estimators triple,score,score-baseline,fd
---backend pruned --json FILE --plot FILE.png``
+--backend pruned --repeats 5 --json FILE --plot FILE.png``
     A table on stdout (problem, exact, estimator, mean ± stderr, sd, |z|, seconds, samples/s,
-    cost ratio to the plain numpy program timed in the same run); progress on stderr.
+    cost ratio to the plain numpy program timed in the same run); progress on stderr. Seconds
+    are the best of up to ``--repeats`` runs (within about a second), as for the plain program.
 ``kernels``
     The numba kernels against pure-numpy versions of the same steps (:mod:`bench.kernels`).
 """
