@@ -155,6 +155,27 @@ def test_run_is_reproducible(tmp_path):
     assert means[0] == means[1]
 
 
+
+def test_estimator_timing_keeps_the_best_of_repeated_runs(monkeypatch):
+    """--repeats N: up to N timed runs (same seed, same samples) while they stay within the
+    budget; the best time is kept, and one run when the budget is spent at once."""
+    calls = []
+    clock = iter([0.0, 0.30, 1.0, 1.10, 2.0, 2.25])  # runs of 0.30, 0.10, 0.25 s
+
+    def fake_samples(f, p, *, n_samples, rng, **options):
+        calls.append(n_samples)
+        return np.arange(float(n_samples))
+
+    monkeypatch.setattr(runner.sad, "derivative_samples", fake_samples)
+    monkeypatch.setattr(runner.time, "perf_counter", lambda: next(clock))
+    problem = PROBLEMS["two-bernoullis"]
+    result = runner.measure(problem, "triple", 100, 0, "pruned", None, repeats=3)
+    assert calls == [64, 100, 100, 100] and result.seconds == pytest.approx(0.10)
+    calls.clear()
+    clock = iter([0.0, 5.0])
+    result = runner.measure(problem, "triple", 100, 0, "pruned", None, repeats=3)
+    assert calls == [64, 100] and result.seconds == 5.0  # over the budget: one run
+
 @pytest.mark.parametrize("argv, message", [
     (["run", "no-such-problem"], "unknown problem(s) no-such-problem"),
     (["run", "--estimators", "triple,reinforce"], "unknown estimator(s) reinforce"),
