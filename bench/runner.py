@@ -103,6 +103,8 @@ def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
     while the runs so far took less than :data:`TIMING_BUDGET`, and the best time is kept,
     as the plain program's is: a single run of a program of 0.1 s varied by ±30% here.
     """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
     options = dict(estimator_options(estimator, problem), backend=backend,
                    chunk_size=chunk_size)
     sad.derivative_samples(problem.program, problem.param, n_samples=64, rng=0, **options)

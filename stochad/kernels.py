@@ -473,10 +473,15 @@ def _small_poisson_coupled(k, v, a, a_new, below_k):
         return j, 0.0, 0.0, 0.0, True
     j = k
     cdf += term_new  # F_new(k)·exp(a_new)
-    while u > cdf and j < _SMALL_STEPS and term_new > 0.0:
+    while u > cdf and j < _SMALL_STEPS:
         term_new *= a_new * _RECIPROCALS[j]
         j += 1
-        cdf += term_new
+        grown = cdf + term_new
+        if grown == cdf and j > a_new:
+            # the sum no longer grows: u lies within rounding of the total mass (a draw far
+            # in its upper tail), and the outcome is where the new law's CDF reaches it
+            return j, 0.0, 0.0, 0.0, True
+        cdf = grown
     if u <= cdf:
         return j, 0.0, 0.0, 0.0, True
     scale = math.exp(-a_new)
@@ -528,12 +533,14 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
                 cdf = below
                 j -= 1
         else:
+            mode = an if kind == 0 else (an + 1.0) * bn
             while u > cdf and j < upper:
                 pmf = _next_pmf(kind, j, pmf, an, bn, True)
                 j += 1
-                if pmf == 0.0 and j > an * 2 + 50:
-                    break
-                cdf += pmf
+                grown = cdf + pmf
+                if grown == cdf and j > mode:
+                    break  # saturated: u is within rounding of 1 (see _small_poisson_coupled)
+                cdf = grown
         out[i] = j
     return out
 
