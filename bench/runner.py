@@ -244,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", metavar="FILE.png",
                      help="bar chart of the standard deviations (needs matplotlib)")
     run.add_argument("--profile", type=int, metavar="N", default=0,
-                     help="profile the estimator runs; print the top N functions to stderr")
+                     help="profile the estimator runs (one timed run each); print the top N "
+                          "functions to stderr")
     kernels = commands.add_parser("kernels", help="numba kernels against pure numpy")
     kernels.add_argument("--lanes", type=_at_least(1), default=200_000)
     kernels.add_argument("--repeat", type=_at_least(1), default=5)
@@ -289,7 +290,7 @@ def run(args, parser) -> int:
             if profiler:
                 profiler.enable()
             result = measure(problem, name, args.samples, seed, args.backend,
-                             args.chunk_size, args.repeats)
+                             args.chunk_size, 1 if profiler else args.repeats)
             if profiler:
                 profiler.disable()
             print(f" {result.seconds:.2f} s", file=sys.stderr, flush=True)
