@@ -96,12 +96,13 @@ TIMING_BUDGET = 1.0
 
 
 def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
-            chunk_size: int | None, repeats: int = 5) -> Result:
+            chunk_size: int | None, repeats: int = 5, profiler=None) -> Result:
     """Run one estimator on one problem (after an untimed warm-up of a few lanes).
 
     The run is repeated with the same seed (the same samples) up to ``repeats`` times in all,
     while the runs so far took less than :data:`TIMING_BUDGET`, and the best time is kept,
     as the plain program's is: a single run of a program of 0.1 s varied by ±30% here.
+    ``profiler`` (a :class:`cProfile.Profile`) records the timed runs, not the warm-up.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
@@ -110,10 +111,14 @@ def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
     sad.derivative_samples(problem.program, problem.param, n_samples=64, rng=0, **options)
     seconds, spent, runs = math.inf, 0.0, 0
     while runs < repeats and (runs == 0 or spent < TIMING_BUDGET):
+        if profiler:
+            profiler.enable()
         start = time.perf_counter()
         draws = sad.derivative_samples(problem.program, problem.param, n_samples=samples,
                                        rng=seed, **options)
         elapsed = time.perf_counter() - start
+        if profiler:
+            profiler.disable()
         seconds, spent, runs = min(seconds, elapsed), spent + elapsed, runs + 1
     mean = float(draws.mean())
     sd = float(draws.std(ddof=1)) if samples > 1 else math.nan
@@ -287,12 +292,8 @@ def run(args, parser) -> int:
             print(f"[{done}/{total}] {problem.name}: {name}, {args.samples} samples ...",
                   end="", file=sys.stderr, flush=True)
             seed = [args.seed, index, ESTIMATORS.index(name)]
-            if profiler:
-                profiler.enable()
             result = measure(problem, name, args.samples, seed, args.backend,
-                             args.chunk_size, 1 if profiler else args.repeats)
-            if profiler:
-                profiler.disable()
+                             args.chunk_size, 1 if profiler else args.repeats, profiler)
             print(f" {result.seconds:.2f} s", file=sys.stderr, flush=True)
             results[problem.name][name] = result
             rows.append((problem, name, result))
