@@ -452,8 +452,8 @@ def _small_poisson_coupled(k, v, a, a_new, below_k):
     in ``below_k``; the outcome below ``k`` is found there, and one above it by summing on.
 
     Returns ``(j, cdf, pmf, u, found)``: the outcome if ``found``, else where the general walk
-    must go on from (``j`` with ``cdf = F_new(j)``, ``pmf = P_new(j)``): only when the sum
-    upwards runs out of its table or its terms underflow.
+    must go on from (``j`` with ``cdf = F_new(j)``, ``pmf = P_new(j)``): only if the sum
+    upwards ran out of its table of reciprocals, which rates <= 500 do not reach.
     """
     # The sums are of a^j/j!, without the factors exp(-a) and exp(-a_new): they stay finite
     # for rates <= 500, and comparing u·exp(a_new) with them takes one exp instead of two.
