@@ -525,11 +525,19 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
             cdf, pmf = _cdf_and_pmf(kind, j, an, bn)
         upper = an if kind == 1 else math.inf
         if u <= cdf:
+            scale = cdf  # the walk's subtractions are accurate relative to this
             while j > 0:  # walk down while F(j - 1) >= u
                 below = cdf - pmf
+                if below < 1e-8 * scale:
+                    # F(j - 1) has fallen far below the CDF the walk subtracted from (a draw
+                    # far in the left tail): its rounding error would dominate, so sum it afresh
+                    below, below_pmf = _cdf_and_pmf(kind, j - 1, an, bn)
+                    scale = below
+                else:
+                    below_pmf = _next_pmf(kind, j, pmf, an, bn, False)
                 if below < u:
                     break
-                pmf = _next_pmf(kind, j, pmf, an, bn, False)
+                pmf = below_pmf
                 cdf = below
                 j -= 1
         else:

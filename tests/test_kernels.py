@@ -244,6 +244,30 @@ def test_invert_coupled_far_moves_of_small_poisson_draws(rng):
     np.testing.assert_array_equal(got, stats.poisson.ppf(u, lam_new))
     assert (got - k).max() > 300 and (got - k).min() < -30  # the far moves were exercised
 
+def test_invert_coupled_draws_far_in_the_left_tail(rng):
+    """Draws 5-12 standard deviations below the mean whose law moves down: the general walk
+    subtracts pmfs from a CDF near 1, whose rounding (about 1e-16) would swamp the tiny u
+    (1e-18 .. 1e-120), so it sums the CDF afresh there. Exactly scipy's ppf, both laws."""
+    n = 3000
+    v = rng.random(n)
+    zeros = np.zeros(n)
+    lam = rng.uniform(100, 1000, n)
+    k = np.maximum(np.floor(lam - rng.uniform(5, 12, n) * np.sqrt(lam)), 65).astype(np.int64)
+    lam_new = lam * rng.uniform(0.05, 0.9, n)
+    got = K.invert_coupled(0, k, v, lam, zeros, lam_new, zeros)
+    _same(got, K.invert_coupled.py_func(0, k, v, lam, zeros, lam_new, zeros))
+    u = stats.poisson.cdf(k - 1, lam) + v * stats.poisson.pmf(k, lam)
+    np.testing.assert_array_equal(got, stats.poisson.ppf(u, lam_new))
+    trials = rng.integers(200, 2000, n).astype(float)
+    p = rng.uniform(0.2, 0.8, n)
+    sd = np.sqrt(trials * p * (1 - p))
+    k = np.maximum(np.floor(trials * p - rng.uniform(5, 10, n) * sd), 0).astype(np.int64)
+    p_new = p * rng.uniform(0.05, 0.9, n)
+    got = K.invert_coupled(1, k, v, trials, p, trials, p_new)
+    _same(got, K.invert_coupled.py_func(1, k, v, trials, p, trials, p_new))
+    u = stats.binom.cdf(k - 1, trials, p) + v * stats.binom.pmf(k, trials, p)
+    np.testing.assert_array_equal(got, stats.binom.ppf(u, trials, p_new))
+
 def test_invert_coupled_with_a_mask_equals_the_gathered_call(rng):
     """``moved``: unmoved elements keep k and consume no uniform; the moved ones get the
     uniforms in order, as a call on the gathered moved elements does."""
