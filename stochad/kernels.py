@@ -528,16 +528,15 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
             scale = cdf  # the walk's subtractions are accurate relative to this
             while j > 0:  # walk down while F(j - 1) >= u
                 below = cdf - pmf
-                if below < 1e-8 * scale:
+                fresh = below < 1e-8 * scale
+                if fresh:
                     # F(j - 1) has fallen far below the CDF the walk subtracted from (a draw
                     # far in the left tail): its rounding error would dominate, so sum it afresh
                     below, below_pmf = _cdf_and_pmf(kind, j - 1, an, bn)
                     scale = below
-                else:
-                    below_pmf = _next_pmf(kind, j, pmf, an, bn, False)
                 if below < u:
                     break
-                pmf = below_pmf
+                pmf = below_pmf if fresh else _next_pmf(kind, j, pmf, an, bn, False)
                 cdf = below
                 j -= 1
         else:
