@@ -89,8 +89,9 @@ def apply(rule: Rule, *args):
     run = run_of(args)
     if run is None:
         return rule.func(*args)
-    ndim = max(len(logical_shape(a)) for a in args)  # numpy checks the shapes in rule.func
     triples = [isinstance(a, StochasticTriple) for a in args]
+    ndim = max(a.value.ndim - 1 if t else np.ndim(a)  # numpy checks the shapes in rule.func
+               for a, t in zip(args, triples, strict=True))
     values = [lift(a.value, ndim) if t else np.asarray(a)
               for a, t in zip(args, triples, strict=True)]
     # A numpy ufunc gets Python numbers as they are, so it promotes them weakly (NEP 50):
@@ -124,9 +125,9 @@ def apply(rule: Rule, *args):
         delta = broadcast(delta, full_shape)
 
     perts = [
-        a.perturbation.lift(a.value.shape[:1] + (1,) * (ndim - a.ndim) + a.shape)
-        if t and a.perturbation is not None
-        else None
+        None if not t or a.perturbation is None
+        else a.perturbation if a.ndim == ndim
+        else a.perturbation.lift(a.value.shape[:1] + (1,) * (ndim - a.ndim) + a.shape)
         for a, t in zip(args, triples, strict=True)
     ]
     perturbation = None
