@@ -71,7 +71,9 @@ def shifted(value: np.ndarray, jump: np.ndarray | None, cast: bool) -> np.ndarra
     if cast and value.dtype != moved.dtype:
         if value.dtype == bool:
             return moved > 0.5
-        return np.rint(moved).astype(value.dtype)
+        if np.issubdtype(value.dtype, np.integer):  # jumps of integers are whole numbers
+            return np.rint(moved).astype(value.dtype)
+        return moved.astype(value.dtype)  # float32 stays float32, without rounding
     return moved
 
 
@@ -119,7 +121,11 @@ def apply(rule: Rule, *args):
             with np.errstate(all="ignore") if rule.mask_partials else nullcontext():
                 term = partial(*values, out) * d
             if rule.mask_partials:
-                term = np.where(d == 0, 0.0, term)
+                # 0·inf where the partial is infinite but d is 0: 0, unless the value itself
+                # is NaN (0/0), whose derivative stays NaN as numpy's would
+                infinite = ~np.isfinite(term)
+                if infinite.any():
+                    term = np.where(infinite & (d == 0) & ~np.isnan(out), 0.0, term)
         delta = term if delta is None else delta + term
     if delta is not None:
         delta = broadcast(delta, full_shape)

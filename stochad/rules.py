@@ -41,8 +41,9 @@ class Rule:
     cast_alternatives : bool
         Alternative-path arguments keep the primal dtype (booleans, integer indices).
     mask_partials : bool
-        A partial may be infinite or NaN where it is not needed (``x ** y`` at ``x = 0``):
-        terms whose dual part is zero are set to zero instead of ``0 * inf``.
+        A partial may be infinite or NaN at a finite point (``sqrt`` or ``x ** y`` at
+        ``x = 0``, ``log`` at 0, ``x / y`` at ``y = 0``): there, terms whose dual part is zero
+        are zero, not ``0 * inf`` (unless the value is NaN itself).
     """
 
     func: Callable
@@ -86,26 +87,28 @@ RULES: dict[Callable, Rule] = {
         np.true_divide,
         (lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y),
         linear=(True, False),
+        mask_partials=True,
     ),
     np.floor_divide: Rule(np.floor_divide, _zero(2)),
     np.remainder: Rule(np.remainder, (1, _floor_quotient)),
     np.power: Rule(np.power, (_power_base, _power_exponent), mask_partials=True),
-    np.reciprocal: Rule(np.reciprocal, (lambda x, out: -out * out,)),
+    np.reciprocal: Rule(np.reciprocal, (lambda x, out: -out * out,), mask_partials=True),
     np.square: Rule(np.square, (lambda x, out: 2.0 * x,)),
-    np.sqrt: Rule(np.sqrt, (lambda x, out: 0.5 / out,)),
-    np.cbrt: Rule(np.cbrt, (lambda x, out: 1.0 / (3.0 * out * out),)),
+    np.sqrt: Rule(np.sqrt, (lambda x, out: 0.5 / out,), mask_partials=True),
+    np.cbrt: Rule(np.cbrt, (lambda x, out: 1.0 / (3.0 * out * out),), mask_partials=True),
     np.absolute: Rule(np.absolute, (lambda x, out: np.sign(x),)),
     np.maximum: Rule(np.maximum, (lambda x, y, out: x >= y, lambda x, y, out: x < y)),
     np.minimum: Rule(np.minimum, (lambda x, y, out: x <= y, lambda x, y, out: x > y)),
-    np.hypot: Rule(np.hypot, (lambda x, y, out: x / out, lambda x, y, out: y / out)),
+    np.hypot: Rule(np.hypot, (lambda x, y, out: x / out, lambda x, y, out: y / out),
+                   mask_partials=True),
     # exponentials and logarithms
     np.exp: Rule(np.exp, (lambda x, out: out,)),
     np.exp2: Rule(np.exp2, (lambda x, out: np.log(2.0) * out,)),
     np.expm1: Rule(np.expm1, (lambda x, out: out + 1.0,)),
-    np.log: Rule(np.log, (lambda x, out: 1.0 / x,)),
-    np.log2: Rule(np.log2, (lambda x, out: 1.0 / (x * np.log(2.0)),)),
-    np.log10: Rule(np.log10, (lambda x, out: 1.0 / (x * np.log(10.0)),)),
-    np.log1p: Rule(np.log1p, (lambda x, out: 1.0 / (1.0 + x),)),
+    np.log: Rule(np.log, (lambda x, out: 1.0 / x,), mask_partials=True),
+    np.log2: Rule(np.log2, (lambda x, out: 1.0 / (x * np.log(2.0)),), mask_partials=True),
+    np.log10: Rule(np.log10, (lambda x, out: 1.0 / (x * np.log(10.0)),), mask_partials=True),
+    np.log1p: Rule(np.log1p, (lambda x, out: 1.0 / (1.0 + x),), mask_partials=True),
     special.gammaln: Rule(special.gammaln, (lambda x, out: special.digamma(x),)),  # log-pmfs
     np.logaddexp: Rule(
         np.logaddexp, (lambda x, y, out: np.exp(x - out), lambda x, y, out: np.exp(y - out))
@@ -114,19 +117,23 @@ RULES: dict[Callable, Rule] = {
     np.sin: Rule(np.sin, (lambda x, out: np.cos(x),)),
     np.cos: Rule(np.cos, (lambda x, out: -np.sin(x),)),
     np.tan: Rule(np.tan, (lambda x, out: 1.0 + out * out,)),
-    np.arcsin: Rule(np.arcsin, (lambda x, out: 1.0 / np.sqrt(1.0 - x * x),)),
-    np.arccos: Rule(np.arccos, (lambda x, out: -1.0 / np.sqrt(1.0 - x * x),)),
+    np.arcsin: Rule(np.arcsin, (lambda x, out: 1.0 / np.sqrt(1.0 - x * x),),
+                    mask_partials=True),
+    np.arccos: Rule(np.arccos, (lambda x, out: -1.0 / np.sqrt(1.0 - x * x),),
+                    mask_partials=True),
     np.arctan: Rule(np.arctan, (lambda x, out: 1.0 / (1.0 + x * x),)),
     np.arctan2: Rule(
         np.arctan2,
         (lambda y, x, out: x / (x * x + y * y), lambda y, x, out: -y / (x * x + y * y)),
+        mask_partials=True,
     ),
     np.sinh: Rule(np.sinh, (lambda x, out: np.cosh(x),)),
     np.cosh: Rule(np.cosh, (lambda x, out: np.sinh(x),)),
     np.tanh: Rule(np.tanh, (lambda x, out: 1.0 - out * out,)),
     np.arcsinh: Rule(np.arcsinh, (lambda x, out: 1.0 / np.sqrt(x * x + 1.0),)),
-    np.arccosh: Rule(np.arccosh, (lambda x, out: 1.0 / np.sqrt(x * x - 1.0),)),
-    np.arctanh: Rule(np.arctanh, (lambda x, out: 1.0 / (1.0 - x * x),)),
+    np.arccosh: Rule(np.arccosh, (lambda x, out: 1.0 / np.sqrt(x * x - 1.0),),
+                     mask_partials=True),
+    np.arctanh: Rule(np.arctanh, (lambda x, out: 1.0 / (1.0 - x * x),), mask_partials=True),
     # piecewise constant: zero dual part, exact jumps
     np.floor: Rule(np.floor, _zero(1)),
     np.ceil: Rule(np.ceil, _zero(1)),
