@@ -276,14 +276,21 @@ class NewPerturbation:
         return (None, None) if created is None else created
 
 
+def _holds_triples(arg) -> bool:
+    if isinstance(arg, StochasticTriple):
+        return True
+    return isinstance(arg, list | tuple) and any(_holds_triples(a) for a in arg)
+
+
 def _as_param(arg):
-    """Plain numbers stay arrays; lists containing triples are stacked into one triple."""
+    """Plain numbers stay arrays; (nested) lists containing triples are stacked into one
+    triple as numpy builds an array from them: the list's axis first."""
     if isinstance(arg, StochasticTriple):
         return arg
-    if isinstance(arg, list | tuple) and any(isinstance(a, StochasticTriple) for a in arg):
+    if isinstance(arg, list | tuple) and _holds_triples(arg):
         from .arrayfuncs import stack
 
-        return stack([_as_param(a) for a in arg], axis=-1)
+        return stack([_as_param(a) for a in arg], axis=0)
     return np.asarray(arg, dtype=np.float64)
 
 
