@@ -300,8 +300,11 @@ def draw(dist: Distribution, args, size=None, rng=None):
     size = () if size is None else ((size,) if np.isscalar(size) else tuple(size))
     core = dist.core_ndim
     run = run_of(args) or current_run()
-    batch = np.broadcast_shapes(*(logical_shape(a)[: len(logical_shape(a)) - core]
-                                  for a in args), size)
+    shapes = [logical_shape(a)[: len(logical_shape(a)) - core] for a in args]
+    batch = np.broadcast_shapes(*shapes, size)
+    if size and batch != size:  # as numpy: size= is the output shape the parameters fill
+        raise ValueError(f"{dist.name}: output size {size} is not compatible with the "
+                         f"parameters' shapes {', '.join(map(str, shapes))}")
     if run is None:
         generator = normalize_rng(rng)
         values = [np.broadcast_to(a, batch + a.shape[a.ndim - core:]) for a in args]
