@@ -16,6 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+try:
+    from numpy.lib.array_utils import normalize_axis_index
+except ImportError:  # numpy < 2
+    from numpy.core.multiarray import normalize_axis_index
+
 from . import rules
 from .propagation import apply, lift, run_of
 from .triple import StochasticTriple
@@ -63,15 +68,21 @@ def reshape(x: StochasticTriple, shape, order="C") -> StochasticTriple:
 
 def transpose(x: StochasticTriple, axes=None) -> StochasticTriple:
     axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
-    full = (0,) + tuple(int(a) % x.ndim + 1 for a in axes)
+    full = (0,) + tuple(_axis(a, x.ndim) + 1 for a in axes)
     return _restructure(x, lambda a: np.transpose(a, full))
+
+
+def _axis(axis, ndim: int) -> int:
+    """``axis`` in ``range(ndim)``, negative ones counted from the end; numpy's ``AxisError``
+    (a ``ValueError`` and an ``IndexError``) if it is out of bounds, as numpy raises."""
+    return normalize_axis_index(int(axis), ndim)
 
 
 def _normalize_axis(axis, ndim):
     if axis is None:
         return None
     axes = (axis,) if np.isscalar(axis) else tuple(axis)
-    return tuple(sorted(int(a) % ndim if ndim else 0 for a in axes))
+    return tuple(sorted(_axis(a, ndim) for a in axes))
 
 
 def reduce(ufunc, x, axis=None, keepdims=False, dtype=None):
@@ -152,7 +163,7 @@ def cumulative(ufunc, a, axis=None, dtype=None):
         a, axis = reshape(a, (-1,)), 0
     if a.ndim == 0:
         raise ValueError(f"axis {axis} is out of bounds for a 0-d stochastic triple")
-    ax = int(axis) % a.ndim
+    ax = _axis(axis, a.ndim)
     a = _reduction_input(ufunc, a, dtype)
     if a.shape[ax] == 0:
         return a
@@ -274,7 +285,7 @@ def roll(a, shift, axis=None):
     if axis is None:
         return reshape(roll(reshape(a, (-1,)), shift, 0), a.shape)
     axes = (axis,) if np.isscalar(axis) else tuple(axis)
-    lane_axes = tuple(int(ax) % a.ndim + 1 for ax in axes)
+    lane_axes = tuple(_axis(ax, a.ndim) + 1 for ax in axes)
     return _restructure(a, lambda x: np.roll(x, shift, axis=lane_axes))
 
 
@@ -339,7 +350,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
                                   else a.shape for a in arrays))
     items = [_broadcast(a if isinstance(a, StochasticTriple) else constant_triple(run, a), shape)
              for a in arrays]
-    axis = int(axis) % (len(shape) + 1) + 1
+    axis = _axis(axis, len(shape) + 1) + 1
     value = np.stack([a.value for a in items], axis=axis)
     if all(a.delta is None for a in items):
         delta = None
@@ -395,7 +406,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
         index = np.asarray(indices)
         if axis is None:
             return getitem(reshape(a, (-1,)), index)
-        return _restructure(a, lambda x: np.take(x, index, axis=int(axis) % a.ndim + 1,
+        return _restructure(a, lambda x: np.take(x, index, axis=_axis(axis, a.ndim) + 1,
                                                  mode=mode))
     table = a if isinstance(a, StochasticTriple) else np.asarray(a)
     if axis is None:
@@ -403,7 +414,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     shape = _shape(table)
     if not shape:
         raise ValueError("take: cannot index a 0-d table")
-    axis = int(axis) % len(shape)
+    axis = _axis(axis, len(shape))
     size = shape[axis]
     if mode == "wrap":
         indices = indices % size
