@@ -46,7 +46,26 @@ def getitem(x: StochasticTriple, key) -> StochasticTriple:
     axis = _one_index_array(key)
     if axis is not None:  # x[:, idx]: np.take is several times faster than fancy indexing
         return _restructure(x, lambda a: np.take(a, key[axis], axis=axis + 1))
+    lane = _lane_axis_after(key)
+    if lane:
+        return _restructure(x, lambda a: np.moveaxis(a[(slice(None),) + key], lane, 0))
     return _restructure(x, lambda a: a[(slice(None),) + key])
+
+
+def _lane_axis_after(key: tuple) -> int:
+    """Where indexing a lanes-first array with ``(:, *key)`` leaves the lane axis.
+
+    0, unless the key's advanced indices (arrays, and integers beside them) are separated by a
+    slice, ``...`` or ``None``: numpy then puts their broadcast dimensions first, before the
+    lane axis.
+    """
+    def advanced(k):
+        return not (k is None or k is Ellipsis or isinstance(k, slice))
+
+    places = [i for i, k in enumerate(key) if advanced(k)]
+    if not any(np.ndim(key[i]) for i in places) or places[-1] - places[0] == len(places) - 1:
+        return 0  # basic indexing, or advanced indices side by side: dimensions stay in place
+    return max(1 if np.asarray(key[i]).dtype == bool else np.ndim(key[i]) for i in places)
 
 
 def _one_index_array(key: tuple):
@@ -405,7 +424,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
             return np.take(a, indices, axis=axis, mode=mode)
         index = np.asarray(indices)
         if axis is None:
-            return getitem(reshape(a, (-1,)), index)
+            a, axis = reshape(a, (-1,)), 0
         return _restructure(a, lambda x: np.take(x, index, axis=_axis(axis, a.ndim) + 1,
                                                  mode=mode))
     table = a if isinstance(a, StochasticTriple) else np.asarray(a)
