@@ -66,13 +66,21 @@ def _contribution(run: Run, result, n_lanes: int) -> np.ndarray:
         return out
     if isinstance(result, list | tuple):
         return np.stack([_contribution(run, r, n_lanes) for r in result], axis=1)
+    return np.zeros((n_lanes,) + plain_result(result).shape)
+
+
+def plain_result(result) -> np.ndarray:
+    """A result of ``f`` that is not a triple, as an array, or an error naming the mistake."""
+    if result is None:
+        raise TypeError("the function returned None; return the value to differentiate "
+                        "(is a return statement missing?)")
     result = np.asarray(result)
     if result.dtype == object:
         raise TypeError(
             "the function returned an object array (numpy cannot hold triples in arrays); "
             "return the triple itself, or build arrays with np.stack"
         )
-    return np.zeros((n_lanes,) + result.shape)
+    return result
 
 
 def _run_once(f, p, d, n_lanes, generator, backend):

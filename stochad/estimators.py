@@ -40,7 +40,7 @@ import copy
 
 import numpy as np
 
-from .api import DEFAULT_CHUNK, chunk_lanes
+from .api import DEFAULT_CHUNK, chunk_lanes, plain_result
 from .context import Run
 from .triple import StochasticTriple
 
@@ -154,12 +154,7 @@ def _primal_and_delta(result, n_lanes: int):
     if isinstance(result, list | tuple):
         parts = [_primal_and_delta(r, n_lanes) for r in result]
         return tuple(np.stack(x, axis=1) for x in zip(*parts, strict=True))
-    result = np.asarray(result)
-    if result.dtype == object:
-        raise TypeError(
-            "the function returned an object array (numpy cannot hold triples in arrays); "
-            "return the triple itself, or build arrays with np.stack"
-        )
+    result = plain_result(result)
     value = np.broadcast_to(result.astype(np.float64), (n_lanes,) + result.shape)
     return value, np.zeros(value.shape)
 
@@ -200,8 +195,15 @@ def _fd_samples(f, p, d, n_samples, generator, vectorize, chunk_size, h):
     out = []
     for lanes in _chunks(n_samples, vectorize, chunk_size):
         twin = copy.deepcopy(generator)  # common random numbers: both sides see one stream
-        up, _ = _call(f, p + step, None, lanes, twin, InertBackend())
-        down, _ = _call(f, p - step, None, lanes, generator, InertBackend())
+        try:
+            up, _ = _call(f, p + step, None, lanes, twin, InertBackend())
+            down, _ = _call(f, p - step, None, lanes, generator, InertBackend())
+        except ValueError as error:
+            raise ValueError(
+                f"estimator='fd' runs f at p ± h·direction with the step h={h!r}, and one side "
+                f"is outside the parameter's domain: {error}. Pass a smaller h=, or use the "
+                "triple or score estimator at a boundary"
+            ) from error
         out.append((up - down) / (2.0 * h))
     return np.concatenate(out)
 

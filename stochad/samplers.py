@@ -300,6 +300,9 @@ def draw(dist: Distribution, args, size=None, rng=None):
     size = () if size is None else ((size,) if np.isscalar(size) else tuple(size))
     core = dist.core_ndim
     run = run_of(args) or current_run()
+    if core and any(len(logical_shape(a)) < core for a in args):
+        raise ValueError(f"{dist.name}: probs must have at least one category (an axis of "
+                         f"probabilities), got shape {logical_shape(args[0])}")
     shapes = [logical_shape(a)[: len(logical_shape(a)) - core] for a in args]
     batch = np.broadcast_shapes(*shapes, size)
     if size and batch != size:  # as numpy: size= is the output shape the parameters fill

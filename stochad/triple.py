@@ -133,6 +133,12 @@ class StochasticTriple:
         rule = rules.RULES.get(ufunc)
         if method == "__call__" and rule is not None and not kwargs:
             return apply(rule, *inputs)
+        if "out" in kwargs:
+            raise TypeError(
+                f"numpy.{ufunc.__name__} cannot write a stochastic triple into an array in "
+                "place (out=, or +=, -=, ... on a numpy array); write total = total + x "
+                "instead, or build arrays with np.stack"
+            )
         if method == "__call__" and not kwargs:
             from .arrayfuncs import ARRAY_UFUNCS  # non-elementwise ufuncs such as np.matmul
 
