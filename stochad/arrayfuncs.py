@@ -386,6 +386,71 @@ def _broadcast(x: StochasticTriple, shape) -> StochasticTriple:
     return _restructure(x, lambda a: np.broadcast_to(lift(a, len(shape)), full))
 
 
+def squeeze(a, axis=None):
+    """``np.squeeze`` of the logical axes (never the lane axis, even with one lane)."""
+    shape = a.shape
+    axes = (tuple(i for i, n in enumerate(shape) if n == 1) if axis is None
+            else _normalize_axis(axis, len(shape)))
+    if any(shape[i] != 1 for i in axes):
+        raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def expand_dims(a, axis):
+    """``np.expand_dims`` on the logical axes."""
+    return reshape(a, np.expand_dims(np.empty(a.shape, dtype=bool), axis).shape)
+
+
+def broadcast_to(array, shape, subok=False):
+    """``np.broadcast_to`` of a triple's logical shape (each lane keeps its own values)."""
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    np.broadcast_to(np.empty(array.shape, dtype=bool), shape)  # numpy's own shape check
+    return _broadcast(array, shape)
+
+
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """``np.concatenate`` of triples and plain arrays: their slices along ``axis``, stacked.
+
+    One Python operation per slice, so it suits short axes (a few hundred elements).
+    """
+    _no_out(out, "concatenate")
+    arrays = list(arrays)
+    if run_of(arrays) is None:
+        return np.concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
+    ndims = {np.ndim(a) if not isinstance(a, StochasticTriple) else a.ndim for a in arrays}
+    if 0 in ndims or len(ndims) > 1:
+        raise ValueError("concatenate: all the input arrays must have the same number of "
+                         f"dimensions, at least 1; got {sorted(ndims)}")
+    axis = _axis(axis, ndims.pop())
+    parts = [getitem(a, (slice(None),) * axis + (i,)) if isinstance(a, StochasticTriple)
+             else np.take(a, i, axis=axis)
+             for a in arrays for i in range(_shape(a)[axis])]
+    return stack(parts, axis=axis, dtype=dtype, casting=casting)
+
+
+def diff(a, n=1, axis=-1):
+    """``np.diff``: differences of neighbours along ``axis``, ``n`` times."""
+    for _ in range(n):
+        last = _axis(axis, a.ndim)
+        before = (slice(None),) * last
+        a = getitem(a, before + (slice(1, None),)) - getitem(a, before + (slice(None, -1),))
+    return a
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    """``np.var`` as ``mean(|a - mean(a)|²)``, scaled by ``N / (N - ddof)``."""
+    _no_out(out, "var", kwargs)
+    axes = _normalize_axis(axis, a.ndim)
+    count = int(np.prod([a.shape[i] for i in (range(a.ndim) if axes is None else axes)]))
+    centred = a - _mean(a, axis, dtype, keepdims=True)
+    return _mean(centred * centred, axis, dtype, keepdims=keepdims) * (count / (count - ddof))
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    """``np.std``: the square root of :func:`var`."""
+    return np.sqrt(var(a, axis, dtype, out, ddof, keepdims, **kwargs))
+
+
 def where(condition, x, y):
     """``np.where(condition, x, y)`` following both branches exactly (see :func:`stochad.where`)."""
     return apply(rules.WHERE, condition, x, y)
@@ -615,6 +680,13 @@ ARRAY_FUNCTIONS = {
     np.min: _min,
     np.amin: _min,
     np.stack: stack,
+    np.concatenate: concatenate,
+    np.squeeze: squeeze,
+    np.expand_dims: expand_dims,
+    np.broadcast_to: broadcast_to,
+    np.diff: diff,
+    np.var: var,
+    np.std: std,
     np.reshape: lambda a, shape=None, order="C", **kw: reshape(a, shape, order),
     np.transpose: transpose,
     np.shape: _shape,

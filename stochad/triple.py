@@ -126,6 +126,30 @@ class StochasticTriple:
     def prod(self, axis=None, dtype=None, keepdims=False):
         return np.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
+    def min(self, axis=None, keepdims=False):
+        return np.min(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return np.max(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, dtype=None, ddof=0, keepdims=False):
+        return np.var(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, dtype=None, ddof=0, keepdims=False):
+        return np.std(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+
+    def squeeze(self, axis=None):
+        return np.squeeze(self, axis=axis)
+
+    def ravel(self):
+        return self.reshape(-1)
+
+    flatten = ravel
+
+    def copy(self):
+        """The same triple: triples are immutable, so a copy cannot differ from it."""
+        return self
+
     # -- numpy protocol -------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         from .propagation import apply
