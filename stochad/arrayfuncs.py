@@ -443,7 +443,9 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
     axes = _normalize_axis(axis, a.ndim)
     count = int(np.prod([a.shape[i] for i in (range(a.ndim) if axes is None else axes)]))
     centred = a - _mean(a, axis, dtype, keepdims=True)
-    return _mean(centred * centred, axis, dtype, keepdims=keepdims) * (count / (count - ddof))
+    with np.errstate(divide="ignore"):  # ddof = N: inf, as numpy gives (with its warning)
+        scale = np.float64(count) / (count - ddof)
+    return _mean(centred * centred, axis, dtype, keepdims=keepdims) * scale
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
