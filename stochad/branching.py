@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .arrayfuncs import where
-from .propagation import apply, run_of
+from .kernels import NO_EVENT
+from .propagation import apply, jump_of, lift, run_of, shifted
 from .rules import Rule
 from .triple import StochasticTriple
 
 __all__ = ["where", "propagate"]
 
 
-def propagate(f, *args, vectorized=True):
+def propagate(f, *args, vectorized=True, elementwise=False):
     """Run a deterministic black-box ``f`` on the primal and on the alternative values.
 
-    The perturbations of ``args`` are reconciled (as for any operator), then ``f`` is called
-    on the primal values and once more on the alternative-path values; the output's jump is
-    the difference. ``f`` may use any Python or numpy code, but the arguments must carry no
-    dual part (a black box has no chain rule): express smooth dependence on ``p`` with numpy
-    or stochad functions outside ``f``.
+    ``f`` is called on the primal values and once more on the alternative-path values, and the
+    output's jump is the difference. ``f`` may use any Python or numpy code, and may mix the
+    elements of a sample (``np.cumsum``, ``np.sort``, ``np.fft``, a reduction): the
+    perturbations of all the arguments' elements are first reconciled to one per sample, as a
+    sum reconciles them, so its alternative input is one coherent path. The arguments must
+    carry no dual part (a black box has no chain rule): express smooth dependence on ``p``
+    with numpy or stochad functions outside ``f``.
 
     Parameters
     ----------
@@ -29,6 +34,10 @@ def propagate(f, *args, vectorized=True):
     vectorized : bool
         ``True``: ``f`` is called with arrays that have a leading sample axis (numpy-style
         code). ``False``: ``f`` is called once per sample with that sample's values.
+    elementwise : bool
+        ``True`` promises that output element ``i`` depends on input element ``i`` only (and
+        keeps the arguments' broadcast shape): then each element keeps its own perturbation,
+        which is less noisy, and the exact backend can run ``f`` on vectors too.
 
     Examples
     --------
@@ -50,8 +59,55 @@ def propagate(f, *args, vectorized=True):
                 "differentiate; compute the smooth part with numpy/stochad functions outside "
                 "the black box, and pass only discrete (perturbed) values to it"
             )
-    func = f if vectorized else _per_sample(f)
-    return apply(Rule(func, (None,) * len(args), cast_alternatives=True), *args)
+    perturbed = [a for a in args if isinstance(a, StochasticTriple) and a.perturbation is not None]
+    shape = np.broadcast_shapes(*(a.shape if isinstance(a, StochasticTriple) else np.shape(a)
+                                  for a in args))
+    if elementwise or not perturbed or math.prod(shape) <= 1:  # nothing to mix within a sample
+        func = f if vectorized else _per_sample(f)
+        return apply(Rule(func, (None,) * len(args), cast_alternatives=True), *args)
+    if run.backend.name != "pruned":
+        raise ValueError(
+            f"propagate: the {run.backend.name} backend follows each element's perturbations "
+            "separately, so it runs only elementwise black boxes on vectors; pass "
+            "elementwise=True if output element i depends on input element i only, or use "
+            "the pruned backend"
+        )
+    return _coherent_black_box(run, f, args, perturbed, vectorized)
+
+
+def _coherent_black_box(run, f, args, perturbed, vectorized):
+    """``f`` on the primal values and on one alternative path per sample (pruned backend):
+    the event that survives reconciling every element of the perturbed arguments."""
+    reconciled = sum(np.sum(a) for a in perturbed)  # prunes the other events away, per sample
+    survivor = (reconciled.perturbation.event if reconciled.perturbation is not None
+                else np.full(run.n_lanes, NO_EVENT))
+    ndim = max(a.ndim if isinstance(a, StochasticTriple) else np.ndim(a) for a in args)
+    primal, alternative = [], []
+    for a in args:
+        if not isinstance(a, StochasticTriple):
+            primal.append(np.asarray(a))
+            alternative.append(primal[-1])
+            continue
+        moved = a.value
+        if a.perturbation is not None:
+            on_path = a.perturbation.event == survivor.reshape((-1,) + (1,) * a.ndim)
+            moved = shifted(a.value, np.where(on_path, a.perturbation.jump, 0.0), cast=True)
+        primal.append(lift(a.value, ndim) if vectorized else a.value)
+        alternative.append(lift(moved, ndim) if vectorized else moved)
+    triples = [isinstance(a, StochasticTriple) for a in args]
+
+    def call(values):
+        if vectorized:
+            return np.asarray(f(*values))
+        return np.stack([np.asarray(f(*(v[i] if t else v for v, t in zip(values, triples,
+                                                                         strict=True))))
+                         for i in range(run.n_lanes)])
+
+    out = call(primal)
+    with np.errstate(all="ignore"):
+        jump = jump_of(call(alternative), out)
+    event = np.broadcast_to(survivor.reshape((-1,) + (1,) * (out.ndim - 1)), out.shape)
+    return StochasticTriple(out, None, run.backend.make(run, jump, event), run=run)
 
 
 def _per_sample(f):
