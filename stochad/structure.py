@@ -20,6 +20,11 @@ def _leaves(tree, where="p"):
     return [(where, tree)]
 
 
+def leaf_values(tree) -> list:
+    """The leaves of a tuple/dict tree, in order."""
+    return [leaf for _, leaf in _leaves(tree)]
+
+
 def _rebuild(tree, leaves):
     """A tree shaped like ``tree`` whose leaves are taken in order from iterator ``leaves``."""
     if isinstance(tree, dict):
@@ -37,6 +42,16 @@ def _skeleton(tree):
     if isinstance(tree, tuple):
         return ("tuple", tuple(_skeleton(sub) for sub in tree))
     return ("leaf", np.shape(tree))
+
+
+def _in_order_of(tree, template):
+    """``tree`` with its dicts' keys in ``template``'s order (where the key sets agree), so
+    that ``{"b": .., "a": ..}`` has the structure of ``{"a": .., "b": ..}``, as for a dict."""
+    if isinstance(tree, dict) and isinstance(template, dict) and tree.keys() == template.keys():
+        return {key: _in_order_of(tree[key], sub) for key, sub in template.items()}
+    if isinstance(tree, tuple) and isinstance(template, tuple) and len(tree) == len(template):
+        return tuple(_in_order_of(a, b) for a, b in zip(tree, template, strict=True))
+    return tree
 
 
 def map_leaves(func, tree):
@@ -82,6 +97,7 @@ class Layout:
         """The leaves of ``tree`` (same structure as ``p``) as one float vector."""
         if tree is None:
             return None
+        tree = _in_order_of(tree, self.tree)
         if not isinstance(tree, tuple | dict) or _skeleton(tree) != self.skeleton:
             raise ValueError(
                 f"{name} must have the structure of p (tuple lengths, dict keys and leaf "
