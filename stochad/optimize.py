@@ -15,6 +15,7 @@ from scipy.optimize import OptimizeResult
 
 from .api import derivative_samples
 from .context import normalize_rng
+from .structure import leaf_values, map_leaves
 
 __all__ = ["stochastic_gradient", "sgd", "adam"]
 
@@ -26,8 +27,8 @@ def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     ----------
     f : callable
         The program ``f(p)``; it returns a scalar (the objective).
-    p : float or array_like
-        Where to take the gradient.
+    p : float, array_like, or tuple/dict of them
+        Where to take the gradient (a tuple or dict gives a gradient of the same structure).
     n_samples : int
         Independent samples averaged into the estimate.
     rng : None, int, SeedSequence or Generator
@@ -57,6 +58,13 @@ def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     """
     samples = derivative_samples(f, p, n_samples=n_samples, rng=rng, backend=backend,
                                  vectorize=vectorize)
+    if isinstance(p, tuple | dict):  # one gradient leaf per leaf of p
+        gradient = map_leaves(lambda s: np.mean(s, axis=0), samples)
+        sizes = [np.size(g) for g in leaf_values(gradient)]
+        if sum(sizes) != sum(np.size(leaf) for leaf in leaf_values(p)):
+            raise ValueError("stochastic_gradient: f must return a scalar; the gradient has "
+                             f"{sum(sizes)} entries for {len(leaf_values(p))} leaves of p")
+        return gradient
     shape = np.shape(p)
     if samples.shape[1:] != shape:
         raise ValueError(
@@ -82,6 +90,9 @@ def _check_common(learning_rate, steps, bounds):
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     if bounds is not None:
         low, high = bounds
+        if any(b is not None and np.any(np.isnan(b)) for b in bounds):
+            raise ValueError(f"bounds must not be NaN (use None or ±inf for no bound), "
+                             f"got {bounds!r}")
         if low is not None and high is not None and np.any(np.asarray(low) > np.asarray(high)):
             raise ValueError(f"bounds must satisfy low <= high, got {bounds!r}")
 
