@@ -19,6 +19,7 @@ instead of living in a shared table. Events of one vector draw are distinct: one
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,6 +157,35 @@ def compact_channels(events, jumps, weights):
     return out_events, out_jumps, out_weights
 
 
+@njit(cache=True)
+def sum_channels(events, jumps, weights):
+    """The perturbation of a sum: per element, the union of its terms' events, each with the
+    sum of the jumps the terms take on its path (an event's weight is the same in all).
+
+    ``(T, m)`` arrays: ``T`` channels of all the terms, one column per output element. Sorted
+    by event (stably, so equal events add their jumps in term order) instead of merged term by
+    term, which costs ``T log T`` per element where a chain of additions costs ``T²``.
+    Returns ``(T, m)`` arrays, each column's events ascending and padded with NO_EVENT.
+    """
+    t, m = events.shape
+    out_events = np.full((t, m), NO_EVENT, dtype=np.int64)
+    out_jumps = np.zeros((t, m))
+    out_weights = np.zeros((t, m))
+    for j in range(m):
+        order = np.argsort(events[:, j], kind="mergesort")
+        c = -1
+        for i in order:
+            event = events[i, j]
+            if event == NO_EVENT:
+                break  # padding sorts last
+            if c < 0 or out_events[c, j] != event:
+                c += 1
+                out_events[c, j] = event
+                out_weights[c, j] = weights[i, j]
+            out_jumps[c, j] += jumps[i, j]
+    return out_events, out_jumps, out_weights
+
+
 def _compact(events, jumps, weights, shape) -> ExactPerturbation | None:
     """Drop empty, zero-jump and zero-weight slots (``(K, m)`` arrays) and reshape to
     ``shape``; ``None`` when nothing is left."""
@@ -235,6 +265,21 @@ class ExactBackend:
         """The output perturbation of a deterministic function: one path per live event."""
         events, weights, jumps = self._merge(perts, shape)
         return _compact(events, self._along_paths(jumps, shape, path_jump), weights, shape)
+
+    def sum_along(self, run, pert: ExactPerturbation, shape, axes):
+        """The perturbation of a sum over lanes-first ``axes`` of an array of ``shape``, in one
+        pass (:func:`sum_channels`) instead of a chain of additions."""
+        keep = [ax for ax in range(1, len(shape)) if ax not in axes]
+        out_shape = tuple(shape[ax] for ax in [0, *keep])
+        order = [0, *(ax + 1 for ax in axes), 1, *(ax + 1 for ax in keep)]
+
+        def terms(x, dtype):
+            full = np.broadcast_to(x, (pert.n_channels, *shape)).transpose(order)
+            return np.ascontiguousarray(full, dtype).reshape(-1, math.prod(out_shape))
+
+        summed = sum_channels(terms(pert.events, np.int64), terms(pert.jumps, np.float64),
+                              terms(pert.weights, np.float64))
+        return _compact(*summed, out_shape)
 
     def stack(self, run, perts, shape, axis):
         """Stack per-argument perturbations (``None`` entries: none) along a new ``axis``."""

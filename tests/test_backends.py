@@ -268,3 +268,48 @@ def test_compact_kernel_matches_python():
     for j in range(events.shape[1]):
         kept = [e for e, d in zip(events[:, j], jumps[:, j], strict=True) if d != 0]
         assert [e for e in out_events[:, j] if e != exact.NO_EVENT] == kept
+
+
+def test_exact_sums_in_one_pass_equal_the_chain_of_additions():
+    """ExactBackend.sum_along (sorted channels) gives the samples of the explicit chain of
+    additions, which merges the events term by term; the sum over 1,000 draws is unbiased."""
+    def one_pass(p):
+        x = sad.bernoulli(p, size=(6, 4)) * np.arange(4.0) + sad.poisson(p, size=4)
+        return np.sum(x, axis=0) + np.sum(x[:2], keepdims=True)
+
+    def chain(p):
+        x = sad.bernoulli(p, size=(6, 4)) * np.arange(4.0) + sad.poisson(p, size=4)
+        acc = x[0]
+        for i in range(1, 6):
+            acc = acc + x[i]
+        first = x[0, 0]
+        for i, j in itertools.product(range(2), range(4)):
+            if (i, j) != (0, 0):
+                first = first + x[i, j]
+        return acc + first.reshape(1, 1)
+
+    a = sad.derivative_samples(one_pass, 0.3, n_samples=3000, rng=3, backend="exact")
+    b = sad.derivative_samples(chain, 0.3, n_samples=3000, rng=3, backend="exact")
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    samples = sad.derivative_samples(lambda p: np.sum(sad.bernoulli(p, size=1000)), 0.3,
+                                     n_samples=5000, rng=4, backend="exact")
+    assert_unbiased(samples, 1000.0)
+
+
+def test_sum_channels_matches_its_plain_python_meaning():
+    rng = np.random.default_rng(8)
+    events = np.where(rng.random((12, 50)) < 0.2, exact.NO_EVENT,
+                      rng.integers(0, 5, (12, 50)))
+    jumps = rng.normal(size=(12, 50))
+    weights = np.take_along_axis(np.abs(rng.normal(size=(5, 50))),
+                                 np.where(events == exact.NO_EVENT, 0, events), axis=0)
+    fast = exact.sum_channels(events, jumps, weights)
+    slow = exact.sum_channels.py_func(events, jumps, weights)
+    for x, y in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(x, y)
+    for j in range(50):  # per column: each event once, with the sum of its jumps
+        live = events[:, j] != exact.NO_EVENT
+        for e in np.unique(events[live, j]):
+            c = np.flatnonzero(fast[0][:, j] == e)
+            assert c.size == 1
+            assert fast[1][c[0], j] == pytest.approx(jumps[events[:, j] == e, j].sum())
