@@ -20,6 +20,14 @@ under ``q`` and must reweight them by ``(p_a + Δp)/p_a``: the jump of ``new_wei
 ``(p_a + Δp)/p_a − 1 = Δp/p_a`` on the same event. It is computed as ``p / stop(p)``, where
 ``stop(p)`` is ``p``'s primal value without dual part or perturbation, so every backend handles
 it like any division.
+
+A particle whose primal weight is 0 has ``q_i = 0`` and is never drawn, so no reweighting can
+give it the positive weight an alternative path may have (an indicator likelihood that a
+perturbation switches on): the argument needs ``q_i > 0`` wherever ``p_i(θ) > 0``. In the
+samples where that happens, :func:`resample` draws from the defensive mixture
+``q = (1 − ε)·p + ε/N`` (``ε`` = :data:`DEFENSIVE`) and reweights by ``p_a(θ)/q_a``, the same
+correction with another fixed proposal; elsewhere ``q = p`` and the correction is
+``new_weight``.
 """
 
 from __future__ import annotations
@@ -31,6 +39,10 @@ from .context import current_run, normalize_rng
 from .triple import StochasticTriple
 
 __all__ = ["new_weight", "resample"]
+
+DEFENSIVE = 0.1
+"""Share of the uniform law mixed into the resampling proposal of a sample in which a particle
+of primal weight 0 has a positive weight on an alternative path (see the module notes)."""
 
 
 def _primal(x: StochasticTriple) -> StochasticTriple:
@@ -213,11 +225,24 @@ def resample(weights, particles, *, n=None, method="systematic", rng=None):
     lanes = np.broadcast_to(w_value, (run.n_lanes if run else 1, n_particles))
     if np.any(lanes.sum(axis=1) <= 0):
         raise ValueError("resample: all particle weights are zero (in some sample)")
-    index = inverse_cdf(np.ascontiguousarray(lanes),
+    chosen_from = lanes / lanes.sum(axis=1, keepdims=True)  # the proposal q: primal p
+    if is_triple and weights.perturbation is not None:
+        # a particle of weight 0 that an alternative path makes positive must stay drawable:
+        # in those samples, mix a little of the uniform law into the proposal (module notes)
+        revivable = np.zeros(lanes.shape[0], dtype=bool)
+        for jump, weight in run.backend.pairs(run, weights.perturbation):
+            moved = (lanes == 0) & (np.broadcast_to(jump, lanes.shape) > 0) \
+                & (np.broadcast_to(weight, lanes.shape) != 0)
+            revivable |= moved.any(axis=1)
+        chosen_from = np.where(revivable[:, None],
+                               (1 - DEFENSIVE) * chosen_from + DEFENSIVE / n_particles,
+                               chosen_from)
+    index = inverse_cdf(np.ascontiguousarray(chosen_from),
                         _uniforms(generator, (lanes.shape[0], n), method))
     if run is None:
         total = w_value.sum()
         return np.full(n, total / n), [np.asarray(x)[index[0]] for x in particles]
     total = np.sum(weights)
     chosen = _gather(weights / total, index, run)
-    return total / n * new_weight(chosen), [_gather(x, index, run) for x in particles]
+    proposal = StochasticTriple(np.take_along_axis(chosen_from, index, axis=1), run=run)
+    return total / n * (chosen / proposal), [_gather(x, index, run) for x in particles]

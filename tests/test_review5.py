@@ -3,9 +3,8 @@ exact backend, from a user's point of view.
 
 Every exact value is computed independently of stochad: closed forms, or enumeration with scipy
 pmfs and a central difference of the exactly enumerated expectation. Tests marked ``# BUG:``
-failed before the fixes after 8a5f8cb's session commits; the zero-weight resampling one is a
-documented limitation (xfail). A timing test of the exact backend's O(K²) sums was dropped:
-speed is measured in benchmarks, not in tests (the finding is in the closing note).
+failed before the fixes that follow commit 8a5f8cb. A timing test of the exact backend's O(K²)
+sums was dropped: speed is measured in benchmarks, not in tests (that finding is fixed too).
 """
 
 import itertools
@@ -88,10 +87,8 @@ def test_generator_draws_inside_a_run(name, f, exact):
 # the importance-sampling argument of new_weight needs q_i > 0 wherever p_i(θ + Δ) > 0. The
 # README promises unbiasedness for "weights that depend on an upstream discrete draw"; zero
 # weights are routine (indicator likelihoods, discrete observations).
-# NOT FIXED (a documented limitation, README "Resampling weights"): it needs ancestors drawn
-# from a proposal that is positive wherever an alternative path's weight is (a defensive
-# mixture), a change to the resampling scheme. Marked xfail, strict, so a fix shows.
-@pytest.mark.xfail(strict=True, reason="zero primal weights cannot be revived by new_weight")
+# Fixed: in such samples resample draws from a defensive mixture (1 - ε)p + ε/N and reweights
+# by p/q.
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_resampling_a_zero_weight_that_a_perturbation_revives(backend):
     def f(t):
