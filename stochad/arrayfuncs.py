@@ -328,12 +328,16 @@ def _min(a, axis=None, out=None, keepdims=False, **kwargs):
     return reduce(np.minimum, a, axis, keepdims)
 
 
+def _count(a, axis) -> int:
+    """How many elements of ``a`` a reduction over ``axis`` takes together."""
+    shape = _shape(a)
+    axes = _normalize_axis(axis, len(shape))
+    return int(np.prod([shape[i] for i in (range(len(shape)) if axes is None else axes)]))
+
+
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     _no_out(out, "mean", kwargs)
-    shape = a.shape if isinstance(a, StochasticTriple) else np.shape(a)
-    axes = _normalize_axis(axis, len(shape))
-    count = int(np.prod([shape[i] for i in (range(len(shape)) if axes is None else axes)]))
-    mean = reduce(np.add, a, axis, keepdims, dtype) / count
+    mean = reduce(np.add, a, axis, keepdims, dtype) / _count(a, axis)
     return mean if dtype is None else astype(mean, dtype)
 
 
@@ -417,7 +421,7 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     arrays = list(arrays)
     if run_of(arrays) is None:
         return np.concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
-    ndims = {np.ndim(a) if not isinstance(a, StochasticTriple) else a.ndim for a in arrays}
+    ndims = {_ndim(a) for a in arrays}
     if 0 in ndims or len(ndims) > 1:
         raise ValueError("concatenate: all the input arrays must have the same number of "
                          f"dimensions, at least 1; got {sorted(ndims)}")
@@ -440,8 +444,7 @@ def diff(a, n=1, axis=-1):
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
     """``np.var`` as ``mean(|a - mean(a)|²)``, scaled by ``N / (N - ddof)``."""
     _no_out(out, "var", kwargs)
-    axes = _normalize_axis(axis, a.ndim)
-    count = int(np.prod([a.shape[i] for i in (range(a.ndim) if axes is None else axes)]))
+    count = _count(a, axis)
     centred = a - _mean(a, axis, dtype, keepdims=True)
     with np.errstate(divide="ignore"):  # ddof = N: inf, as numpy gives (with its warning)
         scale = np.float64(count) / (count - ddof)

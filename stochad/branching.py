@@ -8,7 +8,7 @@ import numpy as np
 
 from .arrayfuncs import where
 from .kernels import NO_EVENT
-from .propagation import apply, jump_of, lift, run_of, shifted
+from .propagation import apply, jump_of, lift, logical_shape, run_of, shifted
 from .rules import Rule
 from .triple import StochasticTriple
 
@@ -60,8 +60,7 @@ def propagate(f, *args, vectorized=True, elementwise=False):
                 "the black box, and pass only discrete (perturbed) values to it"
             )
     perturbed = [a for a in args if isinstance(a, StochasticTriple) and a.perturbation is not None]
-    shape = np.broadcast_shapes(*(a.shape if isinstance(a, StochasticTriple) else np.shape(a)
-                                  for a in args))
+    shape = np.broadcast_shapes(*(logical_shape(a) for a in args))
     if elementwise or not perturbed or math.prod(shape) <= 1:  # nothing to mix within a sample
         func = f if vectorized else _per_sample(f)
         return apply(Rule(func, (None,) * len(args), cast_alternatives=True), *args)
@@ -81,7 +80,7 @@ def _coherent_black_box(run, f, args, perturbed, vectorized):
     reconciled = sum(np.sum(a) for a in perturbed)  # prunes the other events away, per sample
     survivor = (reconciled.perturbation.event if reconciled.perturbation is not None
                 else np.full(run.n_lanes, NO_EVENT))
-    ndim = max(a.ndim if isinstance(a, StochasticTriple) else np.ndim(a) for a in args)
+    ndim = max(len(logical_shape(a)) for a in args)
     primal, alternative = [], []
     for a in args:
         if not isinstance(a, StochasticTriple):

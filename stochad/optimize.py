@@ -60,10 +60,11 @@ def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vector
                                  vectorize=vectorize)
     if isinstance(p, tuple | dict):  # one gradient leaf per leaf of p
         gradient = map_leaves(lambda s: np.mean(s, axis=0), samples)
-        sizes = [np.size(g) for g in leaf_values(gradient)]
-        if sum(sizes) != sum(np.size(leaf) for leaf in leaf_values(p)):
+        entries = sum(np.size(g) for g in leaf_values(gradient))
+        parameters = sum(np.size(leaf) for leaf in leaf_values(p))
+        if entries != parameters:
             raise ValueError("stochastic_gradient: f must return a scalar; the gradient has "
-                             f"{sum(sizes)} entries for {len(leaf_values(p))} leaves of p")
+                             f"{entries} entries for p's {parameters} parameters")
         return gradient
     shape = np.shape(p)
     if samples.shape[1:] != shape:

@@ -223,9 +223,10 @@ def resample(weights, particles, *, n=None, method="systematic", rng=None):
         raise ValueError("resample: inside a run pass rng= to the estimator, not to resample")
     generator = run.rng if run is not None else normalize_rng(rng)
     lanes = np.broadcast_to(w_value, (run.n_lanes if run else 1, n_particles))
-    if np.any(lanes.sum(axis=1) <= 0):
+    sums = lanes.sum(axis=1, keepdims=True)
+    if np.any(sums <= 0):
         raise ValueError("resample: all particle weights are zero (in some sample)")
-    chosen_from = lanes / lanes.sum(axis=1, keepdims=True)  # the proposal q: primal p
+    chosen_from = lanes / sums  # the proposal q: the primal probabilities p
     if is_triple and weights.perturbation is not None:
         # a particle of weight 0 that an alternative path makes positive must stay drawable:
         # in those samples, mix a little of the uniform law into the proposal (module notes)
