@@ -27,3 +27,11 @@ def test_page_examples_run(page):
     namespace = {"__name__": f"docs:{page.name}"}
     for index, block in enumerate(python_blocks(page)):  # later blocks use earlier names
         exec(compile(block, f"{page.relative_to(ROOT)} python block {index}", "exec"), namespace)
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run runs the README's test command verbatim, so the README's set-up is what CI checks."""
+    readme = (ROOT / "README.md").read_text()
+    command = next(line for line in readme.splitlines()
+                   if line.startswith("python3 -m pip install") and "pytest" in line)
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()
