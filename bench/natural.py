@@ -529,6 +529,40 @@ def birth_death_mean(birth):
     return BD_INITIAL * np.exp((birth - BD_DEATH) * BD_HORIZON)
 
 
+
+BD_CLOCK = 3.0
+
+
+def birth_death_thinning(birth, rng):
+    """The birth–death process of :func:`birth_death_gillespie`, simulated by thinning.
+
+    Events ring at the fixed per-capita rate 3 (an upper bound on ``birth + 0.8``); one uniform
+    picks the reaction: a birth if ``u < birth / 3``, else a death if ``u < (birth + 0.8) / 3``,
+    else nothing (``if``/``elif`` on the same uniform). Valid for ``birth <= 2.2``.
+
+    Exact method: the same closed form as :func:`birth_death_gillespie`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> birth_death_thinning(1.0, np.random.default_rng(1)) >= 0
+    True
+    >>> round(PROGRAMS["birth_death_thinning"].exact_derivative(1.0), 4)
+    14.9182
+    """
+    n, t = BD_INITIAL, 0.0
+    while t < BD_HORIZON and n > 0:
+        t += rng.exponential(1 / (BD_CLOCK * n))
+        if t >= BD_HORIZON:
+            break
+        u = rng.random()
+        if u < birth / BD_CLOCK:
+            n += 1
+        elif u < (birth + BD_DEATH) / BD_CLOCK:
+            n -= 1
+    return float(n)
+
+
 LOG_CAPACITY, LOG_DEATH, LOG_INITIAL, LOG_HORIZON = 20, 1.0, 2, 4.0
 
 
@@ -644,6 +678,9 @@ PROGRAMS: dict[str, NaturalProgram] = {p.name: p for p in [
     _by_complex_step("birth_death_gillespie", "systems biology",
                      "linear birth-death by Gillespie, while t < T, population at T=2",
                      birth_death_gillespie, 1.0, birth_death_mean, "closed form"),
+    _by_complex_step("birth_death_thinning", "systems biology",
+                     "linear birth-death by thinning at a fixed clock, if/elif on one uniform",
+                     birth_death_thinning, 1.0, birth_death_mean, "closed form"),
     NaturalProgram("logistic_gillespie", "systems biology",
                    "logistic birth-death (capacity 20) by Gillespie, population at T=4",
                    logistic_gillespie, 1.5,
