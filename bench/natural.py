@@ -67,6 +67,19 @@ def reed_frost(p, rng):
     (``break``) at the first generation without new cases. ``p`` is the per-contact
     infection probability; population 20, one initial case.
 
+    Parameters
+    ----------
+    p : float
+        Per-contact infection probability.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: DP over the state (susceptibles, infectives) with the binomial pmf written for
     a complex ``p``; derivative by complex step.
 
@@ -119,6 +132,19 @@ def inventory_sS(demand_rate, rng):
     unmet demand is lost (5 a unit) and the stock left over is held (1 a unit). 20 periods from
     a full stock.
 
+    Parameters
+    ----------
+    demand_rate : float
+        Mean demand per period (Poisson rate).
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: DP over the stock level ``0..S`` with the Poisson pmf written for a complex
     rate (expected lost sales ``E(D - y)^+ = λ - y + E(y - D)^+``); derivative by complex step.
 
@@ -182,6 +208,19 @@ def finite_buffer_queue(p_arrival, rng):
     waiting, service completes with probability 0.5. The cost adds the queue length each slot
     (holding) over 30 slots.
 
+    Parameters
+    ----------
+    p_arrival : float
+        Arrival probability per slot.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: DP over the queue length ``0..B`` (a Markov chain), written for a complex
     ``p_arrival``; derivative by complex step.
 
@@ -240,6 +279,19 @@ def galton_watson(mean_offspring, rng):
     drawn for the whole generation at once (``rng.poisson(m, size=z).sum()``); the loop stops
     (``break``) at extinction.
 
+    Parameters
+    ----------
+    mean_offspring : float
+        Mean number of children (Poisson).
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: ``E = Σ_{k=1}^{12} (1 - f_k(0))`` with ``f_k`` the ``k``-th iterate of the
     offspring generating function ``f(s) = exp(m (s - 1))``; derivative by complex step.
 
@@ -282,6 +334,19 @@ def site_percolation(p, rng):
     Each site is open with probability ``p`` (``rng.random() < p``, row by row); a depth-first
     flood fill over Python sets from the open top sites looks for the bottom row.
 
+    Parameters
+    ----------
+    p : float
+        Probability that a site is open.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: enumerate all ``2**16`` configurations (bit-parallel flood fill in numpy) to
     count the spanning ones with ``k`` open sites, ``N_k``; then
     ``E = Σ_k N_k p**k (1 - p)**(16 - k)``, differentiated by complex step.
@@ -359,6 +424,19 @@ def noisy_voter(noise, rng):
     probability ``noise`` it takes a random opinion, otherwise it copies a random neighbour
     (``x[i] = x[j]``). The output counts the active interfaces.
 
+    Parameters
+    ----------
+    noise : float
+        Probability that an update takes a random opinion.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: the Markov chain on all ``2**8`` opinion profiles; its transition matrix is
     ``(1 - noise) A + noise B``, powered by forward DP; derivative by complex step.
 
@@ -425,6 +503,19 @@ def epsilon_greedy(epsilon, rng):
     uniformly random arm, otherwise the arm with the best average reward so far (untried arms
     first, ties to the lowest index); it updates ``counts[arm] += 1`` and ``values[arm] += r``.
 
+    Parameters
+    ----------
+    epsilon : float
+        Exploration probability.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: DP over the sufficient state (pulls and successes of each arm), with the same
     greedy rule evaluated on each state; derivative by complex step.
 
@@ -497,6 +588,19 @@ def birth_death_gillespie(birth, rng):
     from 5. ``while t < T``: draw the exponential waiting time to the next event, then pick the
     reaction with probability proportional to its rate.
 
+    Parameters
+    ----------
+    birth : float
+        Per-capita birth rate.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: closed form ``E N(T) = n0 exp((λ - μ) T)``, so
     ``dE/dλ = n0 T exp((λ - μ) T)``.
 
@@ -540,6 +644,19 @@ def birth_death_thinning(birth, rng):
     picks the reaction: a birth if ``u < birth / 3``, else a death if ``u < (birth + 0.8) / 3``,
     else nothing (``if``/``elif`` on the same uniform). Valid for ``birth <= 2.2``.
 
+    Parameters
+    ----------
+    birth : float
+        Per-capita birth rate.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: the same closed form as :func:`birth_death_gillespie`.
 
     Examples
@@ -572,6 +689,19 @@ def logistic_gillespie(birth, rng):
     Births at rate ``birth * n * (1 - n / 20)`` (no births at the capacity 20), deaths at rate
     ``n``, from 2 individuals; extinction (rate 0) ends the run.
 
+    Parameters
+    ----------
+    birth : float
+        Per-capita birth rate at low density.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
     Exact method: the master equation on ``0..20``: ``E N(T) = e_2ᵀ expm(Q T) n`` and its
     derivative from the Fréchet derivative of ``expm`` in the direction ``T dQ/dλ``
     (``scipy.linalg.expm_frechet``).
