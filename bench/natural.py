@@ -9,7 +9,8 @@ and on ``sad.Generator()`` (differentiated by replay). It returns a float.
 The exact values are computed without stochad: closed forms where they exist, otherwise exact
 dynamic programming over the program's state or enumeration of its configurations. The DP is
 written for a complex parameter, so ``d/dθ`` comes out exactly (to rounding) by the complex step
-``Im f(θ + ih) / h`` with ``h = 1e-30``; no finite difference, no Monte Carlo.
+``Im f(θ + ih) / h`` with ``h = 1e-30`` (the logistic process: the Fréchet derivative of
+``expm``); no finite difference, no Monte Carlo.
 
 :data:`PROGRAMS` maps each name to a :class:`NaturalProgram` (the program, ``theta0``, the exact
 value and derivative, a one-line description and the field).
