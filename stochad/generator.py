@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import rules, samplers
-from .arrayfuncs import take
 from .context import current_run, normalize_rng
-from .propagation import apply, run_of
-from .triple import StochasticTriple
+from .indexing import take
+from .propagation import apply
+from .triple import StochasticTriple, holds_triple, run_of
 
 METHODS = ("random", "integers", "binomial", "poisson", "geometric", "normal", "exponential",
            "uniform", "choice", "standard_normal", "standard_exponential", "bernoulli",
@@ -27,15 +27,6 @@ METHODS = ("random", "integers", "binomial", "poisson", "geometric", "normal", "
 
 def _shape(size) -> tuple[int, ...]:
     return () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
-
-
-def _holds_triple(args) -> bool:
-    for a in args:
-        if isinstance(a, StochasticTriple):
-            return True
-        if isinstance(a, list | tuple) and _holds_triple(a):
-            return True
-    return False
 
 
 class Generator:
@@ -93,7 +84,7 @@ class Generator:
             return attribute
 
         def method(*args, **kwargs):
-            if current_run() is not None or _holds_triple(list(args) + list(kwargs.values())):
+            if current_run() is not None or holds_triple(list(args) + list(kwargs.values())):
                 raise TypeError(
                     f"Generator.{name} has no differentiable version inside a stochad run; "
                     f"supported: {', '.join(METHODS)}. Draw the pieces with those, or use "
@@ -106,7 +97,7 @@ class Generator:
 
     @staticmethod
     def _inside(*args) -> bool:
-        return current_run() is not None or _holds_triple(args)
+        return current_run() is not None or holds_triple(args)
 
     # -- uniform noise ------------------------------------------------------------------------
     def random(self, size=None, dtype=np.float64, out=None):
@@ -259,7 +250,7 @@ class Generator:
     @staticmethod
     def _without_replacement(run, n, size, p):
         """Per-lane ordered samples without replacement (Efraimidis–Spirakis keys)."""
-        if isinstance(p, StochasticTriple) or (isinstance(p, list | tuple) and _holds_triple(p)):
+        if isinstance(p, StochasticTriple) or (isinstance(p, list | tuple) and holds_triple(p)):
             raise TypeError(
                 "choice(replace=False) with random probabilities has no stochastic-triple "
                 "rule; draw sequentially with categorical and renormalised probabilities"
@@ -270,7 +261,7 @@ class Generator:
             raise ValueError(f"choice: cannot take a larger sample ({k}) than the population "
                              f"({n}) when replace=False")
         if p is not None:
-            samplers._CATEGORICAL.validate([np.asarray(p, dtype=np.float64)])
+            samplers.CATEGORICAL.validate([np.asarray(p, dtype=np.float64)])
             if np.count_nonzero(p) < k:
                 raise ValueError(f"choice: fewer non-zero entries in p ({np.count_nonzero(p)}) "
                                  f"than the sample size ({k}) when replace=False")

@@ -12,7 +12,7 @@ from conftest import assert_unbiased
 from scipy import stats
 
 import stochad as sad
-from stochad import exact
+from stochad.backends import exact
 
 BACKENDS = ["pruned", "exact", "smoothed"]
 N = 40_000
@@ -108,7 +108,7 @@ def test_exact_couples_a_draw_once_per_event():
 # -- variance: exact <= pruned ------------------------------------------------------------------
 def _enumerated_moments(p):
     """Mean and variance of the exact and pruned estimators of d/dp E[(X1 + X2)²] with
-    X1 ~ Bernoulli(p), X2 ~ Bernoulli(1 - p), by hand from DESIGN §1's table.
+    X1 ~ Bernoulli(p), X2 ~ Bernoulli(1 - p), by hand from docs/design.md §1's table.
 
     X1 = 0 carries (+1, 1/(1-p)); X2 = 1 carries (-1, 1/(1-p)) (its parameter's dual part is -1).
     The pruned backend keeps one of two events with probability 1/2 and doubles its weight.

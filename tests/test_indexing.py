@@ -9,7 +9,7 @@ import pytest
 from conftest import assert_unbiased
 
 import stochad as sad
-from stochad.arrayfuncs import LookupArray
+from stochad.indexing import LookupArray
 
 TABLE = [3.5, 5.2, 8.4]
 

@@ -17,7 +17,7 @@ from scipy import stats
 
 import stochad as sad
 from stochad import kernels as K
-from stochad.api import chunk_lanes
+from stochad.driver import chunk_lanes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -404,8 +404,9 @@ def test_chunks_are_consecutive_runs_on_one_generator(estimator, n, c):
 # 'draws'", instead of a ValueError naming the bad value (the CLI's --repeats checks >= 1, the
 # function does not; or it could run once).
 def test_measure_with_repeats_below_one_raises_value_error():
+    from stochad.bench.problems import PROBLEMS
+
     from bench import runner
-    from bench.problems import PROBLEMS
 
     with pytest.raises(ValueError, match="0"):
         runner.measure(PROBLEMS["two-bernoullis"], "triple", 100, 0, "pruned", None,
