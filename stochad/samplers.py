@@ -54,8 +54,8 @@ def _as_param(arg):
     return np.asarray(arg, dtype=np.float64)
 
 
-def draw(dist: laws.DiscreteDistribution, *params, size=None, rng=None):
-    """Draw from the discrete law ``dist`` with parameters ``params`` (triples or numbers).
+def draw(dist: laws.Distribution, *params, size=None, rng=None):
+    """Draw from the law ``dist`` with parameters ``params`` (triples or numbers).
 
     The built-in samplers are ``draw`` of their law (``sad.poisson(lam)`` is
     ``sad.draw(sad.distributions.Poisson(), lam)``); a law of your own, a subclass of
@@ -63,8 +63,8 @@ def draw(dist: laws.DiscreteDistribution, *params, size=None, rng=None):
 
     Parameters
     ----------
-    dist : stochad.distributions.DiscreteDistribution
-        The law.
+    dist : stochad.distributions.Distribution
+        The law: discrete (stochastic triples) or continuous (reparameterised).
     *params : triples or array_like
         Its parameters, in the order of ``dist.params``.
     size : int or tuple of int, optional
@@ -83,6 +83,8 @@ def draw(dist: laws.DiscreteDistribution, *params, size=None, rng=None):
     >>> int(sad.draw(sad.distributions.Poisson(), 0.0, rng=0))
     0
     """
+    if isinstance(dist, laws.ContinuousDistribution):
+        return reparameterised(dist, params, size, rng)
     return _draw(dist, params, size, rng)
 
 

@@ -8,13 +8,12 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import assert_unbiased
+from conftest import ALL_BACKENDS, assert_unbiased
 from scipy import stats
 
 import stochad as sad
 from stochad.backends import exact
 
-BACKENDS = ["pruned", "exact", "smoothed"]
 N = 40_000
 
 
@@ -35,7 +34,7 @@ LINEAR = [
 ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.all_backends
 @pytest.mark.parametrize("name,f,p,exact_value", LINEAR, ids=[c[0] for c in LINEAR])
 def test_linear_programs_agree(name, f, p, exact_value, backend):
     assert_unbiased(samples(f, p, backend), exact_value)
@@ -57,7 +56,7 @@ ROWS = [
     pytest.param(draw, F[fname], p, value, backend, id=f"{label}-{fname}-{backend}")
     for label, draw, p, values in DRAWS
     for fname, value in zip(F, values, strict=True)
-    for backend in (BACKENDS if fname == "linear" else ["pruned", "exact"])
+    for backend in (ALL_BACKENDS if fname == "linear" else ["pruned", "exact"])
 ]
 
 
@@ -77,7 +76,6 @@ COMPOSITIONS = [
 ]
 
 
-@pytest.mark.parametrize("backend", ["pruned", "exact"])
 @pytest.mark.parametrize("name,f,p,exact_value,n", COMPOSITIONS,
                          ids=[c[0] for c in COMPOSITIONS])
 def test_conformance_compositions(name, f, p, exact_value, n, backend):
