@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backends import backend_class
-from .context import Run, normalize_rng
+from .context import normalize_rng
 from .driver import contribution, lane_counts, run_once
 from .estimators import sampler
 from .structure import Layout, map_leaves
@@ -166,13 +166,13 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):
     if layout is not None:
         f, p = layout.wrap(f), layout.flatten(p)
     p = _as_parameter(p)
-    direction = np.ones(p.shape)
     n_lanes = int(n_samples)
-    run = Run(normalize_rng(rng), n_lanes, backend_class(backend)(n_lanes))
-    with run:
-        x = StochasticTriple(np.broadcast_to(p, (run.n_lanes,) + p.shape),
-                             np.broadcast_to(direction, (run.n_lanes,) + p.shape), run=run)
-        return f(x)
+    return run_once(f, p, np.ones(p.shape), backend_class(backend)(n_lanes), normalize_rng(rng),
+                    _output)
+
+
+def _output(run, result):
+    return result
 
 
 def derivative_contribution(st):
