@@ -132,7 +132,8 @@ class DiscreteDistribution(Distribution):
     skip the jumps of dead events before coupling."""
 
     def cdf(self, k, *params):
-        """``P(K <= k)`` for integer arrays ``k`` and parameter arrays ``params``."""
+        """``P(K <= k)`` for integer arrays ``k`` (0 below :attr:`support_min`) and parameter
+        arrays ``params``."""
         raise NotImplementedError(f"{type(self).__name__} must define cdf(k, *params)")
 
     def pmf(self, k, *params):
@@ -154,15 +155,23 @@ class DiscreteDistribution(Distribution):
     def check_deltas(self, deltas):
         """Raise if a parameter that cannot carry a dual part carries one."""
 
+    max_walk = 1_000_000
+    """Most steps :meth:`invert` walks before it concludes that the CDF never reaches ``u``."""
+
     def invert(self, u, params):
         """``min{j >= support_min : F(j) >= u}`` element by element (a walk up from the
-        support's start)."""
+        support's start). ``u`` is lowered by a few ulps, so that a CDF that sums to 1 only up
+        to rounding still ends the walk."""
+        target = np.asarray(u) * (1.0 - 4.0 * np.finfo(np.float64).eps)
         k = np.full(np.shape(u), self.support_min, dtype=np.int64)
-        below = self.cdf(k, *params) < u
-        while below.any():
+        below = self.cdf(k, *params) < target
+        for _ in range(self.max_walk):
+            if not below.any():
+                return k
             k = np.where(below, k + 1, k)
-            below &= self.cdf(k, *params) < u
-        return k
+            below &= self.cdf(k, *params) < target
+        raise ValueError(f"{self.name}: the CDF does not reach {np.max(u)!r} within "
+                         f"{self.max_walk} steps of {self.support_min}; does cdf(k) tend to 1?")
 
     def sample(self, rng, params, shape):
         u = rng.random(shape)

@@ -93,3 +93,14 @@ def test_a_user_law_validates_nothing_unless_it_says_so_but_needs_a_cdf():
 
     with pytest.raises(NotImplementedError, match="must define cdf"):
         sad.draw(NoCdf(), 0.5, rng=0)
+
+
+def test_a_cdf_that_never_reaches_one_is_an_error_not_a_hang():
+    class Defective(sad.DiscreteDistribution):
+        name, params, max_walk = "defective", ("p",), 50
+
+        def cdf(self, k, p):
+            return np.where(k >= 0, 0.5 * p, 0.0)  # mass 1 - p/2 is missing
+
+    with pytest.raises(ValueError, match="defective: the CDF does not reach"):
+        sad.draw(Defective(), 0.5, size=100, rng=0)
