@@ -1,4 +1,4 @@
-"""``python -m bench ...`` is ``stochad-bench ...``."""
+"""``python -m stochad.bench ...`` is ``stochad-bench ...``."""
 
 from .runner import main
 

@@ -1,6 +1,6 @@
 """What would fusing a program step into one kernel buy? A prototype on the random walk.
 
-``python -m bench.fused_walk`` runs the random walk of ``stochad-bench run random-walk``
+``python -m stochad.bench.fused_walk`` runs the random walk of ``stochad-bench run random-walk``
 (``n += Bernoulli(p·(1 − (n + i)/200))``, 100 steps) with stochastic triples and the pruned
 backend's rules, written out by hand as one numba kernel per step: the code a compiler for
 whole program steps would emit. It is *not* part of the library; it measures the ceiling of the
@@ -14,8 +14,8 @@ this program no other event outlives a step). Per step, with ``x = n + i``:
   draws carry no dual part in the pruned backend), and its value on the alternative path
   ``q + Δq`` with ``Δq = −pΔn/200``;
 * the draw ``b = [u < q]``, coupled ``Δb = [u < q + Δq] − b`` if ``n``'s perturbation is live;
-* the new perturbation of DESIGN §1: up by 1 with weight ``dq/(1 − q)`` if ``b = 0`` (``dq >
-  0``), down by 1 with weight ``−dq/q`` if ``b = 1`` (``dq < 0``);
+* the new perturbation of docs/design.md §1: up by 1 with weight ``dq/(1 − q)`` if ``b = 0``
+  (``dq > 0``), down by 1 with weight ``−dq/q`` if ``b = 1`` (``dq < 0``);
 * the draw's two perturbations pruned against each other (``attach_new_events``), then
   ``n + b`` (``prune_pair``): one uniform decides whichever conflict happens, keeping an event
   with probability proportional to its weight, which becomes the sum of both.
@@ -87,7 +87,7 @@ def _best(f, repeats):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.fused_walk", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m stochad.bench.fused_walk", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)

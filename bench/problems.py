@@ -17,7 +17,7 @@ from scipy import stats
 
 import stochad as sad
 
-from . import exact
+from . import exact_values as exact
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ def fd_reference(plain, p, h, n_samples, seed, chunk=250_000):
 
 
 # (estimate, stderr), computed once (3 minutes) with
-#   python -c "from bench.problems import *
+#   python -c "from stochad.bench.problems import *
 #   print(fd_reference(game_of_life_plain, 0.5, 0.05, 4_000_000, seed=2024))"
 GAME_OF_LIFE_REFERENCE = (-30.762187916666665, 0.04721197399707032)
 

@@ -1,4 +1,4 @@
-"""``stochad-bench`` (also ``python -m bench``): run the estimators side by side.
+"""``stochad-bench`` (also ``python -m stochad.bench``): run the estimators side by side.
 
 Subcommands
 -----------
@@ -10,7 +10,8 @@ Subcommands
     cost ratio to the plain numpy program timed in the same run); progress on stderr. Seconds
     are the best of up to ``--repeats`` runs (within about a second), as for the plain program.
 ``kernels``
-    The numba kernels against pure-numpy versions of the same steps (:mod:`bench.kernels`).
+    The numba kernels against pure-numpy versions of the same steps
+    (:mod:`stochad.bench.kernel_timings`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 import stochad as sad
 from stochad.backends import BACKENDS
 
+from . import kernel_timings
 from .problems import PROBLEMS, Problem
 
 ESTIMATORS = ("triple", "score", "score-baseline", "fd")
@@ -227,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stochad-bench",
         description="Benchmark problems with exact derivatives: stochastic triples against "
                     "the score-function and finite-difference estimators on the same program.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {sad.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the problems, their parameters and exact derivatives")
     run = commands.add_parser("run", help="run estimators on problems and print a table")
@@ -327,9 +330,7 @@ def _main(argv: list[str] | None) -> int:
         print(list_problems())
         return 0
     if args.command == "kernels":
-        from . import kernels
-
-        print(kernels.report(args.lanes, args.repeat))
+        print(kernel_timings.report(args.lanes, args.repeat))
         return 0
     return run(args, parser)
 

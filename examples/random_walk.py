@@ -10,7 +10,7 @@ so d/dp E[n] has no pathwise derivative. The same program is differentiated by
   higher variance;
 * central finite differences with common random numbers: biased for a finite step h,
 
-and compared with the exact derivative from dynamic programming (``bench/exact.py``).
+and compared with the exact derivative from dynamic programming (``bench/exact_values.py``).
 
 Run: ``python examples/random_walk.py`` (``STOCHAD_EXAMPLE_QUICK=1`` for a few-second run).
 """
@@ -19,9 +19,9 @@ import os
 import time
 
 import numpy as np
+from stochad.bench.exact_values import random_walk as exact_random_walk
 
 import stochad as sad
-from bench.exact import random_walk as exact_random_walk
 
 QUICK = os.environ.get("STOCHAD_EXAMPLE_QUICK") == "1"
 P = 0.5

@@ -11,8 +11,9 @@ Examples
 >>> est = sad.derivative_estimate(walk, 0.5, n_samples=20_000, rng=0)
 """
 
-from . import optimize
+from . import distributions, optimize
 from . import rules as _rules
+from ._version import __version__
 from .api import (
     delta,
     derivative_contribution,
@@ -22,15 +23,17 @@ from .api import (
     stochastic_triple,
     value,
 )
-from .arrayfuncs import asarray, take
 from .branching import propagate, where
+from .distributions import DiscreteDistribution
 from .generator import Generator
+from .indexing import asarray, take
 from .optimize import stochastic_gradient
 from .resampling import new_weight
 from .samplers import (
     bernoulli,
     binomial,
     categorical,
+    draw,
     exponential,
     geometric,
     normal,
@@ -39,15 +42,15 @@ from .samplers import (
 )
 from .triple import StochasticTriple
 
-__version__ = "0.1.0"
-
 # Math functions, generated from the rule table: sad.exp(x) is np.exp(x) for triples and numbers.
 _MATH = {ufunc.__name__: ufunc for ufunc in _rules.RULES}
 globals().update(_MATH)
 
 __all__ = [
+    "DiscreteDistribution",
     "Generator",
     "StochasticTriple",
+    "__version__",
     "asarray",
     "bernoulli",
     "binomial",
@@ -56,6 +59,8 @@ __all__ = [
     "derivative_contribution",
     "derivative_estimate",
     "derivative_samples",
+    "distributions",
+    "draw",
     "exponential",
     "geometric",
     "new_weight",

@@ -1,37 +1,18 @@
-"""Estimators and accessors: the public entry points of DESIGN §2."""
+"""Estimators and accessors: the public entry points (docs/design.md §2)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .backends import make_backend
-from .context import Run, normalize_rng
+from .backends import backend_class
+from .context import normalize_rng
+from .driver import contribution, lane_counts, run_once
+from .estimators import sampler
 from .structure import Layout, map_leaves
-from .triple import StochasticTriple
+from .triple import StochasticTriple, delta, perturbations, value
 
-DEFAULT_CHUNK = 1 << 16
-"""Most lanes per batched run; larger ``n_samples`` are processed in chunks of at most this
-many, which bounds memory (and keeps the per-lane arrays cache-sized)."""
-
-
-def chunk_lanes(n_samples: int, chunk_size: int) -> list[int]:
-    """Lane counts of the batched runs: as few as ``chunk_size`` allows, of equal size.
-
-    Equal chunks rather than full ones and a remainder: every run pays the program's Python
-    overhead once, which a small last chunk pays for few lanes (200,000 samples in chunks of
-    65,536 left one of 3,392), and smaller arrays stay closer to the cache.
-
-    Examples
-    --------
-    >>> chunk_lanes(200_000, 65_536)
-    [50000, 50000, 50000, 50000]
-    >>> chunk_lanes(10, 4)
-    [4, 3, 3]
-    """
-    n_chunks = -(-n_samples // chunk_size)
-    size, extra = divmod(n_samples, n_chunks)
-    return [size + (i < extra) for i in range(n_chunks)]
-
+__all__ = ["delta", "derivative_contribution", "derivative_estimate", "derivative_samples",
+           "perturbations", "stochastic_triple", "value"]
 
 def _as_parameter(p) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
@@ -55,52 +36,10 @@ def _directions(p: np.ndarray, direction) -> tuple[list[np.ndarray], bool]:
     return list(basis), True
 
 
-def _contribution(run: Run, result, n_lanes: int) -> np.ndarray:
-    """Per-lane derivative contributions of ``f``'s result, lanes first."""
-    if isinstance(result, StochasticTriple):
-        out = np.zeros(result.value.shape)
-        if result.delta is not None:
-            out = out + result.delta
-        if result.perturbation is not None:
-            out = out + run.backend.contribution(run, result.perturbation)
-        return out
-    if isinstance(result, list | tuple):
-        return np.stack([_contribution(run, r, n_lanes) for r in result], axis=1)
-    return np.zeros((n_lanes,) + plain_result(result).shape)
-
-
-def plain_result(result) -> np.ndarray:
-    """A result of ``f`` that is not a triple, as an array, or an error naming the mistake."""
-    if result is None:
-        raise TypeError("the function returned None; return the value to differentiate "
-                        "(is a return statement missing?)")
-    result = np.asarray(result)
-    if result.dtype == object:
-        raise TypeError(
-            "the function returned an object array (numpy cannot hold triples in arrays); "
-            "return the triple itself, or build arrays with np.stack"
-        )
-    return result
-
-
-def _run_once(f, p, d, n_lanes, generator, backend):
-    run = Run(generator, n_lanes, make_backend(backend))
-    with run:
-        x = StochasticTriple(
-            np.broadcast_to(p, (n_lanes,) + p.shape),
-            np.broadcast_to(d, (n_lanes,) + p.shape),
-            run=run,
-        )
-        result = f(x)
-        return _contribution(run, result, n_lanes)
-
-
 def _samples_along(f, p, d, n_samples, generator, backend, vectorize, chunk_size):
-    if not vectorize:
-        return np.stack([_run_once(f, p, d, 1, generator, backend)[0] for _ in range(n_samples)])
-    lanes = int(chunk_size or getattr(make_backend(backend), "chunk_size", DEFAULT_CHUNK))
-    return np.concatenate([_run_once(f, p, d, n, generator, backend)
-                           for n in chunk_lanes(n_samples, lanes)])
+    cls = backend_class(backend)
+    return np.concatenate([run_once(f, p, d, cls(n), generator, contribution)
+                           for n in lane_counts(n_samples, vectorize, chunk_size, cls)])
 
 
 def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True,
@@ -119,9 +58,10 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     n_samples : int
         Number of independent samples.
     rng : None, int, SeedSequence or Generator
-        Drives every draw and every pruning choice (SPEC 7).
+        Drives every draw and every pruning choice (anything
+        :func:`numpy.random.default_rng` accepts).
     backend : {"pruned", "exact", "smoothed"}
-        How perturbations are reconciled (DESIGN §1): ``"pruned"`` keeps one per sample;
+        How perturbations are reconciled (docs/design.md §1): ``"pruned"`` keeps one per sample;
         ``"exact"`` keeps all (lowest variance, cost grows with live events); ``"smoothed"``
         folds them into the dual part (cheapest, **biased** for non-linear programs).
     vectorize : bool
@@ -169,9 +109,7 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
     if chunk_size is not None and int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
-    make_backend(backend)
-    from .estimators import sampler  # estimator= (DESIGN §4)
-
+    backend_class(backend)
     along = sampler(estimator, baseline=baseline, h=h) or _samples_along
     generator = normalize_rng(rng)
     layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
@@ -228,39 +166,13 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):
     if layout is not None:
         f, p = layout.wrap(f), layout.flatten(p)
     p = _as_parameter(p)
-    direction = np.ones(p.shape)
-    run = Run(normalize_rng(rng), int(n_samples), make_backend(backend))
-    with run:
-        x = StochasticTriple(np.broadcast_to(p, (run.n_lanes,) + p.shape),
-                             np.broadcast_to(direction, (run.n_lanes,) + p.shape), run=run)
-        return f(x)
+    n_lanes = int(n_samples)
+    return run_once(f, p, np.ones(p.shape), backend_class(backend)(n_lanes), normalize_rng(rng),
+                    _output)
 
 
-def _lanes(st: StochasticTriple, array: np.ndarray) -> np.ndarray:
-    return array[0] if st.n_lanes == 1 else array
-
-
-def value(st):
-    """Primal value of a triple (plain numbers are returned as they are)."""
-    if not isinstance(st, StochasticTriple):
-        return st
-    return _lanes(st, np.asarray(st.value))
-
-
-def delta(st):
-    """Dual (infinitesimal) part of a triple; 0 for plain numbers."""
-    if not isinstance(st, StochasticTriple):
-        return np.zeros(np.shape(st))
-    d = np.zeros(st.value.shape) if st.delta is None else np.asarray(st.delta)
-    return _lanes(st, d)
-
-
-def perturbations(st):
-    """The finite perturbations ``[(jump, weight), ...]`` of a triple (dead ones are 0)."""
-    if not isinstance(st, StochasticTriple) or st.perturbation is None:
-        return []
-    return [(_lanes(st, j), _lanes(st, w)) for j, w in st.run.backend.pairs(st.run,
-                                                                              st.perturbation)]
+def _output(run, result):
+    return result
 
 
 def derivative_contribution(st):
@@ -275,4 +187,5 @@ def derivative_contribution(st):
     """
     if not isinstance(st, StochasticTriple):
         return np.zeros(np.shape(st))
-    return _lanes(st, _contribution(st.run, st, st.n_lanes))
+    out = contribution(st.run, st)
+    return out[0] if st.n_lanes == 1 else out

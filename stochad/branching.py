@@ -1,4 +1,4 @@
-"""Branches and black boxes: follow both paths of a perturbation exactly (DESIGN §1)."""
+"""Branches and black boxes: follow both paths of a perturbation exactly (docs/design.md §1)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ import math
 
 import numpy as np
 
-from .arrayfuncs import where
+from . import rules
 from .kernels import NO_EVENT
-from .propagation import apply, jump_of, lift, logical_shape, run_of, shifted
+from .lanes import jump_of, lift, shifted
+from .propagation import apply
+from .reductions import sum_
 from .rules import Rule
-from .triple import StochasticTriple
+from .triple import StochasticTriple, implements, logical_shape, run_of
 
 __all__ = ["where", "propagate"]
+
+
+@implements(np.where)
+def where(condition, x, y):
+    """``np.where(condition, x, y)`` following both branches exactly (see :func:`stochad.where`)."""
+    return apply(rules.WHERE, condition, x, y)
 
 
 def propagate(f, *args, vectorized=True, elementwise=False):
@@ -64,7 +72,7 @@ def propagate(f, *args, vectorized=True, elementwise=False):
     if elementwise or not perturbed or math.prod(shape) <= 1:  # nothing to mix within a sample
         func = f if vectorized else _per_sample(f)
         return apply(Rule(func, (None,) * len(args), cast_alternatives=True), *args)
-    if run.backend.name != "pruned":
+    if not run.backend.one_path_per_sample:
         raise ValueError(
             f"propagate: the {run.backend.name} backend follows each element's perturbations "
             "separately, so it runs only elementwise black boxes on vectors; pass "
@@ -77,7 +85,7 @@ def propagate(f, *args, vectorized=True, elementwise=False):
 def _coherent_black_box(run, f, args, perturbed, vectorized):
     """``f`` on the primal values and on one alternative path per sample (pruned backend):
     the event that survives reconciling every element of the perturbed arguments."""
-    reconciled = sum(np.sum(a) for a in perturbed)  # prunes the other events away, per sample
+    reconciled = sum(sum_(a) for a in perturbed)  # prunes the other events away, per sample
     survivor = (reconciled.perturbation.event if reconciled.perturbation is not None
                 else np.full(run.n_lanes, NO_EVENT))
     ndim = max(len(logical_shape(a)) for a in args)

@@ -1,4 +1,5 @@
-"""Classical estimators on the same program: score function and finite differences (DESIGN §4).
+"""Classical estimators on the same program: score function and finite differences
+(docs/design.md §4).
 
 ``derivative_samples(f, p, estimator=...)`` runs the user's unchanged program ``f`` with one of
 
@@ -40,8 +41,8 @@ import copy
 
 import numpy as np
 
-from .api import DEFAULT_CHUNK, chunk_lanes, plain_result
-from .context import Run
+from .backends import InertBackend, ScoreBackend
+from .driver import lane_counts, plain_result, run_once
 from .triple import StochasticTriple
 
 ESTIMATORS = ("triple", "score", "fd")
@@ -49,138 +50,25 @@ DEFAULT_RELATIVE_H = 1e-2
 """``h`` of ``estimator="fd"`` when none is given: ``1e-2·max(1, max|p|)``."""
 
 
-class InertBackend:
-    """A backend without perturbations: the primal program, dual parts flowing pathwise.
-
-    It answers the backend interface of :class:`stochad.backends.PrunedBackend` with "no
-    perturbation" everywhere: a draw's :meth:`attach` returns ``(None, None)``, so no triple
-    ever carries a perturbation, and the methods that reconcile perturbations
-    (:meth:`combine`, :meth:`inherit`, :meth:`propagate`, :meth:`stack`) return ``None``.
-    """
-
-    name = "inert"
-
-    def attach(self, run, inherited, alternative_jump, new):
-        return None, None  # ``new`` is never evaluated: these estimators carry no perturbation
-
-    def combine(self, run, *args):
-        return None
-
-    inherit = propagate = stack = make = combine
-
-    def contribution(self, run, pert):
-        return 0.0
-
-    def live(self, run, pert):
-        return False
-
-    def pairs(self, run, pert):
-        return []
-
-
-def _categorical_score(k, values, deltas):
-    (probs,), (dprobs,) = values, deltas
-    pick = k[..., None]
-    return (np.take_along_axis(np.broadcast_to(dprobs, probs.shape), pick, -1)[..., 0]
-            / np.take_along_axis(probs, pick, -1)[..., 0])
-
-
-def _ratio(count, denominator):
-    """``count / denominator`` with 0 where ``count`` is 0 (the term is absent there)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(count > 0, count / denominator, 0.0)
-
-
-# ∂/∂θᵢ log P(k; θ), one entry per parameter (None: the parameter takes no dual part).
-_LOG_PMF_GRADIENTS = {
-    "bernoulli": lambda k, p: (_ratio(k, p) - _ratio(1 - k, 1 - p),),
-    "binomial": lambda k, n, p: (None, _ratio(k, p) - _ratio(n - k, 1 - p)),
-    "poisson": lambda k, lam: (_ratio(k, lam) - 1.0,),
-    "geometric": lambda k, p: (1.0 / p - _ratio(k - 1, 1 - p),),
-}
-
-
-def score_term(name, k, values, deltas):
-    """``Σᵢ ∂/∂θᵢ log P(k; θ)·δθᵢ`` per element of a discrete draw.
-
-    Parameters
-    ----------
-    name : str
-        ``bernoulli``, ``binomial``, ``poisson``, ``geometric`` or ``categorical``.
-    k : numpy.ndarray
-        The drawn values.
-    values, deltas : list of numpy.ndarray
-        The parameters and their dual parts (``None``: zero), broadcast against ``k``; for
-        ``categorical`` the last axis holds the categories.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> score_term("poisson", np.array([0, 2]), [np.array([2.0, 2.0])], [np.ones(2)])
-    array([-1.,  0.])
-    """
-    if all(d is None for d in deltas):
-        return np.zeros(k.shape)
-    if name == "categorical":
-        return _categorical_score(k, values, deltas)
-    total = np.zeros(k.shape)
-    for grad, d in zip(_LOG_PMF_GRADIENTS[name](k, *values), deltas, strict=True):
-        if grad is not None and d is not None:
-            total = total + grad * d
-    return total
-
-
-class ScoreBackend(InertBackend):
-    """No perturbations; accumulates the score ``Σ ∂/∂θ log P(k; θ)·δθ`` of every discrete
-    draw per lane in :attr:`score` (the draw hook of :func:`stochad.samplers.draw`)."""
-
-    name = "score"
-
-    def __init__(self, n_lanes: int):
-        self.score = np.zeros(n_lanes)
-
-    def observe_draw(self, run, dist, k, values, deltas):
-        dist.check_deltas(deltas)  # e.g. a binomial's n: no score term, so no silent zero
-        term = score_term(dist.name, k, values, deltas)
-        self.score += term.reshape(run.n_lanes, -1).sum(axis=1)
-
-
-def _primal_and_delta(result, n_lanes: int):
+def _primal_and_delta(run, result):
     """Per-lane value and dual part of ``f``'s result, lanes first (floats)."""
     if isinstance(result, StochasticTriple):
         value = np.asarray(result.value, dtype=np.float64)
         delta = 0.0 if result.delta is None else result.delta
         return value, np.broadcast_to(delta, value.shape)
     if isinstance(result, list | tuple):
-        parts = [_primal_and_delta(r, n_lanes) for r in result]
+        parts = [_primal_and_delta(run, r) for r in result]
         return tuple(np.stack(x, axis=1) for x in zip(*parts, strict=True))
     result = plain_result(result)
-    value = np.broadcast_to(result.astype(np.float64), (n_lanes,) + result.shape)
+    value = np.broadcast_to(result.astype(np.float64), (run.n_lanes,) + result.shape)
     return value, np.zeros(value.shape)
-
-
-def _call(f, p, d, n_lanes, generator, backend):
-    """Run ``f`` once on ``n_lanes`` lanes at ``p`` (dual part ``d``, or none)."""
-    run = Run(generator, n_lanes, backend)
-    with run:
-        lanes = (n_lanes,) + p.shape
-        x = StochasticTriple(np.broadcast_to(p, lanes),
-                             None if d is None else np.broadcast_to(d, lanes), run=run)
-        return _primal_and_delta(f(x), n_lanes)
-
-
-def _chunks(n_samples, vectorize, chunk_size):
-    """Lane counts of the successive runs: one lane per run unless ``vectorize``."""
-    if not vectorize:
-        return [1] * n_samples
-    return chunk_lanes(n_samples, int(chunk_size or DEFAULT_CHUNK))
 
 
 def _score_samples(f, p, d, n_samples, generator, vectorize, chunk_size, baseline):
     values, scores, deltas = [], [], []
-    for lanes in _chunks(n_samples, vectorize, chunk_size):
+    for lanes in lane_counts(n_samples, vectorize, chunk_size, ScoreBackend):
         backend = ScoreBackend(lanes)
-        value, delta = _call(f, p, d, lanes, generator, backend)
+        value, delta = run_once(f, p, d, backend, generator, _primal_and_delta)
         values.append(value)
         deltas.append(delta)
         scores.append(backend.score)
@@ -193,11 +81,12 @@ def _score_samples(f, p, d, n_samples, generator, vectorize, chunk_size, baselin
 def _fd_samples(f, p, d, n_samples, generator, vectorize, chunk_size, h):
     step = h * d
     out = []
-    for lanes in _chunks(n_samples, vectorize, chunk_size):
+    for lanes in lane_counts(n_samples, vectorize, chunk_size, InertBackend):
         twin = copy.deepcopy(generator)  # common random numbers: both sides see one stream
         try:
-            up, _ = _call(f, p + step, None, lanes, twin, InertBackend())
-            down, _ = _call(f, p - step, None, lanes, generator, InertBackend())
+            up, _ = run_once(f, p + step, None, InertBackend(lanes), twin, _primal_and_delta)
+            down, _ = run_once(f, p - step, None, InertBackend(lanes), generator,
+                               _primal_and_delta)
         except ValueError as error:
             raise ValueError(
                 f"estimator='fd' runs f at p ± h·direction with the step h={h!r}, and one side "

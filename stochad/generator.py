@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import rules, samplers
-from .arrayfuncs import take
 from .context import current_run, normalize_rng
-from .propagation import apply, run_of
-from .triple import StochasticTriple
+from .indexing import take
+from .propagation import apply
+from .triple import StochasticTriple, holds_triple, run_of
 
 METHODS = ("random", "integers", "binomial", "poisson", "geometric", "normal", "exponential",
            "uniform", "choice", "standard_normal", "standard_exponential", "bernoulli",
@@ -27,15 +27,6 @@ METHODS = ("random", "integers", "binomial", "poisson", "geometric", "normal", "
 
 def _shape(size) -> tuple[int, ...]:
     return () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
-
-
-def _holds_triple(args) -> bool:
-    for a in args:
-        if isinstance(a, StochasticTriple):
-            return True
-        if isinstance(a, list | tuple) and _holds_triple(a):
-            return True
-    return False
 
 
 class Generator:
@@ -93,7 +84,7 @@ class Generator:
             return attribute
 
         def method(*args, **kwargs):
-            if current_run() is not None or _holds_triple(list(args) + list(kwargs.values())):
+            if current_run() is not None or holds_triple(list(args) + list(kwargs.values())):
                 raise TypeError(
                     f"Generator.{name} has no differentiable version inside a stochad run; "
                     f"supported: {', '.join(METHODS)}. Draw the pieces with those, or use "
@@ -106,7 +97,16 @@ class Generator:
 
     @staticmethod
     def _inside(*args) -> bool:
-        return current_run() is not None or _holds_triple(args)
+        return current_run() is not None or holds_triple(args)
+
+    def _draw(self, law, params, size):
+        """A draw of ``law``: numpy's own method (the same numbers) outside a run, the
+        differentiable one inside."""
+        if self._inside(*params):
+            return samplers.draw(law, *params, size=size)
+        if law.numpy_method is None:  # not a numpy method: stochad's sampler on our numpy rng
+            return samplers.draw(law, *params, size=size, rng=self._numpy)
+        return getattr(self._numpy, law.numpy_method)(*params, size)
 
     # -- uniform noise ------------------------------------------------------------------------
     def random(self, size=None, dtype=np.float64, out=None):
@@ -163,21 +163,15 @@ class Generator:
     # -- discrete draws -----------------------------------------------------------------------
     def binomial(self, n, p, size=None):
         """Binomial(n, p); ``n`` may itself be a random (perturbed) integer."""
-        if not self._inside(n, p):
-            return self._numpy.binomial(n, p, size)
-        return samplers.binomial(n, p, size)
+        return self._draw(samplers.BINOMIAL, (n, p), size)
 
     def poisson(self, lam=1.0, size=None):
         """Poisson(lam)."""
-        if not self._inside(lam):
-            return self._numpy.poisson(lam, size)
-        return samplers.poisson(lam, size)
+        return self._draw(samplers.POISSON, (lam,), size)
 
     def geometric(self, p, size=None):
         """Geometric(p): trials up to the first success (k ≥ 1), as numpy."""
-        if not self._inside(p):
-            return self._numpy.geometric(p, size)
-        return samplers.geometric(p, size)
+        return self._draw(samplers.GEOMETRIC, (p,), size)
 
     def bernoulli(self, p, size=None):
         """Bernoulli(p) (not a numpy method): 1 with probability ``p``, else 0.
@@ -188,9 +182,7 @@ class Generator:
         >>> sad.Generator(0).bernoulli(0.5, size=4).tolist()
         [0, 1, 1, 1]
         """
-        if not self._inside(p):
-            return samplers.bernoulli(p, size, rng=self._numpy)
-        return samplers.bernoulli(p, size)
+        return self._draw(samplers.BERNOULLI, (p,), size)
 
     def categorical(self, probs, size=None):
         """0-based category index with probabilities ``probs`` (last axis; not a numpy method).
@@ -201,9 +193,7 @@ class Generator:
         >>> int(sad.Generator(0).categorical([0.0, 0.0, 1.0]))
         2
         """
-        if not self._inside(probs):
-            return samplers.categorical(probs, size, rng=self._numpy)
-        return samplers.categorical(probs, size)
+        return self._draw(samplers.CATEGORICAL, (probs,), size)
 
     def choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True):
         """Random sample from ``a`` (an int ``n`` means ``arange(n)``), as numpy's ``choice``.
@@ -259,7 +249,7 @@ class Generator:
     @staticmethod
     def _without_replacement(run, n, size, p):
         """Per-lane ordered samples without replacement (Efraimidis–Spirakis keys)."""
-        if isinstance(p, StochasticTriple) or (isinstance(p, list | tuple) and _holds_triple(p)):
+        if isinstance(p, StochasticTriple) or (isinstance(p, list | tuple) and holds_triple(p)):
             raise TypeError(
                 "choice(replace=False) with random probabilities has no stochastic-triple "
                 "rule; draw sequentially with categorical and renormalised probabilities"
@@ -270,7 +260,7 @@ class Generator:
             raise ValueError(f"choice: cannot take a larger sample ({k}) than the population "
                              f"({n}) when replace=False")
         if p is not None:
-            samplers._CATEGORICAL.validate([np.asarray(p, dtype=np.float64)])
+            samplers.CATEGORICAL.validate([np.asarray(p, dtype=np.float64)])
             if np.count_nonzero(p) < k:
                 raise ValueError(f"choice: fewer non-zero entries in p ({np.count_nonzero(p)}) "
                                  f"than the sample size ({k}) when replace=False")
@@ -283,9 +273,7 @@ class Generator:
     # -- continuous draws (reparameterised) -----------------------------------------------------
     def normal(self, loc=0.0, scale=1.0, size=None):
         """Normal(loc, scale), reparameterised as ``loc + scale·z``."""
-        if not self._inside(loc, scale):
-            return self._numpy.normal(loc, scale, size)
-        return samplers.normal(loc, scale, size)
+        return self._draw(samplers.NORMAL, (loc, scale), size)
 
     def standard_normal(self, size=None, dtype=np.float64, out=None):
         """Standard normal noise (no parameters, hence no derivative of its own)."""
@@ -295,9 +283,7 @@ class Generator:
 
     def exponential(self, scale=1.0, size=None):
         """Exponential with mean ``scale``, reparameterised as ``scale·e``."""
-        if not self._inside(scale):
-            return self._numpy.exponential(scale, size)
-        return samplers.exponential(scale, size)
+        return self._draw(samplers.EXPONENTIAL, (scale,), size)
 
     def standard_exponential(self, size=None, dtype=np.float64, method="zig", out=None):
         """Standard exponential noise (no parameters, hence no derivative of its own)."""
@@ -307,6 +293,4 @@ class Generator:
 
     def uniform(self, low=0.0, high=1.0, size=None):
         """Uniform(low, high), reparameterised as ``low + (high − low)·u``."""
-        if not self._inside(low, high):
-            return self._numpy.uniform(low, high, size)
-        return samplers.uniform(low, high, size)
+        return self._draw(samplers.UNIFORM, (low, high), size)

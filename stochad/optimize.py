@@ -32,7 +32,7 @@ def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     n_samples : int
         Independent samples averaged into the estimate.
     rng : None, int, SeedSequence or Generator
-        Drives every draw (SPEC 7).
+        Drives every draw (anything :func:`numpy.random.default_rng` accepts).
     backend : str
         Perturbation backend (see :func:`stochad.derivative_samples`).
     vectorize : bool

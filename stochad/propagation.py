@@ -1,80 +1,23 @@
-"""Apply a rule of the table to arguments that may be stochastic triples (DESIGN §1).
+"""Apply a rule of the table to arguments that may be stochastic triples (docs/design.md §1).
 
 ``value = f(v)``, ``delta = Σ ∂ᵢf·δᵢ``, and the perturbation is the exact difference
 ``f(v + Δ) - f(v)`` along the alternative path, after the backend has reconciled the arguments'
-perturbations.
+perturbations. Every elementwise ufunc of the rule table is registered here as the triple's
+``__array_ufunc__`` implementation.
 """
 
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import partial
 
 import numpy as np
 
-from .rules import Rule
-from .triple import StochasticTriple
+from .lanes import broadcast, jump_of, lift, shifted
+from .rules import RULES, Rule
+from .triple import StochasticTriple, implements, logical_shape, run_of
 
 _PYTHON_NUMBERS = (bool, int, float)
-
-
-def run_of(args):
-    """The run shared by the triples among ``args`` (an error if they come from two runs)."""
-    run = None
-    for a in args:
-        if isinstance(a, StochasticTriple):
-            if run is None:
-                run = a.run
-            elif a.run is not run:
-                raise ValueError(
-                    "stochastic triples from two different runs were combined; compute within "
-                    "one call of the estimated function"
-                )
-    return run
-
-
-def logical_shape(arg) -> tuple[int, ...]:
-    return arg.shape if isinstance(arg, StochasticTriple) else np.shape(arg)
-
-
-def broadcast(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``np.broadcast_to``, skipped when the shape already matches (it costs microseconds,
-    which add up in single-lane runs)."""
-    return array if array.shape == shape else np.broadcast_to(array, shape)
-
-
-def flat_rows(array: np.ndarray, shape: tuple[int, ...], dtype=None) -> np.ndarray:
-    """``array`` broadcast to ``shape`` as a C-contiguous ``(shape[0], m)`` array, the layout
-    the numba kernels take (lanes, or channels, first)."""
-    return np.ascontiguousarray(broadcast(array, shape), dtype=dtype).reshape(shape[0], -1)
-
-
-def lift(array: np.ndarray, ndim: int) -> np.ndarray:
-    """Insert logical axes after the lane axis so ``array`` broadcasts against ``ndim`` axes."""
-    missing = ndim - (array.ndim - 1)
-    if missing <= 0:
-        return array
-    return array.reshape(array.shape[:1] + (1,) * missing + array.shape[1:])
-
-
-def jump_of(alternative: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``alternative - out`` as float64 (booleans give the flip -1, 0 or +1)."""
-    if out.dtype == bool:
-        return alternative.astype(np.float64) - out.astype(np.float64)
-    return np.subtract(alternative, out, dtype=np.float64)
-
-
-def shifted(value: np.ndarray, jump: np.ndarray | None, cast: bool) -> np.ndarray:
-    """The alternative-path value ``value + jump`` (kept in value's dtype when ``cast``)."""
-    if jump is None:
-        return value
-    moved = value + jump
-    if cast and value.dtype != moved.dtype:
-        if value.dtype == bool:
-            return moved > 0.5
-        if np.issubdtype(value.dtype, np.integer):  # jumps of integers are whole numbers
-            return np.rint(moved).astype(value.dtype)
-        return moved.astype(value.dtype)  # float32 stays float32, without rounding
-    return moved
 
 
 def apply(rule: Rule, *args):
@@ -140,7 +83,7 @@ def apply(rule: Rule, *args):
     if any(p is not None for p in perts):
         # The backend reconciles the arguments' perturbations into alternative paths (pruned:
         # one per element; exact: one per live event) and asks for the output's jump on each.
-        perturbation = run.backend.propagate(
+        perturbation = run.backend.propagate_paths(
             run, perts, full_shape, lambda jumps: path_jump(rule, values, out, jumps, full_shape)
         )
     return StochasticTriple(out, delta, perturbation, run=run)
@@ -168,3 +111,7 @@ def path_jump(rule: Rule, values, out, jumps, shape) -> np.ndarray:
             )
             jump = jump_of(alternative, out)
     return broadcast(jump, shape)
+
+
+for _ufunc, _rule in RULES.items():
+    implements(_ufunc)(partial(apply, _rule))

@@ -7,7 +7,7 @@ to support a new function, add a row here.
 A row gives, for each argument, its partial derivative as a function of the primal arguments and
 the primal output, the constant ``1``/``-1``, or ``None`` for "zero" (piecewise-constant
 functions such as ``floor`` or comparisons). The finite part of a perturbation is always the
-exact difference ``f(v + Δ) - f(v)`` of the same function (DESIGN §1); rows marked
+exact difference ``f(v + Δ) - f(v)`` of the same function (docs/design.md §1); rows marked
 ``additive`` are sums of ``±`` their arguments, for which that difference *is* the signed sum of
 the jumps, and which skip re-evaluating ``f``.
 """

@@ -1,8 +1,14 @@
 """The batched stochastic triple: primal value, dual part and perturbation, one lane per sample.
 
 User code sees a triple's *logical* shape (``()`` for a scalar draw); the lane axis (axis 0 of
-every field) is invisible to it, as under ``jax.vmap``. Operators, ``__array_ufunc__`` and the
-``stochad`` math functions all come from the rule table in :mod:`stochad.rules`.
+every field) is invisible to it, as under ``jax.vmap``. Operators are generated from the rule
+table in :mod:`stochad.rules`.
+
+The triple owns its dispatch tables: numpy functions (``__array_function__``), ufunc methods
+(``__array_ufunc__``) and the array methods that need more than numpy (indexing, reshape, ...)
+look their implementation up in :data:`ARRAY_FUNCTIONS`, :data:`UFUNCS` and :data:`METHODS`.
+The modules above this one register into them with :func:`implements`, next to each function's
+code, so this module imports nothing above it.
 """
 
 from __future__ import annotations
@@ -10,6 +16,39 @@ from __future__ import annotations
 import numpy as np
 
 from . import rules
+
+ARRAY_FUNCTIONS: dict = {}
+"""numpy function -> its implementation on triples (``__array_function__``)."""
+UFUNCS: dict = {}
+"""``(ufunc, method)`` -> implementation (``__array_ufunc__``): ``"__call__"`` of the rule
+table's elementwise ufuncs and of ``np.matmul``; ``"reduce"`` of ``add``, ``multiply``, ..."""
+METHODS: dict = {}
+"""Name -> implementation of the triple methods that need the layers above (``getitem``,
+``reshape``, ``transpose``, ``astype``)."""
+
+
+def implements(target, method: str = "__call__"):
+    """Register the decorated function as the triple implementation of ``target``.
+
+    ``target`` is a numpy function (``np.sum``), a ufunc (``np.matmul``; ``method`` names
+    the ufunc method, ``"__call__"`` or ``"reduce"``) or the name of a triple method.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ARRAY_FUNCTIONS[np.sum].__name__
+    'sum_'
+    """
+    def register(func):
+        if isinstance(target, str):
+            METHODS[target] = func
+        elif isinstance(target, np.ufunc):
+            UFUNCS[(target, method)] = func
+        else:
+            ARRAY_FUNCTIONS[target] = func
+        return func
+
+    return register
 
 FIX_BRANCH = (
     "use stochad.where(cond, a, b) to follow both branches, or stochad.propagate(f, *args) to "
@@ -37,7 +76,7 @@ class StochasticTriple:
     perturbation : object or None
         The backend's finite perturbations; ``None`` means none.
     run : stochad.context.Run
-        The run the triple belongs to (its generator and event table).
+        The run the triple belongs to (its generator and backend).
 
     Examples
     --------
@@ -56,7 +95,7 @@ class StochasticTriple:
         self.perturbation = perturbation
         self.run = run
         if perturbation is not None:
-            run.hold(perturbation)
+            run.backend.hold(perturbation)
 
     # -- shape ----------------------------------------------------------------------------------
     @property
@@ -91,9 +130,7 @@ class StochasticTriple:
 
     # -- indexing ---------------------------------------------------------------------------------
     def __getitem__(self, key):
-        from .arrayfuncs import getitem
-
-        return getitem(self, key)
+        return METHODS["getitem"](self, key)
 
     def __setitem__(self, key, item):
         raise TypeError(
@@ -102,20 +139,14 @@ class StochasticTriple:
         )
 
     def reshape(self, *shape):
-        from .arrayfuncs import reshape
-
-        return reshape(self, shape[0] if len(shape) == 1 else shape)
+        return METHODS["reshape"](self, shape[0] if len(shape) == 1 else shape)
 
     @property
     def T(self):
-        from .arrayfuncs import transpose
-
-        return transpose(self)
+        return METHODS["transpose"](self)
 
     def astype(self, dtype, copy=True):
-        from .arrayfuncs import astype
-
-        return astype(self, dtype)
+        return METHODS["astype"](self, dtype)
 
     def sum(self, axis=None, dtype=None, keepdims=False):
         return np.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
@@ -152,35 +183,24 @@ class StochasticTriple:
 
     # -- numpy protocol -------------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from .propagation import apply
-
-        rule = rules.RULES.get(ufunc)
-        if method == "__call__" and rule is not None and not kwargs:
-            return apply(rule, *inputs)
         if "out" in kwargs:
             raise TypeError(
                 f"numpy.{ufunc.__name__} cannot write a stochastic triple into an array in "
                 "place (out=, or +=, -=, ... on a numpy array); write total = total + x "
                 "instead, or build arrays with np.stack"
             )
-        if method == "__call__" and not kwargs:
-            from .arrayfuncs import ARRAY_UFUNCS  # non-elementwise ufuncs such as np.matmul
-
-            if ufunc in ARRAY_UFUNCS:
-                return ARRAY_UFUNCS[ufunc](*inputs)
-        if (method == "reduce" and ufunc in (np.add, np.multiply, np.maximum, np.minimum)
-                and set(kwargs) <= {"axis", "keepdims"}):
-            from .arrayfuncs import reduce
-
-            return reduce(ufunc, inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
+        impl = UFUNCS.get((ufunc, method))
+        if impl is not None:
+            if method == "__call__" and not kwargs:
+                return impl(*inputs)
+            if method == "reduce" and set(kwargs) <= {"axis", "keepdims"}:
+                return impl(inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
         raise TypeError(
             f"numpy.{ufunc.__name__}.{method} with {sorted(kwargs) or 'no'} keyword arguments is "
             f"not supported on stochastic triples; {FIX_BRANCH}"
         )
 
     def __array_function__(self, func, types, args, kwargs):
-        from .arrayfuncs import ARRAY_FUNCTIONS
-
         impl = ARRAY_FUNCTIONS.get(func)
         if impl is None:
             raise TypeError(
@@ -281,9 +301,60 @@ class StochasticTriple:
         )
 
 
-def _format_single(st: StochasticTriple) -> str:
-    from .api import delta, perturbations, value
+def run_of(args):
+    """The run shared by the triples among ``args`` (an error if they come from two runs)."""
+    run = None
+    for a in args:
+        if isinstance(a, StochasticTriple):
+            if run is None:
+                run = a.run
+            elif a.run is not run:
+                raise ValueError(
+                    "stochastic triples from two different runs were combined; compute within "
+                    "one call of the estimated function"
+                )
+    return run
 
+
+def logical_shape(arg) -> tuple[int, ...]:
+    """The shape the program sees: a triple's without the lane axis, numpy's otherwise."""
+    return arg.shape if isinstance(arg, StochasticTriple) else np.shape(arg)
+
+
+def holds_triple(args) -> bool:
+    """Whether the sequence ``args`` holds a triple, in nested lists and tuples too."""
+    return any(isinstance(a, StochasticTriple)
+               or (isinstance(a, list | tuple) and holds_triple(a)) for a in args)
+
+
+def _lanes(st: StochasticTriple, array: np.ndarray) -> np.ndarray:
+    return array[0] if st.n_lanes == 1 else array
+
+
+def value(st):
+    """Primal value of a triple (plain numbers are returned as they are)."""
+    if not isinstance(st, StochasticTriple):
+        return st
+    return _lanes(st, np.asarray(st.value))
+
+
+def delta(st):
+    """Dual (infinitesimal) part of a triple; 0 for plain numbers."""
+    if not isinstance(st, StochasticTriple):
+        return np.zeros(np.shape(st))
+    d = np.zeros(st.value.shape) if st.delta is None else np.asarray(st.delta)
+    return _lanes(st, d)
+
+
+def perturbations(st):
+    """The finite perturbations ``[(jump, weight), ...]`` of a triple (dead ones are 0)."""
+    if not isinstance(st, StochasticTriple) or st.perturbation is None:
+        return []
+    return [(_lanes(st, j), _lanes(st, w)) for j, w in st.run.backend.pairs(st.run,
+                                                                              st.perturbation)]
+
+
+def _format_single(st: StochasticTriple) -> str:
     def fmt(x):
         x = np.asarray(x)
         return np.array2string(x, precision=6) if x.ndim else f"{x.item():.6g}"

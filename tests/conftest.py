@@ -1,6 +1,32 @@
-"""Shared helpers for the statistical tests."""
+"""Shared helpers for the statistical tests, and the ``backend`` argument."""
 
 import numpy as np
+
+import stochad as sad
+
+UNBIASED_BACKENDS = ("pruned", "exact")
+ALL_BACKENDS = (*UNBIASED_BACKENDS, "smoothed")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "all_backends: run the test on the smoothed backend too (it is biased for "
+        "non-linear programs, so only tests of exact facts use it)")
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes ``backend`` runs once per unbiased backend ("pruned", "exact"), and
+    once more on "smoothed" if marked ``all_backends`` (unless it parametrises ``backend``
+    itself, jointly with other arguments)."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        names = names if isinstance(names, list | tuple) else names.replace(" ", "").split(",")
+        if "backend" in names:
+            return
+    every = metafunc.definition.get_closest_marker("all_backends") is not None
+    metafunc.parametrize("backend", ALL_BACKENDS if every else UNBIASED_BACKENDS)
 
 
 def assert_unbiased(samples, exact, z=5.0):
@@ -11,3 +37,26 @@ def assert_unbiased(samples, exact, z=5.0):
     gap = np.abs(mean - exact)
     ok = np.where(stderr > 0, gap < z * stderr, gap < 1e-9 * np.maximum(1, np.abs(exact)))
     assert np.all(ok), f"mean {mean} vs exact {exact}: gap {gap}, stderr {stderr}"
+
+
+def central_difference(expectation, p, h=1e-5):
+    """``d/dp`` of an *exactly* computed expectation by a central difference (error O(h²),
+    about 1e-10 for the smooth enumerations of the tests)."""
+    return (expectation(p + h) - expectation(p - h)) / (2 * h)
+
+
+def samples_of(f, p, n=100_000, rng=1, **options):
+    """``n`` derivative samples of ``f`` at ``p`` (the tests' usual sample size and seed)."""
+    return sad.derivative_samples(f, p, n_samples=n, rng=rng, **options)
+
+
+def check_unbiased(f, p, exact, n=100_000, **options):
+    """``n`` derivative samples of ``f`` at ``p`` (seed 3) agree with ``exact`` to 5 stderr."""
+    s = sad.derivative_samples(f, p, n_samples=n, rng=3, **options)
+    stderr = s.std() / np.sqrt(n)
+    assert abs(s.mean() - exact) <= 5 * stderr + 1e-12, (s.mean(), exact, stderr)
+
+
+def primal_values(f, p=2.0, n=4, backend="pruned", rng=0):
+    """The primal values of ``f``'s output triple over ``n`` lanes."""
+    return sad.value(sad.stochastic_triple(f, p, n_samples=n, rng=rng, backend=backend))

@@ -48,7 +48,6 @@ def test_deterministic_programs_have_the_analytic_derivative(name):
     np.testing.assert_allclose(sad.value(sad.stochastic_triple(f, 2.0)), f(2.0), atol=1e-12)
 
 
-@pytest.mark.parametrize("backend", ["pruned", "exact"])
 def test_squared_differences_of_poisson_draws(backend):
     """X1..X3 iid Poisson(λ), then a 0: E[Σ diff²] = 2λ + 2λ + (λ + λ²), derivative 5 + 2λ."""
     def f(lam):
@@ -59,7 +58,6 @@ def test_squared_differences_of_poisson_draws(backend):
     assert_unbiased(samples, 5 + 2 * 1.5)
 
 
-@pytest.mark.parametrize("backend", ["pruned", "exact"])
 def test_variance_of_bernoulli_draws(backend):
     """n iid Bernoulli(p): E[var(X)] = (n − 1)/n · p(1 − p) with ddof = 0, and the unbiased
     sample variance (ddof = 1) has mean p(1 − p): derivatives (n − 1)/n · (1 − 2p), 1 − 2p."""

@@ -8,13 +8,12 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import assert_unbiased
+from conftest import ALL_BACKENDS, assert_unbiased
 from scipy import stats
 
 import stochad as sad
-from stochad import exact
+from stochad.backends import exact
 
-BACKENDS = ["pruned", "exact", "smoothed"]
 N = 40_000
 
 
@@ -35,7 +34,7 @@ LINEAR = [
 ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.all_backends
 @pytest.mark.parametrize("name,f,p,exact_value", LINEAR, ids=[c[0] for c in LINEAR])
 def test_linear_programs_agree(name, f, p, exact_value, backend):
     assert_unbiased(samples(f, p, backend), exact_value)
@@ -57,7 +56,7 @@ ROWS = [
     pytest.param(draw, F[fname], p, value, backend, id=f"{label}-{fname}-{backend}")
     for label, draw, p, values in DRAWS
     for fname, value in zip(F, values, strict=True)
-    for backend in (BACKENDS if fname == "linear" else ["pruned", "exact"])
+    for backend in (ALL_BACKENDS if fname == "linear" else ["pruned", "exact"])
 ]
 
 
@@ -77,7 +76,6 @@ COMPOSITIONS = [
 ]
 
 
-@pytest.mark.parametrize("backend", ["pruned", "exact"])
 @pytest.mark.parametrize("name,f,p,exact_value,n", COMPOSITIONS,
                          ids=[c[0] for c in COMPOSITIONS])
 def test_conformance_compositions(name, f, p, exact_value, n, backend):
@@ -108,7 +106,7 @@ def test_exact_couples_a_draw_once_per_event():
 # -- variance: exact <= pruned ------------------------------------------------------------------
 def _enumerated_moments(p):
     """Mean and variance of the exact and pruned estimators of d/dp E[(X1 + X2)²] with
-    X1 ~ Bernoulli(p), X2 ~ Bernoulli(1 - p), by hand from DESIGN §1's table.
+    X1 ~ Bernoulli(p), X2 ~ Bernoulli(1 - p), by hand from docs/design.md §1's table.
 
     X1 = 0 carries (+1, 1/(1-p)); X2 = 1 carries (-1, 1/(1-p)) (its parameter's dual part is -1).
     The pruned backend keeps one of two events with probability 1/2 and doubles its weight.

@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 from conftest import assert_unbiased
 from scipy import stats
+from stochad.bench.problems import PROBLEMS, fd_reference
 
 import stochad as sad
-from bench import exact, kernels, runner
-from bench.problems import PROBLEMS, fd_reference
+from stochad.backends import PrunedBackend
+from stochad.bench import exact_values as exact
+from stochad.bench import kernel_timings as kernels
+from stochad.bench import runner
 
 EXACT = [name for name, problem in PROBLEMS.items() if not problem.is_reference]
 
@@ -197,7 +200,7 @@ def test_plot_without_matplotlib_is_a_clear_error(monkeypatch, tmp_path):
 
 
 def test_python_dash_m_bench_runs():
-    done = subprocess.run([sys.executable, "-m", "bench", "list"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "stochad.bench", "list"], capture_output=True,
                           text=True, check=True)
     assert "galton-watson" in done.stdout
 
@@ -205,7 +208,7 @@ def test_python_dash_m_bench_runs():
 def test_fused_walk_prototype_is_unbiased_and_as_noisy_as_the_library():
     """The hand-fused walk (bench.fused_walk) follows the pruned backend's rules: unbiased for
     the exact derivative, with the library's standard deviation (19.8 at 100,000 samples)."""
-    from bench.fused_walk import fused_walk_samples
+    from stochad.bench.fused_walk import fused_walk_samples
 
     problem = PROBLEMS["random-walk"]
     samples = fused_walk_samples(problem.param, 100_000, np.random.default_rng(12))
@@ -225,12 +228,10 @@ def test_numpy_pruning_step_matches_the_kernels():
 def test_numpy_draw_step_matches_the_kernel_with_several_elements_per_lane():
     """Without conflicts no uniform is drawn, so the column-by-column numpy version must give
     the kernel's events (slots included), jumps and table exactly."""
-    from stochad.context import Run
-
     draw, table = kernels._draw_inputs(300, 8)
     draw = (draw[0], np.zeros_like(draw[1]), *draw[2:])
     tables = [tuple(t.copy() for t in table) for _ in range(2)]
-    fast = kernels._kernel_draw(draw, tables[0], 1, Run(None, 300, backend=None))
+    fast = kernels._kernel_draw(draw, tables[0], 1, PrunedBackend(300))
     slow = kernels._numpy_draw(draw, tables[1], 1)
     assert kernels._same(fast, slow) and kernels._same(tables[0], tables[1])
 

@@ -1,7 +1,7 @@
-"""The score-function and finite-difference estimators (DESIGN §4, issue 4).
+"""The score-function and finite-difference estimators (docs/design.md §4, issue 4).
 
 Exact values come from docs/conformance (scipy enumeration), closed forms, or the exact dynamic
-programming of bench/exact.py; never from stochad itself.
+programming of bench/exact_values.py; never from stochad itself.
 """
 
 import numpy as np
@@ -10,11 +10,17 @@ from conftest import assert_unbiased
 from scipy import stats
 
 import stochad as sad
-from bench import exact
-from stochad.estimators import score_term
+from stochad import distributions as laws
+from stochad.bench import exact_values as exact
 
 N = 20_000
 SCORE = [{"estimator": "score"}, {"estimator": "score", "baseline": True}]
+
+
+def score_term(name, k, values, deltas):
+    law = {"bernoulli": laws.Bernoulli, "binomial": laws.Binomial, "poisson": laws.Poisson,
+           "geometric": laws.Geometric, "categorical": laws.Categorical}[name]
+    return law().score(k, values, deltas)
 
 
 def samples(f, p, n=N, rng=0, **options):

@@ -16,7 +16,6 @@ def bern_times_poisson(p):
     return sad.bernoulli(p[0]) * sad.poisson(p[1])
 
 
-@pytest.mark.parametrize("backend", ["pruned", "exact"])
 def test_gradient_of_an_array_parameter(backend):
     g = sad.derivative_samples(bern_times_poisson, np.array([P0, P1]), n_samples=N, rng=0,
                                backend=backend)

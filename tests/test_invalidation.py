@@ -162,7 +162,7 @@ def test_unreferenced_events_are_collected_without_bias():
 
     def f(lam):
         total = _queue(lam)
-        slots.append(current_run().weights.shape[1])
+        slots.append(current_run().backend.weights.shape[1])
         return total
 
     samples = sad.derivative_samples(f, 0.8, n_samples=50_000, rng=35)

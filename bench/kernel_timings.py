@@ -1,14 +1,16 @@
 """Do the numba kernels pay off? Each against a pure-numpy version of the same step.
 
-``python -m bench.kernels`` (or ``stochad-bench kernels``) times, on ``(n_lanes, m)`` inputs,
+``python -m stochad.bench.kernel_timings`` (or ``stochad-bench kernels``) times, on
+``(n_lanes, m)`` inputs,
 
 * the pruning step of the pruned backend: :func:`stochad.kernels.count_conflicts` +
-  :func:`stochad.kernels.prune_pair` (what :meth:`stochad.context.Run.prune` runs) against
-  :func:`prune_pair_numpy`;
+  :func:`stochad.kernels.prune_pair` (what :meth:`stochad.backends.PrunedBackend.prune`
+  runs) against :func:`prune_pair_numpy`;
 * the event-table lookup :func:`stochad.kernels.lookup_weights` against
   :func:`lookup_weights_numpy`;
 * a draw's step: :func:`stochad.kernels.count_draw_conflicts` +
-  :func:`stochad.kernels.attach_new_events` (what :meth:`stochad.context.Run.attach_new_events`
+  :func:`stochad.kernels.attach_new_events` (what
+  :meth:`stochad.backends.PrunedBackend.attach_new_events`
   runs: register the new events, pruned against the inherited ones) against
   :func:`attach_new_events_numpy`;
 * a Bernoulli draw's coupling :func:`stochad.kernels.bernoulli_coupled` (the jump
@@ -28,6 +30,7 @@ import time
 import numpy as np
 
 from stochad import kernels
+from stochad.backends import PrunedBackend
 from stochad.context import Run
 from stochad.kernels import NO_EVENT, SLOT_BITS, SLOT_MASK
 
@@ -146,13 +149,13 @@ def _inputs(n_lanes: int, m: int, seed: int = 0):
     return (*side(0), *side(1)), (weights, generations)
 
 
-def _kernel_step(pairs, table, seed, run):
-    """The engine's pruning step, :meth:`stochad.context.Run.prune` (numba kernels), on
-    ``run`` given the event ``table`` (the run is made outside the timing: allocating its
-    own table would be timed too)."""
-    run.rng = np.random.default_rng(seed)
-    run.weights, run.generations = table
-    return run.prune(*pairs)
+def _kernel_step(pairs, table, seed, backend):
+    """The engine's pruning step, :meth:`stochad.backends.PrunedBackend.prune` (numba
+    kernels), on ``backend`` given the event ``table`` (the backend is made outside the
+    timing: allocating its own table would be timed too)."""
+    run = Run(np.random.default_rng(seed), backend.n_lanes, backend)
+    backend.weights, backend.generations = table
+    return backend.prune(run, *pairs)
 
 
 def _numpy_step(pairs, table, seed):
@@ -179,11 +182,12 @@ def _draw_inputs(n_lanes: int, m: int, seed: int = 0):
     return (inherited, alternative, new_weight, new_jump), (weights, generations)
 
 
-def _kernel_draw(draw, table, seed, run):
-    """:meth:`stochad.context.Run.attach_new_events` on ``run`` given the event ``table``."""
-    run.rng = np.random.default_rng(seed)
-    run.weights, run.generations = table
-    return run.attach_new_events(*draw)
+def _kernel_draw(draw, table, seed, backend):
+    """:meth:`stochad.backends.PrunedBackend.attach_new_events` on ``backend`` given the
+    event ``table``."""
+    run = Run(np.random.default_rng(seed), backend.n_lanes, backend)
+    backend.weights, backend.generations = table
+    return backend.attach_new_events(run, *draw)
 
 
 def _numpy_draw(draw, table, seed):
@@ -235,9 +239,9 @@ def compare(n_lanes: int, m: int, repeat: int):
     """``[(step, numba seconds, numpy seconds, identical)]`` on ``(n_lanes, m)`` inputs."""
     pairs, table = _inputs(n_lanes, m)
     small = tuple(a[:2] for a in pairs), tuple(t[:2].copy() for t in table)
-    _kernel_step(*small, 1, Run(None, 2, backend=None))  # compile/load the kernels first
+    _kernel_step(*small, 1, PrunedBackend(2))  # compile/load the kernels first
     kernels.lookup_weights(small[0][0], *small[1])
-    run = Run(None, n_lanes, backend=None)
+    run = PrunedBackend(n_lanes)
     rows = []
     for name, fast, slow, args in [
         ("prune step", lambda p, t: _kernel_step(p, t, 1, run),
@@ -250,8 +254,8 @@ def compare(n_lanes: int, m: int, repeat: int):
         rows.append((name, t_numba, t_numpy, _same(out_numba, out_numpy)))
     draw, table = _draw_inputs(n_lanes, m)
     small = tuple(a[:2] for a in draw), tuple(t[:2].copy() for t in table)
-    _kernel_draw(*small, 1, Run(None, 2, backend=None))
-    run = Run(None, n_lanes, backend=None)
+    _kernel_draw(*small, 1, PrunedBackend(2))
+    run = PrunedBackend(n_lanes)
     t_numba, out_numba = _best(lambda d, t: _kernel_draw(d, t, 1, run), (draw,), table, repeat)
     t_numpy, out_numpy = _best(lambda d, t: _numpy_draw(d, t, 1), (draw,), table, repeat)
     rows.append(("draw step", t_numba, t_numpy, _same(out_numba, out_numpy)))
@@ -284,7 +288,8 @@ def report(n_lanes: int = 200_000, repeat: int = 5, widths=(1, 64)) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.kernels", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m stochad.bench.kernel_timings",
+                                     description=__doc__)
     parser.add_argument("--lanes", type=int, default=200_000, help="elements in all")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""The exact backend: every perturbation is kept, keyed by its random event (DESIGN §1).
+"""The exact backend: every perturbation is kept, keyed by its random event (docs/design.md §1).
 
 An element of a triple carries a *set* of perturbations ``{event: (jump, weight)}``. Each one
 describes an alternative path that happens with infinitesimal probability ``weight·ε``; two of
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .propagation import flat_rows
+from ..lanes import flat_rows
+from .base import Backend
 
 NO_EVENT = np.iinfo(np.int64).max
 """The id of an unused channel slot; larger than every real event id, so it sorts last."""
@@ -199,7 +200,7 @@ def _compact(events, jumps, weights, shape) -> ExactPerturbation | None:
     return ExactPerturbation(events.reshape(full), jumps.reshape(full), weights.reshape(full))
 
 
-class ExactBackend:
+class ExactBackend(Backend):
     """Keep every perturbation, keyed by its random event: unbiased, lowest variance.
 
     A deterministic function is evaluated once more per live event (the finite difference
@@ -225,7 +226,8 @@ class ExactBackend:
     chunk_size = 8192
     """Lanes per batched run when the estimator is not given ``chunk_size``."""
 
-    def __init__(self):
+    def __init__(self, n_lanes: int):
+        super().__init__(n_lanes)
         self._next_event = 0
 
     # -- reconciling arguments ------------------------------------------------------------------
@@ -261,7 +263,7 @@ class ExactBackend:
             out[c] = np.reshape(path_jump(parts), -1)
         return out
 
-    def propagate(self, run, perts, shape, path_jump):
+    def propagate_paths(self, run, perts, shape, path_jump):
         """The output perturbation of a deterministic function: one path per live event."""
         events, weights, jumps = self._merge(perts, shape)
         return _compact(events, self._along_paths(jumps, shape, path_jump), weights, shape)

@@ -1,0 +1,52 @@
+"""Backends: how the finite perturbations of a triple are stored and reconciled.
+
+:class:`~stochad.backends.base.Backend` declares the contract; one module per backend:
+``"pruned"`` (default, :mod:`~stochad.backends.pruned`), ``"exact"``
+(:mod:`~stochad.backends.exact`), ``"smoothed"`` (:mod:`~stochad.backends.smoothed`, biased),
+and the inert ones of the score-function and finite-difference estimators
+(:mod:`~stochad.backends.inert`). :data:`BACKENDS` lists those a user can choose.
+"""
+
+from __future__ import annotations
+
+from .base import DEFAULT_CHUNK, Backend
+from .exact import ExactBackend
+from .inert import InertBackend, ScoreBackend
+from .pruned import PrunedBackend
+from .smoothed import SmoothedBackend
+
+__all__ = ["BACKENDS", "DEFAULT_CHUNK", "Backend", "ExactBackend", "InertBackend",
+           "PrunedBackend", "ScoreBackend", "SmoothedBackend", "backend_class", "make_backend"]
+
+BACKENDS = {"pruned": PrunedBackend, "exact": ExactBackend, "smoothed": SmoothedBackend}
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The backend class called ``name``.
+
+    Examples
+    --------
+    >>> backend_class("exact").chunk_size
+    8192
+    >>> backend_class("fastest")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown backend 'fastest'; choose one of ['exact', 'pruned', 'smoothed']
+    """
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown backend {name!r}; choose one of {sorted(BACKENDS)}"
+        ) from None
+
+
+def make_backend(name: str, n_lanes: int = 1) -> Backend:
+    """A backend called ``name`` for a run of ``n_lanes`` lanes.
+
+    Examples
+    --------
+    >>> make_backend("exact").name
+    'exact'
+    """
+    return backend_class(name)(n_lanes)
