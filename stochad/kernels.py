@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 NO_EVENT = -1
 BERNOULLI, BINOMIAL, POISSON, GEOMETRIC = 0, 1, 2, 3  # rows of the weight table
@@ -30,7 +31,7 @@ _SMALLEST_NORMAL = np.finfo(np.float64).tiny  # below it a float64 loses signifi
 # weight it loads them before the short-circuit, and prune_pair ran about 25% slower.
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _cell(row, event):
     """Index of ``event``'s slot in the flattened table, given its lane's first cell ``row``.
 
@@ -40,7 +41,7 @@ def _cell(row, event):
     return row + np.uint64((event & SLOT_MASK) * (event >= 0))
 
 
-@njit(cache=True)
+@njit
 def lookup_weights(events, weights, generations):
     """Weight of each element's event (0 where absent or dead); ``events`` is ``(n_lanes, m)``."""
     n_lanes, m = events.shape
@@ -62,7 +63,7 @@ def lookup_weights(events, weights, generations):
     return out.reshape(n_lanes, m)
 
 
-@njit(cache=True)
+@njit
 def mark_referenced(events, jumps, generations, marks):
     """Set ``marks[lane, slot]`` for every live event that an element with a non-zero jump
     references (``events``/``jumps`` are ``(n_lanes, m)``); used to free leaked slots."""
@@ -75,7 +76,7 @@ def mark_referenced(events, jumps, generations, marks):
                 marks[lane, s] = True
 
 
-@njit(cache=True)
+@njit
 def free_unmarked(weights, marks):
     """Set the weight of every slot not in ``marks`` to 0 (free), in place: one pass, and
     exact where a weight is infinite (``weights *= marks`` would leave NaN there)."""
@@ -84,7 +85,7 @@ def free_unmarked(weights, marks):
         w[i] = w[i] if keep[i] else 0.0
 
 
-@njit(cache=True)
+@njit
 def count_conflicts(event_a, jump_a, event_b, jump_b):
     """Elements where two different events with non-zero jumps meet: an upper bound of the
     uniforms :func:`prune_pair` consumes (it also skips dead events)."""
@@ -96,7 +97,7 @@ def count_conflicts(event_a, jump_a, event_b, jump_b):
     return count
 
 
-@njit(cache=True)
+@njit
 def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms):
     """Reconcile two perturbations per element, keeping at most one (pruned backend).
 
@@ -162,7 +163,7 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
     return event_out.reshape(shape), kept_a.reshape(shape), kept_b.reshape(shape)
 
 
-@njit(cache=True)
+@njit
 def prune_sum(events, jumps, weights, generations, uniforms):
     """Sum perturbations along the last axis of ``(n_lanes, n_out, n_terms)`` arrays.
 
@@ -217,7 +218,7 @@ def prune_sum(events, jumps, weights, generations, uniforms):
     return event_out, jump_out
 
 
-@njit(cache=True)
+@njit
 def count_draw_conflicts(inherited, alternative_jump, new_weight):
     """Elements where a draw's live-looking inherited perturbation meets a new one: an upper
     bound of the uniforms :func:`attach_new_events` consumes."""
@@ -228,7 +229,7 @@ def count_draw_conflicts(inherited, alternative_jump, new_weight):
     return count
 
 
-@njit(cache=True)
+@njit
 def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights, generations,
                       uniforms, used, start_lane, event_out, jump_out):
     """A draw's perturbation: its inherited one and the new one its dual parts create, pruned.
@@ -314,7 +315,7 @@ def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights
     return -1, used
 
 
-@njit(cache=True)
+@njit
 def bernoulli_coupled(u, p, dp, out):
     """The jump ``[u < p + dp] - [u < p]`` of Bernoulli draws ``u < p`` on an alternative path
     on which ``p`` moves by ``dp`` (flat arrays; written to ``out``).
@@ -331,7 +332,7 @@ def bernoulli_coupled(u, p, dp, out):
     return bad
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _new_jump_and_weight(kind, k, a, b, d):
     """DESIGN §1's weight table for one draw ``k`` whose parameter moves by ``d``.
 
@@ -356,7 +357,7 @@ def _new_jump_and_weight(kind, k, a, b, d):
     return (step if weight != 0.0 else 0.0), weight
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")
 def new_perturbation(kind, k, a, b, d):
     """The perturbations draws ``k`` get from their parameters' dual parts ``d`` (flat arrays).
 
@@ -372,7 +373,7 @@ def new_perturbation(kind, k, a, b, d):
     return jump, weight
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _log_pmf(kind, k, a, b):
     """log P(K = k) for kind 0: Poisson(a), kind 1: Binomial(n=a, p=b)."""
     if kind == 0:
@@ -394,7 +395,7 @@ def _log_pmf(kind, k, a, b):
     )
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _cdf_and_pmf(kind, k, a, b):
     """``F(k)`` and ``P(K = k)``, summing the pmf down from ``k`` by its ratio recurrence until
     the terms below the mode no longer matter (accurate to a few ulps, no scipy call)."""
@@ -418,7 +419,7 @@ def _cdf_and_pmf(kind, k, a, b):
     return min(total, 1.0), pmf
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _next_pmf(kind, j, pmf, a, b, up):
     """``P(K = j ± 1)`` from ``pmf = P(K = j)`` by the pmf's ratio recurrence (a multiply
     instead of a log-gamma), or from scratch where the recurrence cannot carry it (a pmf that
@@ -443,7 +444,7 @@ _SMALL_STEPS = 1024  # how far the small path walks up before it leaves it to th
 _RECIPROCALS = 1.0 / np.arange(1.0, _SMALL_STEPS + 1.0)  # 1/(j + 1): multiplies, not divisions
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _small_poisson_coupled(k, v, a, a_new, below_k):
     """Inversion coupling of a small Poisson draw ``k`` (``k <= 64``, rates <= 500).
 
@@ -488,7 +489,7 @@ def _small_poisson_coupled(k, v, a, a_new, below_k):
     return j, cdf * scale, term_new * scale, u * scale, False
 
 
-@njit(cache=True)
+@njit
 def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
     """The outcome coupled to draw ``k`` by inversion when the law's parameters move.
 
@@ -552,7 +553,7 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
     return out
 
 
-@njit(cache=True)
+@njit
 def categorical_perturbation(cdf, dcdf, k, uniforms):
     """New perturbation of a categorical draw from the dual parts of its probabilities.
 

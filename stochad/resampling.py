@@ -33,8 +33,8 @@ correction with another fixed proposal; elsewhere ``q = p`` and the correction i
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ._jit import njit
 from .context import current_run, normalize_rng
 from .triple import StochasticTriple
 
@@ -108,7 +108,7 @@ def new_weight(p):
     return p / _primal(p)
 
 
-@njit(cache=True)
+@njit
 def inverse_cdf(weights, uniforms):
     """Ancestor indices: per lane, invert the CDF of ``weights`` at sorted ``uniforms``.
 
