@@ -72,14 +72,15 @@ def _interruptible(compiled):
     return kernel
 
 
-def njit(func=None, **options):
+def njit(func=None, *, nested=False, **options):
     """``numba.njit(cache=True, **options)``, compiling in memory where no cache is writable.
 
-    Used as ``@njit`` or ``@njit(inline="always")``. A kernel is returned wrapped so that
-    Ctrl-C raises ``KeyboardInterrupt`` (module docstring); its ``py_func`` is the plain
-    function. Compiled code cannot call the wrapper, so a helper that other kernels call
-    must be ``inline="always"``: those are returned unwrapped. With ``NUMBA_DISABLE_JIT=1``
-    it returns the plain function, as ``numba.njit`` does.
+    Used as ``@njit``, ``@njit(nested=True)`` or ``@njit(inline="always")``. A kernel is
+    returned wrapped so that Ctrl-C raises ``KeyboardInterrupt`` (module docstring); its
+    ``py_func`` is the plain function. Compiled code cannot call the wrapper, so a helper
+    that other kernels call is declared ``nested=True`` (or ``inline="always"``) and returned
+    unwrapped. With ``NUMBA_DISABLE_JIT=1`` it returns the plain function, as
+    ``numba.njit`` does.
 
     Examples
     --------
@@ -93,7 +94,7 @@ def njit(func=None, **options):
     'count_draw_conflicts'
     """
     if func is None:
-        return lambda f: njit(f, **options)
+        return lambda f: njit(f, nested=nested, **options)
     compiled = numba.njit(**options)(func)
     if not hasattr(compiled, "enable_caching"):  # NUMBA_DISABLE_JIT=1
         return compiled
@@ -101,4 +102,6 @@ def njit(func=None, **options):
         compiled.enable_caching()
     except RuntimeError:  # no cache locator: numba found nowhere to write
         _no_cache(func.__qualname__)
-    return compiled if options.get("inline") == "always" else _interruptible(compiled)
+    if nested or options.get("inline") == "always":
+        return compiled
+    return _interruptible(compiled)

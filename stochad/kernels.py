@@ -373,29 +373,73 @@ def new_perturbation(kind, k, a, b, d):
     return jump, weight
 
 
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
 @njit(inline="always")
+def _stirling_error(n):
+    """``log(n!) - (n + 1/2)·log(n) + n - log(sqrt(2π))`` for ``n >= 1``, without the
+    cancellation of the log-gammas (Loader 2000): its asymptotic series above 15."""
+    if n <= 15.0:
+        return math.lgamma(n + 1.0) - (n + 0.5) * math.log(n) + n - _LOG_SQRT_2PI
+    nn = n * n
+    return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / (1188 * nn)) / nn)
+                        / nn) / nn) / n
+
+
+@njit(inline="always")
+def _deviance(x, m):
+    """``x·log(x/m) + m - x`` for ``x, m > 0``, accurate where ``x`` is near ``m`` (Loader
+    2000: a series in ``(x - m)/(x + m)`` there)."""
+    if abs(x - m) >= 0.1 * (x + m):
+        return x * math.log(x / m) + m - x
+    v = (x - m) / (x + m)
+    total = (x - m) * v
+    term = 2.0 * x * v
+    v2 = v * v
+    j = 1.0
+    while True:
+        term *= v2
+        grown = total + term / (2.0 * j + 1.0)
+        if grown == total:
+            return total
+        total = grown
+        j += 1.0
+
+
+@njit(nested=True)
 def _log_pmf(kind, k, a, b):
-    """log P(K = k) for kind 0: Poisson(a), kind 1: Binomial(n=a, p=b)."""
+    """log P(K = k) for kind 0: Poisson(a), kind 1: Binomial(n=a, p=b).
+
+    In Loader's saddle-point form, accurate to a few ulps of the pmf at any size: the plain
+    ``k·log(a) - a - lgamma(k + 1)`` cancels terms of size ``a·log(a)``, and lost 1% of the
+    pmf of a binomial with ``n = 10^12`` (enough to move its inverse CDF).
+    """
+    if k < 0:
+        return -math.inf
     if kind == 0:
         if a == 0.0:
             return 0.0 if k == 0 else -math.inf
-        return k * math.log(a) - a - math.lgamma(k + 1.0)
-    if k < 0 or k > a:
+        if k == 0:
+            return -a
+        return -_stirling_error(k) - _deviance(k, a) - 0.5 * math.log(k) - _LOG_SQRT_2PI
+    if k > a:
         return -math.inf
     if b == 0.0:
         return 0.0 if k == 0 else -math.inf
     if b == 1.0:
         return 0.0 if k == a else -math.inf
-    return (
-        math.lgamma(a + 1.0)
-        - math.lgamma(k + 1.0)
-        - math.lgamma(a - k + 1.0)
-        + k * math.log(b)
-        + (a - k) * math.log1p(-b)
-    )
+    if k == 0:
+        return a * math.log1p(-b)
+    if k == a:
+        return a * math.log(b)
+    rest = a - k
+    return (_stirling_error(a) - _stirling_error(k) - _stirling_error(rest)
+            - _deviance(k, a * b) - _deviance(rest, a * (1.0 - b))
+            + 0.5 * math.log(a / (k * rest)) - _LOG_SQRT_2PI)
 
 
-@njit(inline="always")
+@njit(nested=True)
 def _cdf_and_pmf(kind, k, a, b):
     """``F(k)`` and ``P(K = k)``, summing the pmf down from ``k`` by its ratio recurrence until
     the terms below the mode no longer matter (accurate to a few ulps, no scipy call)."""
@@ -437,6 +481,34 @@ def _next_pmf(kind, j, pmf, a, b, up):
         if math.isfinite(stepped) and stepped > 0.0:
             return stepped
     return math.exp(_log_pmf(kind, nxt, a, b))
+
+
+_FAR = 1000  # a walk longer than this starts from the approximate quantile instead
+
+
+@njit(inline="always")
+def _normal_quantile(u):
+    """An approximate standard normal quantile of ``u`` (Abramowitz & Stegun 26.2.23, error
+    below 4.5e-4; ``u`` of 0 or 1 is taken as 1e-300 from the bound)."""
+    q = max(min(u, 1.0 - u), 1e-300)
+    t = math.sqrt(-2.0 * math.log(q))
+    z = t - (2.515517 + t * (0.802853 + t * 0.010328)) / (
+        1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308)))
+    return z if u > 0.5 else -z
+
+
+@njit(inline="always")
+def _approximate_quantile(kind, u, a, b):
+    """Where the law's inverse CDF at ``u`` roughly is (normal approximation with a skewness
+    correction, Cornish-Fisher): a starting point for the walk, which finds the exact one."""
+    z = _normal_quantile(u)
+    if kind == 0:
+        mean, sd, skew = a, math.sqrt(a), 1.0 / 6.0  # skew: skewness · sd / 6
+    else:
+        mean, sd, skew = a * b, math.sqrt(a * b * (1.0 - b)), (1.0 - 2.0 * b) / 6.0
+    x = mean + sd * z + skew * (z * z - 1.0)
+    upper = a if kind == 1 else 9.2e18  # below 2**63
+    return np.int64(min(max(math.floor(x + 0.5), 0.0), upper))
 
 
 _SMALL_COUNT, _SMALL_RATE = 64, 500.0  # exp(-500) and the terms up to k = 66 stay normal
@@ -496,7 +568,10 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
     ``k`` was drawn from Poisson(``a``) (``kind`` 0) or Binomial(``a``, ``b``) (``kind`` 1);
     ``u = F(k - 1) + v·P(K = k)`` is a uniform consistent with it (``v`` uniform), and the
     result is the smallest ``j`` with ``F_new(j) >= u`` under the new parameters (DESIGN §1).
-    The search walks from ``k``, so it costs the distance between the two outcomes.
+    The search walks from ``k``, so it costs the distance between the two outcomes; where
+    that is more than ``_FAR`` steps it walks from an approximate quantile of the new law
+    instead (a parameter that jumps by 10⁷), and costs about ten standard deviations of it
+    (the CDF there is a sum of pmfs).
 
     ``moved`` (bool, like ``k``; default all): elements whose parameters move. The others
     keep ``k`` and consume no uniform, so ``v`` needs one per moved element, in order (the
@@ -523,6 +598,9 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
             cdf_k, pmf_k = _cdf_and_pmf(kind, k[i], a[i], b[i])
             u = cdf_k - pmf_k + vi * pmf_k
             j = min(k[i], np.int64(an)) if kind == 1 else k[i]
+            guess = _approximate_quantile(kind, u, an, bn)
+            if abs(guess - j) > _FAR:
+                j = guess  # a far move: walk from near the outcome, not from k
             cdf, pmf = _cdf_and_pmf(kind, j, an, bn)
         upper = an if kind == 1 else math.inf
         if u <= cdf:
