@@ -340,8 +340,19 @@ def _new_jump_and_weight(kind, k, a, b, d):
     Inversion coupling, right derivative for ``d > 0`` and left for ``d < 0``; the weight is
     ≥ 0, and 0 where the draw cannot move. Written with selects rather than branches: the
     draws are random, so branches on them are mispredicted half of the time.
+
+    At a boundary of the parameter's domain where ``d`` points out of it (p = 1 and d > 0;
+    p = 0 and d < 0; λ = 0 and d < 0), the one-sided derivative into the domain is used:
+    the other column, along ``-d``, with its weight negated (the derivative along ``d`` is
+    minus the one along ``-d``). See docs/decisions.md.
     """
     up = d > 0.0
+    p = b if kind == BINOMIAL else a
+    if kind == POISSON:
+        outward = d < 0.0 and a <= 0.0
+    else:  # p = 1 is a boundary of all three, p = 0 of Bernoulli and binomial
+        outward = (p >= 1.0) if up else (d < 0.0 and p <= 0.0)
+    up = up != outward
     if kind == BERNOULLI:
         rate = (1.0 / (1.0 - a) if k == 0 else 0.0) if up else (1.0 / a if k == 1 else 0.0)
     elif kind == BINOMIAL:
@@ -353,7 +364,7 @@ def _new_jump_and_weight(kind, k, a, b, d):
     step = 1.0 if up else -1.0
     if kind == GEOMETRIC:
         step = -step
-    weight = abs(d) * rate
+    weight = -abs(d) * rate if outward else abs(d) * rate
     return (step if weight != 0.0 else 0.0), weight
 
 

@@ -216,6 +216,11 @@ def resample(weights, particles, *, n=None, method="systematic", rng=None):
         raise ValueError(f"resample: weights must be finite and >= 0, got "
                          f"{w_value[bad].reshape(-1)[0]!r}")
     n_particles = w_value.shape[-1]
+    for i, x in enumerate(particles):
+        length = (x.shape if isinstance(x, StochasticTriple) else np.shape(x))[:1]
+        if length and length[0] != n_particles:
+            raise ValueError(f"resample: particles[{i}] has {length[0]} particles along its "
+                             f"first axis, but weights has {n_particles}")
     n = n_particles if n is None else int(n)
     if n < 1:
         raise ValueError(f"resample: n must be a positive integer, got {n}")

@@ -326,16 +326,21 @@ def test_mark_referenced(rng):
 
 
 def test_new_perturbation_at_parameter_boundaries():
-    """λ = 0, p = 0, p = 1: draws that cannot move get weight 0 (never NaN or an error)."""
+    """λ = 0, p = 0, p = 1, with the dual part pointing out of the domain: the column of the
+    other direction (into the domain) with its weight negated; never NaN or an error, and
+    weight 0 only where no direction moves the draw (n = 0)."""
     cases = [  # kind, k, a, b, d, expected (jump, weight)
-        (K.POISSON, 0, 0.0, 0.0, -1.0, (0.0, 0.0)),
+        (K.POISSON, 0, 0.0, 0.0, -1.0, (1.0, -1.0)),
         (K.POISSON, 0, 0.0, 0.0, 2.0, (1.0, 2.0)),
-        (K.BERNOULLI, 1, 1.0, 1.0, 1.0, (0.0, 0.0)),
-        (K.BERNOULLI, 0, 0.0, 0.0, -1.0, (0.0, 0.0)),
+        (K.BERNOULLI, 1, 1.0, 1.0, 1.0, (-1.0, -1.0)),
+        (K.BERNOULLI, 1, 1.0, 1.0, -0.5, (-1.0, 0.5)),
+        (K.BERNOULLI, 0, 0.0, 0.0, -1.0, (1.0, -1.0)),
         (K.BERNOULLI, 0, 0.0, 0.0, 1.0, (1.0, 1.0)),
-        (K.BINOMIAL, 5, 5.0, 1.0, 1.0, (0.0, 0.0)),
-        (K.BINOMIAL, 0, 5.0, 0.0, -1.0, (0.0, 0.0)),
-        (K.GEOMETRIC, 1, 1.0, 1.0, 1.0, (0.0, 0.0)),
+        (K.BINOMIAL, 5, 5.0, 1.0, 1.0, (-1.0, -5.0)),
+        (K.BINOMIAL, 0, 5.0, 0.0, -1.0, (1.0, -5.0)),
+        (K.BINOMIAL, 0, 0.0, 1.0, 1.0, (0.0, 0.0)),
+        (K.GEOMETRIC, 1, 1.0, 1.0, 1.0, (1.0, -1.0)),
+        (K.GEOMETRIC, 1, 1.0, 1.0, 0.0, (0.0, 0.0)),
     ]
     for kind, k, a, b, d, expected in cases:
         for kernel in (K.new_perturbation, K.new_perturbation.py_func):
