@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import stochad as sad
+from bench import runner
 from stochad.resampling import resample
 
 
@@ -67,3 +68,21 @@ def test_numpy_raises_the_same_for_plain_integers():
     """Outside a run Generator.integers is numpy's, which raises for these bounds too."""
     with pytest.raises(ValueError, match="high is out of bounds for uint8"):
         sad.Generator(0).integers(300, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--samples", "1" + "0" * 30], "at most 10,000,000 (every sample is kept in "
+                                            "memory), got '1" + "0" * 30 + "'"),
+    (["run", "--samples", "2.5"], "needs an integer >= 2, got '2.5'"),
+    (["run", "--seed", "-1"], "needs an integer >= 0, got '-1'"),
+    (["run", "--json", "/nonexistent-dir/out.json"],
+     "--json: cannot write '/nonexistent-dir/out.json'"),
+    (["run", "--estimators", "triple,reinforce"], "unknown estimator(s) reinforce"),
+    (["run", "no-such-problem"], "unknown problem(s) no-such-problem"),
+])
+def test_bench_cli_refuses_bad_arguments_before_running(argv, message, capsys, monkeypatch):
+    monkeypatch.setattr(runner, "measure", None)  # a run would fail: calling None
+    with pytest.raises(SystemExit) as info:
+        runner.main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
