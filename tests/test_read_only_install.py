@@ -87,14 +87,19 @@ def read_only_home(tmp_path):
     home.chmod(0o755)
 
 
+def _run_read_only(install, home, prefix):
+    """:func:`_run` with the install read-only (writable again afterwards, for cleanup)."""
+    _read_only(install, prefix)
+    try:
+        return _run(install, home, prefix)
+    finally:
+        _restore(install)
+
+
 def test_read_only_install_without_a_cache_compiles_in_memory(tmp_path, read_only_home):
     prefix = _unprivileged()
     install = _copy_package(tmp_path)
-    _read_only(install, prefix)
-    try:
-        value, stderr = _run(install, read_only_home, prefix)
-    finally:
-        _restore(install)
+    value, stderr = _run_read_only(install, read_only_home, prefix)
     assert value == _expected()
     assert stderr.count(WARNING) == 1  # said once, not once per kernel
     assert not (install / "stochad" / "__pycache__").exists()
@@ -106,11 +111,7 @@ def test_pre_filled_read_only_cache(tmp_path, read_only_home):
     value, stderr = _run(install, read_only_home, prefix)  # fills stochad/__pycache__
     assert WARNING not in stderr
     assert list((install / "stochad" / "__pycache__").glob("*.nbi"))
-    _read_only(install, prefix)
-    try:
-        again, _ = _run(install, read_only_home, prefix)
-    finally:
-        _restore(install)
+    again, _ = _run_read_only(install, read_only_home, prefix)
     assert again == value == _expected()
 
 
@@ -119,11 +120,7 @@ def test_read_only_install_caches_in_the_users_cache_directory(tmp_path):
     install = _copy_package(tmp_path)
     home = tmp_path / "home"
     home.mkdir()
-    _read_only(install, prefix)
-    try:
-        value, stderr = _run(install, home, prefix)
-    finally:
-        _restore(install)
+    value, stderr = _run_read_only(install, home, prefix)
     assert value == _expected()
     assert WARNING not in stderr
     assert list((home / "numba").rglob("*.nbi"))  # NUMBA_CACHE_DIR, honoured
