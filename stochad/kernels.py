@@ -385,7 +385,7 @@ def new_perturbation(kind, k, a, b, d):
 
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-_LOG_GAMMA_FORM = 256.0  # up to this size the log-gamma form of the log-pmf is accurate
+_LOG_GAMMA_FORM = 64.0  # up to this size the log-gamma form of the log-pmf is accurate
 
 
 @njit(inline="always")
