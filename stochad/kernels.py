@@ -338,8 +338,9 @@ def _new_jump_and_weight(kind, k, a, b, d):
 
     ``kind``: BERNOULLI(p=a), BINOMIAL(n=a, p=b), POISSON(lam=a), GEOMETRIC(p=a, trials).
     Inversion coupling, right derivative for ``d > 0`` and left for ``d < 0``; the weight is
-    ≥ 0, and 0 where the draw cannot move. Written with selects rather than branches: the
-    draws are random, so branches on them are mispredicted half of the time.
+    ≥ 0 (negative only at a boundary, below), and 0 where the draw cannot move. Written with
+    selects rather than branches: the draws are random, so branches on them are mispredicted
+    half of the time.
 
     At a boundary of the parameter's domain where ``d`` points out of it (p = 1 and d > 0;
     p = 0 and d < 0; λ = 0 and d < 0), the one-sided derivative into the domain is used:
