@@ -11,7 +11,8 @@ OPTIONAL = {"matplotlib"}
 
 LAYERS = [
     # bottom: plain arrays and tables, no triples
-    {"_version", "lanes", "kernels", "rules", "structure"},
+    {"_version", "_jit"},
+    {"lanes", "kernels", "rules", "structure"},
     {"context", "distributions"},
     {"backends.base"},
     {"backends.pruned", "backends.exact", "backends.smoothed", "backends.inert"},
