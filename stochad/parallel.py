@@ -36,10 +36,12 @@ def check_workers(workers):
 
     Examples
     --------
-    >>> check_workers(0)
+    >>> check_workers(-1), check_workers(None)
+    (-1, None)
+    >>> check_workers(0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: workers must be None, a positive int, -1 (all cores) or a map-like callable such as multiprocessing.Pool.map, got 0
+    ValueError: workers must be None, a positive int, -1 (all cores) or a map-like ... got 0
     """
     if workers is None or callable(workers):
         return workers

@@ -5,10 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import assert_unbiased
 
 import stochad as sad
-
-from .conftest import assert_unbiased
 
 
 def walk(p):

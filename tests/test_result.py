@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import assert_unbiased
 
 import stochad as sad
-
-from .conftest import assert_unbiased
 
 
 def f(p):
