@@ -175,7 +175,8 @@ def test_a_triple_kept_from_an_earlier_run_is_refused():
                                         (10**30, ValueError), (1e300, TypeError),
                                         (0, ValueError)])
 def test_n_samples_must_be_a_positive_int_below_the_limit(bad, error):
-    with pytest.raises(error, match=f"n_samples must be a positive integer.*got {re.escape(repr(bad))}"):
+    expected = f"n_samples must be a positive integer.*got {re.escape(repr(bad))}"
+    with pytest.raises(error, match=expected):
         sad.derivative_estimate(sad.poisson, 1.0, n_samples=bad)
 
 
