@@ -13,10 +13,10 @@ from .driver import (
     check_count,
     check_flag,
     contribution,
-    lane_counts,
     plan,
     run_once,
     run_tasks,
+    split_runs,
 )
 from .estimators import sampler
 from .parallel import Progress, check_workers
@@ -52,8 +52,8 @@ def _directions(p: np.ndarray, direction) -> tuple[list[np.ndarray], bool]:
 def _triple_samples(f, p, d, lanes, generator, backend, vectorize):
     """One task's samples of the stochastic-triple estimator."""
     cls = backend_class(backend)
-    return np.concatenate([run_once(f, p, d, cls(n), generator, contribution)
-                           for n in lane_counts(lanes, vectorize)])
+    return split_runs(lanes, vectorize, generator,
+                      lambda n: (run_once(f, p, d, cls(n), generator, contribution),))[0]
 
 
 @dataclass

@@ -41,6 +41,17 @@ def normalize_rng(rng) -> np.random.Generator:
     return np.random.default_rng(wrapped if isinstance(wrapped, np.random.Generator) else rng)
 
 
+MEMORY_BUDGET = 2 * 2 ** 30
+"""Bytes the live triples of one run may hold (values, dual parts, perturbations). A batched
+run that would outgrow it is re-run by the driver in smaller chunks of lanes, so a program of
+many draws per sample still fits in memory; the chunks a seed's samples come from then
+depend on the program (deterministically), not on the machine."""
+
+
+class ChunkTooLarge(MemoryError):
+    """A run's triples would outgrow :data:`MEMORY_BUDGET`: run fewer lanes at a time."""
+
+
 @dataclass(eq=False)
 class Run:
     """One batched evaluation: ``n_lanes`` independent samples advanced together.
@@ -58,7 +69,34 @@ class Run:
     rng: np.random.Generator
     n_lanes: int
     backend: object
+    live_bytes: int = field(init=False, default=0, repr=False)
     _token: contextvars.Token | None = field(init=False, default=None, repr=False)
+
+    def allocate(self, nbytes: int, what: str = "the program's values") -> None:
+        """Count ``nbytes`` more held by the run's triples, or raise :class:`ChunkTooLarge`
+        (before the memory is taken, where the caller asks first).
+
+        A single sample needing more than the budget is a ``ValueError`` naming ``what``:
+        no chunking can help it.
+        """
+        if self.live_bytes + nbytes > MEMORY_BUDGET:
+            per_lane = nbytes / self.n_lanes
+            if per_lane > MEMORY_BUDGET:
+                raise ValueError(
+                    f"{what} needs {per_lane / 2 ** 30:.3g} GiB for one sample, more than "
+                    f"stochad's memory budget of {MEMORY_BUDGET / 2 ** 30:g} GiB; is the "
+                    "size absurd?")
+            raise ChunkTooLarge(f"{what}: {self.n_lanes} lanes outgrow the memory budget")
+        self.live_bytes += nbytes
+
+    def reserve(self, nbytes: int, what: str) -> None:
+        """Check that ``nbytes`` more would fit, before allocating them (see :meth:`allocate`)."""
+        self.allocate(nbytes, what)
+        self.live_bytes -= nbytes
+
+    def release(self, nbytes: int) -> None:
+        """``nbytes`` held by a triple are free again."""
+        self.live_bytes -= nbytes
 
     def __enter__(self) -> Run:
         self._token = _current_run.set(self)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .context import Run
+from .context import ChunkTooLarge, Run
 from .parallel import bind, task_generators, task_map
 from .triple import StochasticTriple
 
@@ -79,15 +79,32 @@ def check_flag(value, name: str) -> bool:
     return bool(value)
 
 
-def lane_counts(lanes: int, vectorize: bool) -> list[int]:
-    """The runs of one task of ``lanes`` samples: one batched run, or one run per sample.
+def split_runs(lanes: int, vectorize: bool, generator, unit) -> tuple:
+    """``unit(n)``'s arrays (lanes first) for ``lanes`` samples: one call per sample, or one
+    batched call, re-run as two halves (recursively) while a run would outgrow the memory
+    budget (:class:`~stochad.context.ChunkTooLarge`), from the same generator state.
+
+    ``unit`` returns a tuple of arrays; the result concatenates each along the lanes.
 
     Examples
     --------
-    >>> lane_counts(3, False), lane_counts(3, True)
-    ([1, 1, 1], [3])
+    >>> import numpy as np
+    >>> split_runs(3, False, None, lambda n: (np.zeros(n),))[0].tolist()
+    [0.0, 0.0, 0.0]
     """
-    return [lanes] if vectorize else [1] * lanes
+    if not vectorize:
+        parts = [unit(1) for _ in range(lanes)]
+    else:
+        state = generator.bit_generator.state
+        try:
+            return unit(lanes)
+        except ChunkTooLarge:
+            if lanes == 1:
+                raise
+            generator.bit_generator.state = state  # the halves draw what the whole would
+            parts = [split_runs(n, True, generator, unit)
+                     for n in chunk_lanes(lanes, -(-lanes // 2))]
+    return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
 
 
 @dataclass(frozen=True)

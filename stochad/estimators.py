@@ -42,7 +42,7 @@ import copy
 import numpy as np
 
 from .backends import InertBackend, ScoreBackend
-from .driver import lane_counts, plain_result, run_once
+from .driver import plain_result, run_once, split_runs
 from .triple import StochasticTriple
 
 ESTIMATORS = ("triple", "score", "fd")
@@ -65,14 +65,12 @@ def _primal_and_delta(run, result):
 
 
 def _score_samples(f, p, d, n_samples, generator, vectorize, baseline):
-    values, scores, deltas = [], [], []
-    for lanes in lane_counts(n_samples, vectorize):
+    def unit(lanes):
         backend = ScoreBackend(lanes)
         value, delta = run_once(f, p, d, backend, generator, _primal_and_delta)
-        values.append(value)
-        deltas.append(delta)
-        scores.append(backend.score)
-    value, delta, score = (np.concatenate(x) for x in (values, deltas, scores))
+        return value, delta, backend.score
+
+    value, delta, score = split_runs(n_samples, vectorize, generator, unit)
     if baseline:  # over the task's other samples: independent of this one's draws
         value = value - (value.sum(axis=0) - value) / (n_samples - 1)
     return value * score.reshape(score.shape + (1,) * (value.ndim - 1)) + delta
@@ -80,8 +78,8 @@ def _score_samples(f, p, d, n_samples, generator, vectorize, baseline):
 
 def _fd_samples(f, p, d, n_samples, generator, vectorize, h):
     step = h * d
-    out = []
-    for lanes in lane_counts(n_samples, vectorize):
+
+    def unit(lanes):
         twin = copy.deepcopy(generator)  # common random numbers: both sides see one stream
         try:
             up, _ = run_once(f, p + step, None, InertBackend(lanes), twin, _primal_and_delta)
@@ -93,8 +91,9 @@ def _fd_samples(f, p, d, n_samples, generator, vectorize, h):
                 f"is outside the parameter's domain: {error}. Pass a smaller h=, or use the "
                 "triple or score estimator at a boundary"
             ) from error
-        out.append((up - down) / (2.0 * h))
-    return np.concatenate(out)
+        return ((up - down) / (2.0 * h),)
+
+    return split_runs(n_samples, vectorize, generator, unit)[0]
 
 
 def sampler(estimator, *, baseline=False, h=None):

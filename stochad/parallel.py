@@ -21,6 +21,7 @@ import functools
 import multiprocessing
 import os
 import pickle
+import threading
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -150,6 +151,20 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def _start_method() -> str:
+    """``fork`` where it is safe (fast: workers inherit the imported, compiled package), else
+    ``forkserver`` or ``spawn``: forking a process with other threads (JAX runs some) can
+    deadlock."""
+    methods = multiprocessing.get_all_start_methods()
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:  # not Linux: count what Python knows of
+        threads = threading.active_count()
+    if "fork" in methods and threads == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 def task_map(tasks, workers, progress: Progress, sizes):
     """Results of the zero-argument callables ``tasks``, in order, run as ``workers`` says.
 
@@ -170,8 +185,7 @@ def task_map(tasks, workers, progress: Progress, sizes):
             yield result
         return
     n = cpu_count() if workers == -1 else workers
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(max_workers=min(n, len(tasks)), mp_context=context) as pool:
         for result, size in zip(pool.map(_run_pickled, blobs), sizes, strict=True):
             progress.advance(size)

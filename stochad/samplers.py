@@ -14,6 +14,8 @@ What a law is (parameters, sampler, weights, coupling, score) lives in its class
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import distributions as laws
@@ -115,6 +117,8 @@ def _draw(dist, args, size, rng):
         )
     n_lanes = run.n_lanes
     ndim = len(batch) + core
+    # the draw's arrays (outcomes, uniforms, weights, jumps) must fit, checked before they exist
+    run.reserve(32 * n_lanes * math.prod(batch), f"{dist.name}(size={batch})")
 
     def full(a):
         core_shape = logical_shape(a)[len(logical_shape(a)) - core:]
