@@ -21,7 +21,7 @@ import functools
 import multiprocessing
 import os
 import pickle
-import threading
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -151,16 +151,17 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+FORK_UNSAFE = ("jax", "torch", "tensorflow")
+"""Libraries whose own threads make ``fork`` deadlock-prone (numpy's OpenBLAS threads are
+fork-safe)."""
+
+
 def _start_method() -> str:
     """``fork`` where it is safe (fast: workers inherit the imported, compiled package), else
-    ``forkserver`` or ``spawn``: forking a process with other threads (JAX runs some) can
-    deadlock."""
+    ``forkserver`` (which, like ``spawn``, needs a script's work under
+    ``if __name__ == "__main__":``)."""
     methods = multiprocessing.get_all_start_methods()
-    try:
-        threads = len(os.listdir("/proc/self/task"))
-    except OSError:  # not Linux: count what Python knows of
-        threads = threading.active_count()
-    if "fork" in methods and threads == 1:
+    if "fork" in methods and not any(name in sys.modules for name in FORK_UNSAFE):
         return "fork"
     return "forkserver" if "forkserver" in methods else "spawn"
 
