@@ -199,8 +199,14 @@ def estimate(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True, dir
              progress=None) -> EstimateResult:
     """Estimate ``d/dp E[f(p)]`` with its standard error, in memory for one task at a time.
 
-    Takes the parameters of :func:`derivative_samples`; the samples are folded into a
-    running mean and variance task by task, so any ``n_samples`` fits in memory.
+    The samples are folded into a running mean and variance task by task, so any
+    ``n_samples`` fits in memory.
+
+    Parameters
+    ----------
+    f, p, n_samples, rng, backend, vectorize, direction, chunk_size, estimator, baseline, h, \
+workers, progress
+        As in :func:`derivative_samples`.
 
     Returns
     -------

@@ -151,6 +151,11 @@ class EstimateResult:
     """An estimate of ``d/dp E[f(p)]`` with its standard error, as :func:`stochad.estimate`
     returns it.
 
+    Parameters
+    ----------
+    df, error, sd, n_samples, estimator, backend, tail_share
+        The attributes below, by keyword.
+
     Attributes
     ----------
     df : float or numpy.ndarray (or a tuple/dict of them, as ``p``)
