@@ -28,12 +28,13 @@ import math
 import time
 
 import numpy as np
-from numba import njit
+
+from stochad._jit import njit
 
 from .problems import PROBLEMS
 
 
-@njit(cache=True)
+@njit
 def walk_step(i, p, n, jump, weight, u, prune):
     """One step of the walk on every lane, in place (``n``, ``jump``, ``weight``)."""
     for lane in range(n.size):

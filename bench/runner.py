@@ -5,10 +5,15 @@ Subcommands
 ``list``
     The problems, each with its parameter and exact derivative.
 ``run [NAMES...] --samples N --seed S --estimators triple,score,score-baseline,fd
---backend pruned --repeats 5 --json FILE --plot FILE.png``
+--backend pruned --repeats 5 --json FILE --plot FILE.png --check``
     A table on stdout (problem, exact, estimator, mean ± stderr, sd, |z|, seconds, samples/s,
     cost ratio to the plain numpy program timed in the same run); progress on stderr. Seconds
     are the best of up to ``--repeats`` runs (within about a second), as for the plain program.
+    ``--json -`` writes the JSON report to stdout (and the table to stderr); the report
+    records the versions of stochad, numpy, scipy, numba and Python, the platform and the
+    date. Output paths are checked before the run. ``--check`` exits with status 1 when an
+    estimate misses its exact value by more than 5 standard errors (a CI gate: choose the
+    unbiased estimators, e.g. ``--estimators triple,score``; finite differences are biased).
 ``kernels``
     The numba kernels against pure-numpy versions of the same steps
     (:mod:`stochad.bench.kernel_timings`).
@@ -18,14 +23,19 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import datetime
 import json
 import math
+import os
+import platform
 import pstats
 import sys
 import time
 from dataclasses import dataclass
 
+import numba
 import numpy as np
+import scipy
 
 import stochad as sad
 from stochad.backends import BACKENDS
@@ -152,9 +162,54 @@ def format_table(rows: list[tuple[Problem, str, Result]]) -> str:
     return "\n".join(aligned)
 
 
-def results_json(problems, names, results, args) -> dict:
-    """The JSON report: ``{"problems": [{"name", "param", "exact", "estimators": {...}}]}``."""
+MAX_SAMPLES = 10_000_000
+"""Largest ``--samples``: every sample is kept (8 bytes each, per estimator), and the plain
+programs hold arrays of that length per step."""
+
+CHECK_Z = 5.0
+"""``--check`` fails an estimate whose ``|z|`` exceeds this."""
+
+
+def environment() -> dict:
+    """What produced the numbers: package versions, the platform and the date (UTC)."""
     return {
+        "stochad": sad.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
+        "numba": numba.__version__, "python": platform.python_version(),
+        "platform": platform.platform(), "machine": platform.machine(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def misses(rows: list[tuple[Problem, str, Result]], z: float = CHECK_Z) -> list[str]:
+    """The estimates more than ``z`` standard errors from their exact value, as lines.
+
+    An estimate without spread (standard error 0) must equal the exact value.
+
+    Examples
+    --------
+    >>> from bench.problems import PROBLEMS
+    >>> p = PROBLEMS["two-bernoullis"]
+    >>> off = Result(p.exact + 1.0, 0.1, 1.0, 1.0, 100, 10.0, 1.0)
+    >>> misses([(p, "triple", off)])
+    ['two-bernoullis triple: mean ... exact ..., |z| = 10.0 > 5']
+    """
+    lines = []
+    for problem, name, r in rows:
+        if math.isnan(r.z):
+            missed = abs(r.mean - problem.exact) > 1e-9 * max(1.0, abs(problem.exact))
+        else:
+            missed = r.z > z
+        if missed:
+            lines.append(f"{problem.name} {name}: mean {r.mean:.6g} ± {r.stderr:.2g}, exact "
+                         f"{problem.exact:.6g}, |z| = {r.z:.1f} > {z:g}")
+    return lines
+
+
+def results_json(problems, names, results, args) -> dict:
+    """The JSON report: ``{"environment": {...}, "problems": [{"name", "param", "exact",
+    "estimators": {...}}]}``."""
+    return {
+        "environment": environment(),
         "samples": args.samples, "seed": args.seed, "backend": args.backend,
         "problems": [
             {
@@ -211,7 +266,7 @@ def _parse_estimators(text: str) -> list[str]:
     return names
 
 
-def _at_least(minimum: int):
+def _at_least(minimum: int, maximum: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -219,9 +274,25 @@ def _at_least(minimum: int):
             value = minimum - 1
         if value < minimum:
             raise argparse.ArgumentTypeError(f"needs an integer >= {minimum}, got {text!r}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                f"at most {maximum:,} (every sample is kept in memory), got {text!r}")
         return value
 
     return parse
+
+
+def _check_writable(parser, option: str, path: str) -> None:
+    """Fail now, not after the run, if ``path`` cannot be written (nothing is truncated: an
+    existing file is opened for appending, a new one removed again)."""
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as error:
+        parser.error(f"{option}: cannot write {path!r}: {error.strerror or error}")
+    if not existed:
+        os.remove(path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -235,8 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run estimators on problems and print a table")
     run.add_argument("names", nargs="*", metavar="NAME",
                      help="problems to run (default: all; see 'stochad-bench list')")
-    run.add_argument("--samples", type=_at_least(2), default=100_000,
-                     help="samples per estimator and problem (default 100000)")
+    run.add_argument("--samples", type=_at_least(2, MAX_SAMPLES), default=100_000,
+                     help=f"samples per estimator and problem, at most {MAX_SAMPLES:,} "
+                          "(default 100000)")
     run.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
     run.add_argument("--estimators", type=_parse_estimators, default=list(ESTIMATORS),
                      help=f"comma-separated, from {','.join(ESTIMATORS)} (default: all)")
@@ -248,7 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="time each estimator up to N runs (within about a second in all) "
                           "and keep the best, as for the plain program (default 5; 1: one "
                           "run)")
-    run.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    run.add_argument("--json", metavar="FILE",
+                     help="also write the results as JSON ('-': to stdout, the table to "
+                          "stderr)")
+    run.add_argument("--check", action="store_true",
+                     help=f"exit with status 1 if an estimate misses its exact value by more "
+                          f"than {CHECK_Z:g} standard errors")
     run.add_argument("--plot", metavar="FILE.png",
                      help="bar chart of the standard deviations (needs matplotlib)")
     run.add_argument("--profile", type=int, metavar="N", default=0,
@@ -280,8 +357,12 @@ def list_problems() -> str:
 
 def run(args, parser) -> int:
     problems = _select(parser, args.names)
-    if args.plot:
-        _require_matplotlib()  # fail before the long run, not after it
+    if args.plot:  # fail before the long run, not after it
+        _require_matplotlib()
+        _check_writable(parser, "--plot", args.plot)
+    to_stdout = args.json == "-"
+    if args.json and not to_stdout:
+        _check_writable(parser, "--json", args.json)
     profiler = cProfile.Profile() if args.profile else None
     results: dict[str, dict[str, Result]] = {}
     timed, rows = [], []
@@ -304,15 +385,23 @@ def run(args, parser) -> int:
         timed.append((problem, plain))
         for result in results[problem.name].values():
             result.cost_ratio = result.seconds / plain
-    print(format_table(rows))
+    print(format_table(rows), file=sys.stderr if to_stdout else sys.stdout)
     if args.json:
-        with open(args.json, "w") as out:
-            json.dump(results_json(timed, args.estimators, results, args), out, indent=2)
+        report = results_json(timed, args.estimators, results, args)
+        if to_stdout:
+            json.dump(report, sys.stdout, indent=2)
+            print()
+        else:
+            with open(args.json, "w") as out:
+                json.dump(report, out, indent=2)
     if args.plot:
         plot(args.plot, problems, args.estimators, results)
     if profiler:
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(args.profile)
-    return 0
+    missed = misses(rows) if args.check else []
+    for line in missed:
+        print(f"check failed: {line}", file=sys.stderr)
+    return 1 if missed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

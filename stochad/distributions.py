@@ -290,7 +290,9 @@ class Geometric(DiscreteDistribution):
     def _invert(u, p):
         with np.errstate(divide="ignore", invalid="ignore"):
             k = np.ceil(np.log1p(-u) / np.log1p(-p))
-        return np.maximum(np.nan_to_num(k, nan=1.0), 1).astype(np.int64)
+        k = np.maximum(np.nan_to_num(k, nan=1.0), 1)
+        big = k >= 2.0**63  # beyond int64 (p ~ 1e-20): saturate, as numpy's sampler does
+        return np.where(big, np.iinfo(np.int64).max, np.where(big, 1, k).astype(np.int64))
 
     def sample(self, rng, params, shape):
         u = rng.random(shape)

@@ -143,6 +143,8 @@ class Generator:
             return self._numpy.integers(low, high, size, dtype, endpoint)
         if high is None:
             low, high = 0, low
+        if not (np.issubdtype(dtype, np.integer) or np.dtype(dtype) == np.bool_):
+            raise TypeError(f"integers: unsupported dtype {np.dtype(dtype)} (an integer type)")
         if endpoint:
             high = high + 1
         for name, bound in (("low", low), ("high", high)):

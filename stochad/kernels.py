@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 NO_EVENT = -1
 BERNOULLI, BINOMIAL, POISSON, GEOMETRIC = 0, 1, 2, 3  # rows of the weight table
@@ -30,7 +31,7 @@ _SMALLEST_NORMAL = np.finfo(np.float64).tiny  # below it a float64 loses signifi
 # weight it loads them before the short-circuit, and prune_pair ran about 25% slower.
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _cell(row, event):
     """Index of ``event``'s slot in the flattened table, given its lane's first cell ``row``.
 
@@ -40,7 +41,7 @@ def _cell(row, event):
     return row + np.uint64((event & SLOT_MASK) * (event >= 0))
 
 
-@njit(cache=True)
+@njit
 def lookup_weights(events, weights, generations):
     """Weight of each element's event (0 where absent or dead); ``events`` is ``(n_lanes, m)``."""
     n_lanes, m = events.shape
@@ -62,7 +63,7 @@ def lookup_weights(events, weights, generations):
     return out.reshape(n_lanes, m)
 
 
-@njit(cache=True)
+@njit
 def mark_referenced(events, jumps, generations, marks):
     """Set ``marks[lane, slot]`` for every live event that an element with a non-zero jump
     references (``events``/``jumps`` are ``(n_lanes, m)``); used to free leaked slots."""
@@ -75,7 +76,7 @@ def mark_referenced(events, jumps, generations, marks):
                 marks[lane, s] = True
 
 
-@njit(cache=True)
+@njit
 def free_unmarked(weights, marks):
     """Set the weight of every slot not in ``marks`` to 0 (free), in place: one pass, and
     exact where a weight is infinite (``weights *= marks`` would leave NaN there)."""
@@ -84,7 +85,7 @@ def free_unmarked(weights, marks):
         w[i] = w[i] if keep[i] else 0.0
 
 
-@njit(cache=True)
+@njit
 def count_conflicts(event_a, jump_a, event_b, jump_b):
     """Elements where two different events with non-zero jumps meet: an upper bound of the
     uniforms :func:`prune_pair` consumes (it also skips dead events)."""
@@ -96,7 +97,7 @@ def count_conflicts(event_a, jump_a, event_b, jump_b):
     return count
 
 
-@njit(cache=True)
+@njit
 def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms):
     """Reconcile two perturbations per element, keeping at most one (pruned backend).
 
@@ -162,7 +163,7 @@ def prune_pair(event_a, jump_a, event_b, jump_b, weights, generations, uniforms)
     return event_out.reshape(shape), kept_a.reshape(shape), kept_b.reshape(shape)
 
 
-@njit(cache=True)
+@njit
 def prune_sum(events, jumps, weights, generations, uniforms):
     """Sum perturbations along the last axis of ``(n_lanes, n_out, n_terms)`` arrays.
 
@@ -217,7 +218,7 @@ def prune_sum(events, jumps, weights, generations, uniforms):
     return event_out, jump_out
 
 
-@njit(cache=True)
+@njit
 def count_draw_conflicts(inherited, alternative_jump, new_weight):
     """Elements where a draw's live-looking inherited perturbation meets a new one: an upper
     bound of the uniforms :func:`attach_new_events` consumes."""
@@ -228,7 +229,7 @@ def count_draw_conflicts(inherited, alternative_jump, new_weight):
     return count
 
 
-@njit(cache=True)
+@njit
 def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights, generations,
                       uniforms, used, start_lane, event_out, jump_out):
     """A draw's perturbation: its inherited one and the new one its dual parts create, pruned.
@@ -314,7 +315,7 @@ def attach_new_events(inherited, alternative_jump, new_weight, new_jump, weights
     return -1, used
 
 
-@njit(cache=True)
+@njit
 def bernoulli_coupled(u, p, dp, out):
     """The jump ``[u < p + dp] - [u < p]`` of Bernoulli draws ``u < p`` on an alternative path
     on which ``p`` moves by ``dp`` (flat arrays; written to ``out``).
@@ -331,16 +332,28 @@ def bernoulli_coupled(u, p, dp, out):
     return bad
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _new_jump_and_weight(kind, k, a, b, d):
     """DESIGN §1's weight table for one draw ``k`` whose parameter moves by ``d``.
 
     ``kind``: BERNOULLI(p=a), BINOMIAL(n=a, p=b), POISSON(lam=a), GEOMETRIC(p=a, trials).
     Inversion coupling, right derivative for ``d > 0`` and left for ``d < 0``; the weight is
-    ≥ 0, and 0 where the draw cannot move. Written with selects rather than branches: the
-    draws are random, so branches on them are mispredicted half of the time.
+    ≥ 0 (negative only at a boundary, below), and 0 where the draw cannot move. Written with
+    selects rather than branches: the draws are random, so branches on them are mispredicted
+    half of the time.
+
+    At a boundary of the parameter's domain where ``d`` points out of it (p = 1 and d > 0;
+    p = 0 and d < 0; λ = 0 and d < 0), the one-sided derivative into the domain is used:
+    the other column, along ``-d``, with its weight negated (the derivative along ``d`` is
+    minus the one along ``-d``). See docs/decisions.md.
     """
     up = d > 0.0
+    p = b if kind == BINOMIAL else a
+    if kind == POISSON:
+        outward = d < 0.0 and a <= 0.0
+    else:  # p = 1 is a boundary of all three, p = 0 of Bernoulli and binomial
+        outward = (p >= 1.0) if up else (d < 0.0 and p <= 0.0)
+    up = up != outward
     if kind == BERNOULLI:
         rate = (1.0 / (1.0 - a) if k == 0 else 0.0) if up else (1.0 / a if k == 1 else 0.0)
     elif kind == BINOMIAL:
@@ -352,11 +365,11 @@ def _new_jump_and_weight(kind, k, a, b, d):
     step = 1.0 if up else -1.0
     if kind == GEOMETRIC:
         step = -step
-    weight = abs(d) * rate
+    weight = -abs(d) * rate if outward else abs(d) * rate
     return (step if weight != 0.0 else 0.0), weight
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")
 def new_perturbation(kind, k, a, b, d):
     """The perturbations draws ``k`` get from their parameters' dual parts ``d`` (flat arrays).
 
@@ -372,29 +385,80 @@ def new_perturbation(kind, k, a, b, d):
     return jump, weight
 
 
-@njit(cache=True, inline="always")
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_LOG_GAMMA_FORM = 64.0  # up to this size the log-gamma form of the log-pmf is accurate
+
+
+@njit(inline="always")
+def _stirling_error(n):
+    """``log(n!) - (n + 1/2)·log(n) + n - log(sqrt(2π))`` for ``n >= 1``, without the
+    cancellation of the log-gammas (Loader 2000): its asymptotic series above 15."""
+    if n <= 15.0:
+        return math.lgamma(n + 1.0) - (n + 0.5) * math.log(n) + n - _LOG_SQRT_2PI
+    nn = n * n
+    return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / (1188 * nn)) / nn)
+                        / nn) / nn) / n
+
+
+@njit(inline="always")
+def _deviance(x, m):
+    """``x·log(x/m) + m - x`` for ``x, m > 0``, accurate where ``x`` is near ``m`` (Loader
+    2000: a series in ``(x - m)/(x + m)`` there)."""
+    if abs(x - m) >= 0.1 * (x + m):
+        return x * math.log(x / m) + m - x
+    v = (x - m) / (x + m)
+    total = (x - m) * v
+    term = 2.0 * x * v
+    v2 = v * v
+    j = 1.0
+    while True:
+        term *= v2
+        grown = total + term / (2.0 * j + 1.0)
+        if grown == total:
+            return total
+        total = grown
+        j += 1.0
+
+
+@njit(nested=True)
 def _log_pmf(kind, k, a, b):
-    """log P(K = k) for kind 0: Poisson(a), kind 1: Binomial(n=a, p=b)."""
+    """log P(K = k) for kind 0: Poisson(a), kind 1: Binomial(n=a, p=b).
+
+    Above ``_LOG_GAMMA_FORM`` in Loader's saddle-point form, accurate to a few ulps of the
+    pmf at any size: the plain ``k·log(a) - a - lgamma(k + 1)`` cancels terms of size
+    ``a·log(a)``, and lost 1% of the pmf of a binomial with ``n = 10^12`` (enough to move
+    its inverse CDF). Below it the plain form is as accurate (1e-13) and half the cost.
+    """
+    if k < 0:
+        return -math.inf
     if kind == 0:
         if a == 0.0:
             return 0.0 if k == 0 else -math.inf
-        return k * math.log(a) - a - math.lgamma(k + 1.0)
-    if k < 0 or k > a:
+        if k == 0:
+            return -a
+        if a <= _LOG_GAMMA_FORM and k <= _LOG_GAMMA_FORM:
+            return k * math.log(a) - a - math.lgamma(k + 1.0)
+        return -_stirling_error(k) - _deviance(k, a) - 0.5 * math.log(k) - _LOG_SQRT_2PI
+    if k > a:
         return -math.inf
     if b == 0.0:
         return 0.0 if k == 0 else -math.inf
     if b == 1.0:
         return 0.0 if k == a else -math.inf
-    return (
-        math.lgamma(a + 1.0)
-        - math.lgamma(k + 1.0)
-        - math.lgamma(a - k + 1.0)
-        + k * math.log(b)
-        + (a - k) * math.log1p(-b)
-    )
+    if k == 0:
+        return a * math.log1p(-b)
+    if k == a:
+        return a * math.log(b)
+    rest = a - k
+    if a <= _LOG_GAMMA_FORM:
+        return (math.lgamma(a + 1.0) - math.lgamma(k + 1.0) - math.lgamma(rest + 1.0)
+                + k * math.log(b) + rest * math.log1p(-b))
+    return (_stirling_error(a) - _stirling_error(k) - _stirling_error(rest)
+            - _deviance(k, a * b) - _deviance(rest, a * (1.0 - b))
+            + 0.5 * math.log(a / (k * rest)) - _LOG_SQRT_2PI)
 
 
-@njit(cache=True, inline="always")
+@njit(nested=True)
 def _cdf_and_pmf(kind, k, a, b):
     """``F(k)`` and ``P(K = k)``, summing the pmf down from ``k`` by its ratio recurrence until
     the terms below the mode no longer matter (accurate to a few ulps, no scipy call)."""
@@ -418,7 +482,7 @@ def _cdf_and_pmf(kind, k, a, b):
     return min(total, 1.0), pmf
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _next_pmf(kind, j, pmf, a, b, up):
     """``P(K = j ± 1)`` from ``pmf = P(K = j)`` by the pmf's ratio recurrence (a multiply
     instead of a log-gamma), or from scratch where the recurrence cannot carry it (a pmf that
@@ -438,12 +502,40 @@ def _next_pmf(kind, j, pmf, a, b, up):
     return math.exp(_log_pmf(kind, nxt, a, b))
 
 
+_FAR = 1000  # a walk longer than this starts from the approximate quantile instead
+
+
+@njit(inline="always")
+def _normal_quantile(u):
+    """An approximate standard normal quantile of ``u`` (Abramowitz & Stegun 26.2.23, error
+    below 4.5e-4; ``u`` of 0 or 1 is taken as 1e-300 from the bound)."""
+    q = max(min(u, 1.0 - u), 1e-300)
+    t = math.sqrt(-2.0 * math.log(q))
+    z = t - (2.515517 + t * (0.802853 + t * 0.010328)) / (
+        1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308)))
+    return z if u > 0.5 else -z
+
+
+@njit(inline="always")
+def _approximate_quantile(kind, u, a, b):
+    """Where the law's inverse CDF at ``u`` roughly is (normal approximation with a skewness
+    correction, Cornish-Fisher): a starting point for the walk, which finds the exact one."""
+    z = _normal_quantile(u)
+    if kind == 0:
+        mean, sd, skew = a, math.sqrt(a), 1.0 / 6.0  # skew: skewness · sd / 6
+    else:
+        mean, sd, skew = a * b, math.sqrt(a * b * (1.0 - b)), (1.0 - 2.0 * b) / 6.0
+    x = mean + sd * z + skew * (z * z - 1.0)
+    upper = a if kind == 1 else 9.2e18  # below 2**63
+    return np.int64(min(max(math.floor(x + 0.5), 0.0), upper))
+
+
 _SMALL_COUNT, _SMALL_RATE = 64, 500.0  # exp(-500) and the terms up to k = 66 stay normal
 _SMALL_STEPS = 1024  # how far the small path walks up before it leaves it to the general walk
 _RECIPROCALS = 1.0 / np.arange(1.0, _SMALL_STEPS + 1.0)  # 1/(j + 1): multiplies, not divisions
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _small_poisson_coupled(k, v, a, a_new, below_k):
     """Inversion coupling of a small Poisson draw ``k`` (``k <= 64``, rates <= 500).
 
@@ -488,14 +580,17 @@ def _small_poisson_coupled(k, v, a, a_new, below_k):
     return j, cdf * scale, term_new * scale, u * scale, False
 
 
-@njit(cache=True)
+@njit
 def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
     """The outcome coupled to draw ``k`` by inversion when the law's parameters move.
 
     ``k`` was drawn from Poisson(``a``) (``kind`` 0) or Binomial(``a``, ``b``) (``kind`` 1);
     ``u = F(k - 1) + v·P(K = k)`` is a uniform consistent with it (``v`` uniform), and the
     result is the smallest ``j`` with ``F_new(j) >= u`` under the new parameters (DESIGN §1).
-    The search walks from ``k``, so it costs the distance between the two outcomes.
+    The search walks from ``k``, so it costs the distance between the two outcomes; where
+    that is more than ``_FAR`` steps it walks from an approximate quantile of the new law
+    instead (a parameter that jumps by 10⁷), and costs about ten standard deviations of it
+    (the CDF there is a sum of pmfs).
 
     ``moved`` (bool, like ``k``; default all): elements whose parameters move. The others
     keep ``k`` and consume no uniform, so ``v`` needs one per moved element, in order (the
@@ -522,6 +617,13 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
             cdf_k, pmf_k = _cdf_and_pmf(kind, k[i], a[i], b[i])
             u = cdf_k - pmf_k + vi * pmf_k
             j = min(k[i], np.int64(an)) if kind == 1 else k[i]
+            mean, var = (an, an) if kind == 0 else (an * bn, an * bn * (1.0 - bn))
+            # the guess can be _FAR from j only if the new law's mean or spread is far (its
+            # |z| <= 38 and skewness term <= 240): skip the logarithms for the common near move
+            if abs(mean - j) > 250.0 or var > 150.0:
+                guess = _approximate_quantile(kind, u, an, bn)
+                if abs(guess - j) > _FAR:
+                    j = guess  # a far move: walk from near the outcome, not from k
             cdf, pmf = _cdf_and_pmf(kind, j, an, bn)
         upper = an if kind == 1 else math.inf
         if u <= cdf:
@@ -552,7 +654,7 @@ def invert_coupled(kind, k, v, a, b, a_new, b_new, moved=None):
     return out
 
 
-@njit(cache=True)
+@njit
 def categorical_perturbation(cdf, dcdf, k, uniforms):
     """New perturbation of a categorical draw from the dual parts of its probabilities.
 

@@ -33,8 +33,8 @@ correction with another fixed proposal; elsewhere ``q = p`` and the correction i
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ._jit import njit
 from .context import current_run, normalize_rng
 from .triple import StochasticTriple
 
@@ -108,7 +108,7 @@ def new_weight(p):
     return p / _primal(p)
 
 
-@njit(cache=True)
+@njit
 def inverse_cdf(weights, uniforms):
     """Ancestor indices: per lane, invert the CDF of ``weights`` at sorted ``uniforms``.
 
@@ -216,6 +216,11 @@ def resample(weights, particles, *, n=None, method="systematic", rng=None):
         raise ValueError(f"resample: weights must be finite and >= 0, got "
                          f"{w_value[bad].reshape(-1)[0]!r}")
     n_particles = w_value.shape[-1]
+    for i, x in enumerate(particles):
+        length = (x.shape if isinstance(x, StochasticTriple) else np.shape(x))[:1]
+        if length and length[0] != n_particles:
+            raise ValueError(f"resample: particles[{i}] has {length[0]} particles along its "
+                             f"first axis, but weights has {n_particles}")
     n = n_particles if n is None else int(n)
     if n < 1:
         raise ValueError(f"resample: n must be a positive integer, got {n}")

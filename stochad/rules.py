@@ -262,12 +262,20 @@ def uniform_integer(dtype) -> Rule:
     """Rule for ``low + floor(u * (high - low))``: an integer uniform on ``[low, high)``
     coupled through the uniform ``u``, so perturbed bounds move the draw exactly."""
 
+    info = np.iinfo(dtype) if dtype != np.bool_ else None
+    smallest, largest = (0, 1) if info is None else (info.min, info.max)
+
     def func(u, low, high):
         low, high = np.broadcast_arrays(low, high)
         bad = high <= low
         if np.any(bad):
             raise ValueError(f"integers: low >= high, got low={low[bad].flat[0].item()!r}, "
                              f"high={high[bad].flat[0].item()!r}")
+        for name, bound, out in (("low", low, low < smallest),
+                                 ("high (exclusive)", high, high - 1 > largest)):
+            if np.any(out):  # numpy raises rather than wrap (the cast below would)
+                raise ValueError(f"integers: {name} is out of bounds for {dtype}, got "
+                                 f"{bound[out].flat[0].item()!r}")
         return (low + np.floor(u * (high - low))).astype(dtype)
 
     return Rule(func, _zero(3), cast_alternatives=True)

@@ -1,9 +1,13 @@
 """stochad-bench: the exact values, the plain programs, the estimators on the problems, the CLI."""
 
+import datetime
 import json
+import math
+import platform
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pytest
 from conftest import assert_unbiased
@@ -239,3 +243,94 @@ def test_numpy_draw_step_matches_the_kernel_with_several_elements_per_lane():
 def test_numpy_lookup_matches_the_kernel_with_several_elements_per_lane():
     rows = dict((row[0], row[3]) for row in kernels.compare(500, 8, repeat=1))
     assert rows["lookup weights"]
+
+
+# -- output paths, limits, the environment and --check ----------------------------------------
+
+def _no_run(monkeypatch):
+    """Make any estimator run fail the test: the checks must come before it."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the run started before the arguments were checked")
+
+    monkeypatch.setattr(runner, "measure", refuse)
+    monkeypatch.setattr(runner, "time_plain", refuse)
+
+
+@pytest.mark.parametrize("where", ["missing-dir/out.json", "."])
+def test_unwritable_json_path_fails_before_the_run(where, tmp_path, monkeypatch, capsys):
+    _no_run(monkeypatch)
+    path = str(tmp_path / where)
+    with pytest.raises(SystemExit) as info:
+        runner.main(["run", "two-bernoullis", "--samples", "100", "--json", path])
+    assert info.value.code == 2
+    assert f"--json: cannot write {path!r}" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing created
+
+
+def test_existing_json_file_is_kept_until_the_run_ends(tmp_path, monkeypatch):
+    path = tmp_path / "old.json"
+    path.write_text("{}")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "measure", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.main(["run", "two-bernoullis", "--samples", "100", "--json", str(path)])
+    assert path.read_text() == "{}"
+
+
+def test_unwritable_plot_path_fails_before_the_run(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    _no_run(monkeypatch)
+    path = str(tmp_path / "missing-dir" / "sd.png")
+    with pytest.raises(SystemExit):
+        runner.main(["run", "two-bernoullis", "--samples", "100", "--plot", path])
+    assert f"--plot: cannot write {path!r}" in capsys.readouterr().err
+
+
+def test_json_to_stdout_with_the_environment(capsys):
+    code = runner.main(["run", "two-bernoullis", "--samples", "500", "--estimators", "triple",
+                        "--repeats", "1", "--json", "-"])
+    assert code == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # stdout is the JSON report alone
+    assert report["problems"][0]["name"] == "two-bernoullis"
+    assert "problem" in captured.err and "exact" in captured.err  # the table went to stderr
+    env = report["environment"]
+    assert env["stochad"] == sad.__version__ and env["numpy"] == np.__version__
+    assert env["numba"] == numba.__version__ and env["platform"] == platform.platform()
+    date = datetime.datetime.fromisoformat(env["date"])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert abs((now - date).total_seconds()) < 600
+
+
+@pytest.mark.parametrize("samples", [str(runner.MAX_SAMPLES + 1), "1" + "0" * 30])
+def test_huge_sample_counts_are_refused_up_front(samples, monkeypatch, capsys):
+    _no_run(monkeypatch)
+    with pytest.raises(SystemExit) as info:
+        runner.main(["run", "--samples", samples])
+    assert info.value.code == 2
+    assert f"at most {runner.MAX_SAMPLES:,}" in capsys.readouterr().err
+
+
+def test_check_passes_unbiased_estimates(capsys):
+    code = runner.main(["run", "two-bernoullis", "poisson-square", "--samples", "2000",
+                        "--estimators", "triple,score", "--repeats", "1", "--check"])
+    assert code == 0
+    assert "check failed" not in capsys.readouterr().err
+
+
+def test_check_fails_an_estimate_off_by_more_than_five_stderr(monkeypatch, capsys):
+    def biased(problem, estimator, samples, *args, **kwargs):
+        shift = 6.0 if estimator == "score" else 4.0  # stderr 1: |z| = 6 and 4
+        return runner.Result(problem.exact + shift, 1.0, 1.0, 0.1, samples, shift, math.nan)
+
+    monkeypatch.setattr(runner, "measure", biased)
+    code = runner.main(["run", "two-bernoullis", "--samples", "100",
+                        "--estimators", "triple,score", "--check"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "check failed: two-bernoullis score" in err and "triple:" not in err
+    assert runner.main(["run", "two-bernoullis", "--samples", "100",
+                        "--estimators", "triple,score"]) == 0  # without --check: a report

@@ -23,8 +23,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from ..lanes import flat_rows
 from .base import Backend
 
@@ -71,7 +71,7 @@ class ExactPerturbation:
         return tuple(flat_rows(a, full) for a in self._arrays())
 
 
-@njit(cache=True)
+@njit
 def merge_channels(events, jumps, weights):
     """Union of several arguments' event sets, element by element.
 
@@ -130,7 +130,7 @@ def merge_channels(events, jumps, weights):
     return merged, merged_jumps, merged_weights
 
 
-@njit(cache=True)
+@njit
 def compact_channels(events, jumps, weights):
     """Drop empty, zero-jump and zero-weight slots of ``(K, m)`` channels, keeping order.
 
@@ -158,7 +158,7 @@ def compact_channels(events, jumps, weights):
     return out_events, out_jumps, out_weights
 
 
-@njit(cache=True)
+@njit
 def sum_channels(events, jumps, weights):
     """The perturbation of a sum: per element, the union of its terms' events, each with the
     sum of the jumps the terms take on its path (an event's weight is the same in all).

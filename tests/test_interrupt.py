@@ -1,0 +1,67 @@
+"""Ctrl-C during a batched run raises KeyboardInterrupt, and stochad works afterwards.
+
+A subprocess runs a long derivative estimate again and again; the test sends it SIGINT at a
+different moment of each run. Before the fix about half of the interrupts surfaced as
+``SystemError: CPUDispatcher(...) returned a result with an exception set`` (an interrupt
+while a kernel boxes its result; see ``stochad._jit``).
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TRIES = 12
+
+CHILD = f"""
+import sys
+import stochad as sad
+
+def walk(p):
+    n = 0
+    for i in range(1, 101):
+        n = n + sad.bernoulli(p * (1 - (n + i) / 200))
+    return n + sad.poisson(3 * p) + sad.binomial(5, p)
+
+before = float(sad.derivative_estimate(walk, 0.5, n_samples=500, rng=0))
+for t in range({TRIES}):
+    print("go", flush=True)
+    try:
+        sad.derivative_estimate(walk, 0.5, n_samples=10**7, rng=t)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", flush=True)
+    except BaseException as error:
+        print(type(error).__name__, flush=True)
+after = float(sad.derivative_estimate(walk, 0.5, n_samples=500, rng=0))
+print("usable" if after == before else f"changed {{before}} {{after}}", flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_raises_keyboard_interrupt_every_time():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    moments = random.Random(0)
+    outcomes = []
+    try:
+        for _ in range(TRIES):
+            assert child.stdout.readline() == "go\n"
+            try:
+                child.wait(timeout=moments.uniform(0.05, 0.6))  # the moment of the interrupt
+            except subprocess.TimeoutExpired:
+                pass
+            child.send_signal(signal.SIGINT)
+            outcomes.append(child.stdout.readline().strip())
+        last = child.stdout.readline().strip()
+        child.wait(timeout=60)
+    finally:
+        child.kill()
+    assert outcomes == ["KeyboardInterrupt"] * TRIES, child.stderr.read()
+    assert last == "usable"
