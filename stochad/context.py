@@ -9,6 +9,7 @@ event table, say) belongs to the run's backend (:mod:`stochad.backends`).
 from __future__ import annotations
 
 import contextvars
+import gc
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,11 +74,12 @@ class Run:
     _token: contextvars.Token | None = field(init=False, default=None, repr=False)
 
     def allocate(self, nbytes: int, what: str = "the program's values") -> None:
-        """Count ``nbytes`` more held by the run's triples, or raise :class:`ChunkTooLarge`
-        (before the memory is taken, where the caller asks first).
+        """Count ``nbytes`` more taken by the run's triples, or raise :class:`ChunkTooLarge`.
 
-        A single sample needing more than the budget is a ``ValueError`` naming ``what``:
-        no chunking can help it.
+        The count only grows (triples keep no destructor: a Ctrl-C inside one would be
+        swallowed); when it passes the budget, the bytes of the triples still alive are
+        counted afresh, and only if those and ``nbytes`` pass it too is the run too large.
+        A single sample needing more than the budget is a ``ValueError`` naming ``what``.
         """
         if self.live_bytes + nbytes > MEMORY_BUDGET:
             per_lane = nbytes / self.n_lanes
@@ -86,7 +88,9 @@ class Run:
                     f"{what} needs {per_lane / 2 ** 30:.3g} GiB for one sample, more than "
                     f"stochad's memory budget of {MEMORY_BUDGET / 2 ** 30:g} GiB; is the "
                     "size absurd?")
-            raise ChunkTooLarge(f"{what}: {self.n_lanes} lanes outgrow the memory budget")
+            self.live_bytes = self._held_bytes()
+            if self.live_bytes + nbytes > MEMORY_BUDGET:
+                raise ChunkTooLarge(f"{what}: {self.n_lanes} lanes outgrow the memory budget")
         self.live_bytes += nbytes
 
     def reserve(self, nbytes: int, what: str) -> None:
@@ -94,9 +98,10 @@ class Run:
         self.allocate(nbytes, what)
         self.live_bytes -= nbytes
 
-    def release(self, nbytes: int) -> None:
-        """``nbytes`` held by a triple are free again."""
-        self.live_bytes -= nbytes
+    def _held_bytes(self) -> int:
+        """The bytes of the live objects that refer to this run and say what they hold (its
+        triples); a scan of the heap, done only when the running count passes the budget."""
+        return sum(getattr(o, "_bytes", 0) for o in gc.get_referrers(self))
 
     def __enter__(self) -> Run:
         self._token = _current_run.set(self)

@@ -94,17 +94,11 @@ class StochasticTriple:
         self.delta = delta
         self.perturbation = perturbation
         self.run = run
-        self._bytes = 0
         # what the triple holds, roughly: 8 bytes a value, a dual part, a jump and an event
-        nbytes = value.size * 8 * (1 + (delta is not None) + 2 * (perturbation is not None))
-        run.allocate(nbytes)
-        self._bytes = nbytes
+        self._bytes = value.size * 8 * (1 + (delta is not None) + 2 * (perturbation is not None))
+        run.allocate(self._bytes)
         if perturbation is not None:
             run.backend.hold(perturbation)
-
-    def __del__(self):
-        if self._bytes:
-            self.run.release(self._bytes)
 
     # -- shape ----------------------------------------------------------------------------------
     @property
