@@ -108,13 +108,14 @@ TIMING_BUDGET = 1.0
 
 
 def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
-            chunk_size: int | None, repeats: int = 5, profiler=None) -> Result:
+            chunk_size: int | None, repeats: int = 5, profiler=None, workers=None) -> Result:
     """Run one estimator on one problem (after an untimed warm-up of a few lanes).
 
     The run is repeated with the same seed (the same samples) up to ``repeats`` times in all,
     while the runs so far took less than :data:`TIMING_BUDGET`, and the best time is kept,
     as the plain program's is: a single run of a program of 0.1 s varied by ±30% here.
-    ``profiler`` (a :class:`cProfile.Profile`) records the timed runs, not the warm-up.
+    ``profiler`` (a :class:`cProfile.Profile`) records the timed runs, not the warm-up;
+    ``workers`` is passed to :func:`stochad.derivative_samples` (the same samples, faster).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
@@ -127,7 +128,7 @@ def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
             profiler.enable()
         start = time.perf_counter()
         draws = sad.derivative_samples(problem.program, problem.param, n_samples=samples,
-                                       rng=seed, **options)
+                                       rng=seed, workers=workers, **options)
         elapsed = time.perf_counter() - start
         if profiler:
             profiler.disable()
@@ -316,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="triple backend (default pruned)")
     run.add_argument("--chunk-size", type=_at_least(1), default=None,
                      help="lanes per batched run (default: the library's, 65536)")
+    run.add_argument("--workers", type=_workers, default=None,
+                     help="processes per estimator run (-1: all cores; default: this process); "
+                          "the samples are the same")
     run.add_argument("--repeats", type=_at_least(1), default=5,
                      help="time each estimator up to N runs (within about a second in all) "
                           "and keep the best, as for the plain program (default 5; 1: one "
@@ -335,6 +339,14 @@ def build_parser() -> argparse.ArgumentParser:
     kernels.add_argument("--lanes", type=_at_least(1), default=200_000)
     kernels.add_argument("--repeat", type=_at_least(1), default=5)
     return parser
+
+
+def _workers(text: str) -> int:
+    try:
+        return sad.parallel.check_workers(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer or -1 (all cores), got {text!r}") from None
 
 
 def _select(parser, names: list[str]) -> list[Problem]:
@@ -377,7 +389,8 @@ def run(args, parser) -> int:
                   end="", file=sys.stderr, flush=True)
             seed = [args.seed, index, ESTIMATORS.index(name)]
             result = measure(problem, name, args.samples, seed, args.backend,
-                             args.chunk_size, 1 if profiler else args.repeats, profiler)
+                             args.chunk_size, 1 if profiler else args.repeats, profiler,
+                             args.workers)
             print(f" {result.seconds:.2f} s", file=sys.stderr, flush=True)
             results[problem.name][name] = result
             rows.append((problem, name, result))

@@ -50,7 +50,6 @@ _NOT_YET_VALID = [
     "categorical",
     "delta",
     "derivative_contribution",
-    "derivative_estimate",
     "exponential",
     "geometric",
     "normal",

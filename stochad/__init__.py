@@ -11,7 +11,7 @@ Examples
 >>> est = sad.derivative_estimate(walk, 0.5, n_samples=20_000, rng=0)
 """
 
-from . import distributions, optimize
+from . import distributions, optimize, parallel, result
 from . import rules as _rules
 from ._version import __version__
 from .api import (
@@ -19,6 +19,7 @@ from .api import (
     derivative_contribution,
     derivative_estimate,
     derivative_samples,
+    estimate,
     perturbations,
     stochastic_triple,
     value,
@@ -61,6 +62,9 @@ __all__ = [
     "derivative_samples",
     "distributions",
     "draw",
+    "parallel",
+    "result",
+    "estimate",
     "exponential",
     "geometric",
     "new_weight",

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .backends import backend_class
 from .context import normalize_rng
-from .driver import contribution, lane_counts, run_once
+from .driver import (
+    SERIAL_TASK,
+    check_count,
+    check_flag,
+    contribution,
+    plan,
+    run_once,
+    run_tasks,
+    split_runs,
+)
 from .estimators import sampler
+from .parallel import Progress, check_workers
+from .result import EstimateResult, Moments
 from .structure import Layout, map_leaves
 from .triple import StochasticTriple, delta, perturbations, value
 
 __all__ = ["delta", "derivative_contribution", "derivative_estimate", "derivative_samples",
-           "perturbations", "stochastic_triple", "value"]
+           "estimate", "perturbations", "stochastic_triple", "value"]
 
 def _as_parameter(p) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
@@ -36,15 +49,69 @@ def _directions(p: np.ndarray, direction) -> tuple[list[np.ndarray], bool]:
     return list(basis), True
 
 
-def _samples_along(f, p, d, n_samples, generator, backend, vectorize, chunk_size):
+def _triple_samples(f, p, d, lanes, generator, backend, vectorize):
+    """One task's samples of the stochastic-triple estimator."""
     cls = backend_class(backend)
-    return np.concatenate([run_once(f, p, d, cls(n), generator, contribution)
-                           for n in lane_counts(n_samples, vectorize, chunk_size, cls)])
+    return split_runs(lanes, vectorize, generator,
+                      lambda n: (run_once(f, p, d, cls(n), generator, contribution),))[0]
+
+
+@dataclass
+class _Call:
+    """A call's checked arguments: the flat parameter, its directions and the tasks."""
+
+    f: object
+    p: np.ndarray
+    directions: list
+    per_coordinate: bool
+    layout: Layout | None
+    along: object
+    tasks: list
+    options: dict
+
+    def run(self):
+        """``(direction, samples)`` of every task, in order."""
+        o = self.options
+        total = sum(t.size for t in self.tasks)
+        with Progress(o["progress"], total) as progress:
+            yield from run_tasks(self.along, self.f, self.p, self.directions, self.tasks,
+                                 o["backend"], o["vectorize"], o["workers"], progress)
+
+    def shaped(self, per_direction):
+        """Per-direction arrays (sample axis first, or none) as the result's structure:
+        coordinates of an array ``p`` last, a tuple/dict ``p``'s structure."""
+        if not self.per_coordinate:
+            return per_direction[0]
+        stacked = np.stack(per_direction, axis=-1)
+        stacked = stacked.reshape(stacked.shape[:-1] + self.p.shape)
+        return stacked if self.layout is None else self.layout.unflatten(stacked)
+
+
+def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size, estimator,
+             baseline, h, workers, progress) -> _Call:
+    n_samples = check_count(n_samples, "n_samples")
+    if chunk_size is not None:
+        chunk_size = check_count(chunk_size, "chunk_size")
+    vectorize = check_flag(vectorize, "vectorize")
+    workers = check_workers(workers)
+    cls = backend_class(backend)
+    along = sampler(estimator, baseline=baseline, h=h) or _triple_samples
+    generator = normalize_rng(rng)
+    layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
+    if layout is not None:
+        f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
+    p = _as_parameter(p)
+    directions, per_coordinate = _directions(p, direction)
+    task_size = chunk_size or (cls.chunk_size if vectorize else SERIAL_TASK)
+    tasks = plan(n_samples, len(directions), task_size, generator)
+    options = {"backend": backend, "vectorize": vectorize, "workers": workers,
+               "progress": progress, "estimator": estimator, "n_samples": n_samples}
+    return _Call(f, p, directions, per_coordinate, layout, along, tasks, options)
 
 
 def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True,
                        direction=None, chunk_size=None, estimator="triple", baseline=False,
-                       h=None) -> np.ndarray:
+                       h=None, workers=None, progress=None) -> np.ndarray:
     """Independent unbiased samples of ``d/dp E[f(p)]``, sample axis first.
 
     Parameters
@@ -56,7 +123,7 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         Where to differentiate. For a tuple or dict (nested ones too), ``f`` receives the
         same structure of triples and the result has that structure.
     n_samples : int
-        Number of independent samples.
+        Number of independent samples (an int from 1 to 10**12).
     rng : None, int, SeedSequence or Generator
         Drives every draw and every pruning choice (anything
         :func:`numpy.random.default_rng` accepts).
@@ -71,16 +138,30 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         A single directional derivative (shape, or tuple/dict structure, of ``p``) in one
         pass, instead of one pass per coordinate.
     chunk_size : int, optional
-        Most lanes per batched call (default 65,536), bounding memory; ``n_samples`` is
-        split into as few chunks of equal size as that allows.
+        Most samples per task: lanes per batched call (default 65,536; 8,192 for the exact
+        backend), bounding memory, or samples per task when ``vectorize=False`` (default
+        1,024). ``n_samples`` is split into as few tasks of equal size as that allows.
+        **The samples a seed gives depend on** ``chunk_size`` **and** ``vectorize``: a call
+        of one task per direction draws from ``rng`` itself; several tasks draw from
+        generators spawned from it, one per task.
     estimator : {"triple", "score", "fd"}
         ``"triple"``: stochastic triples. ``"score"``: the score-function (REINFORCE)
         estimator, unbiased. ``"fd"``: central differences with common random numbers,
         **biased** for finite ``h``. All run the same ``f``; see :mod:`stochad.estimators`.
     baseline : bool
-        ``estimator="score"`` only: subtract the leave-one-out mean of ``f`` (still unbiased).
+        ``estimator="score"`` only: subtract the leave-one-out mean of ``f`` over the other
+        samples of the task (still unbiased).
     h : float, optional
         ``estimator="fd"`` only: the step (default ``1e-2·max(1, max|p|)``).
+    workers : None, int or map-like callable, optional
+        Where the tasks run: ``None`` or ``1`` in this process; an int ``n`` in a pool of
+        ``n`` processes (``-1``: all cores); or any ``map(func, iterable)`` such as
+        ``multiprocessing.Pool.map``, ``concurrent.futures.Executor.map`` or a Dask
+        cluster's ``Client.get_executor().map``. The samples are the same whatever runs
+        them (see :mod:`stochad.parallel`).
+    progress : None, bool or callable, optional
+        ``True`` shows a tqdm bar (optional dependency); a callable is called as
+        ``progress(done, total)`` with sample counts after every task.
 
     Returns
     -------
@@ -104,36 +185,88 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     >>> g["lam"].tolist(), g["a"][:, 1].tolist()
     ([2.0, 2.0, 2.0], [1.0, 1.0, 1.0])
     """
-    n_samples = int(n_samples)
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
-    if chunk_size is not None and int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
-    backend_class(backend)
-    along = sampler(estimator, baseline=baseline, h=h) or _samples_along
-    generator = normalize_rng(rng)
-    layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
-    if layout is not None:
-        f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
-    p = _as_parameter(p)
-    directions, per_coordinate = _directions(p, direction)
-    samples = [
-        along(f, p, d, n_samples, generator, backend, vectorize, chunk_size)
-        for d in directions
-    ]
-    if not per_coordinate:
-        return samples[0]
-    stacked = np.stack(samples, axis=-1)
-    stacked = stacked.reshape(stacked.shape[:-1] + p.shape)
-    return stacked if layout is None else layout.unflatten(stacked)
+    call = _prepare(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
+                    direction=direction, chunk_size=chunk_size, estimator=estimator,
+                    baseline=baseline, h=h, workers=workers, progress=progress)
+    parts = [[] for _ in call.directions]
+    for i, samples in call.run():
+        parts[i].append(samples)
+    return call.shaped([np.concatenate(x) for x in parts])
+
+
+def estimate(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True, direction=None,
+             chunk_size=None, estimator="triple", baseline=False, h=None, workers=None,
+             progress=None) -> EstimateResult:
+    """Estimate ``d/dp E[f(p)]`` with its standard error, in memory for one task at a time.
+
+    The samples are folded into a running mean and variance task by task, so any
+    ``n_samples`` fits in memory.
+
+    Parameters
+    ----------
+    f, p, n_samples, rng, backend, vectorize, direction, chunk_size, estimator, baseline, h, \
+workers, progress
+        As in :func:`derivative_samples`.
+
+    Returns
+    -------
+    EstimateResult
+        ``df`` (the estimate), ``error`` (its standard error), ``sd`` (per sample),
+        ``n_samples``, ``estimator``, ``backend`` and ``tail_share`` (the share of the
+        variance from the largest 0.1% of samples; see
+        :class:`~stochad.result.EstimateResult`). Its ``repr`` is ``df ± error``.
+
+    Examples
+    --------
+    ``d/dλ E[(K + 1)²] = 2λ + 3 = 9`` for ``K ~ Poisson(3)``:
+
+    >>> import stochad as sad
+    >>> result = sad.estimate(lambda lam: (sad.poisson(lam) + 1) ** 2, 3.0,
+    ...                       n_samples=100_000, rng=0)
+    >>> result
+    9.000 ± 0.011
+    >>> abs(result.df - 9.0) < 5 * result.error
+    True
+    """
+    call = _prepare(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
+                    direction=direction, chunk_size=chunk_size, estimator=estimator,
+                    baseline=baseline, h=h, workers=workers, progress=progress)
+    n = call.options["n_samples"]
+    moments = [Moments(n) for _ in call.directions]
+    for i, samples in call.run():
+        moments[i].add(samples)
+    sd = [np.sqrt(m.variance) for m in moments]
+    return EstimateResult(
+        df=_plain(call.shaped([m.mean for m in moments])),
+        error=_plain(call.shaped([s / np.sqrt(n) for s in sd])),
+        sd=_plain(call.shaped(sd)), n_samples=n, estimator=estimator, backend=backend,
+        tail_share=float(max(np.max(m.tail_share) for m in moments)))
+
+
+def _plain(tree):
+    """Scalars as Python floats, arrays as they are, in any tuple/dict structure."""
+    return map_leaves(lambda m: m.item() if np.ndim(m) == 0 else m, tree)
 
 
 def derivative_estimate(f, p, *, n_samples=1, rng=None, backend="pruned", vectorize=True,
                         direction=None, chunk_size=None, estimator="triple", baseline=False,
-                        h=None):
+                        h=None, workers=None, progress=None):
     """Unbiased estimate of ``d/dp E[f(p)]``: the mean of ``n_samples`` samples.
 
-    See :func:`derivative_samples` for the parameters.
+    The default ``n_samples=1`` (StochasticAD's convention) returns **one** noisy sample;
+    pass more, and use :func:`estimate` for the standard error as well.
+
+    Parameters
+    ----------
+    f, p, n_samples, rng, backend, vectorize, direction, chunk_size, estimator, baseline, h, \
+workers, progress
+        As in :func:`derivative_samples`.
+
+    Returns
+    -------
+    float, numpy.ndarray, or tuple/dict of them
+        The mean of the samples: a float for a scalar output and scalar ``p``, else an array
+        of shape ``(*out_shape, *p.shape)`` (or ``p``'s structure).
 
     Examples
     --------
@@ -142,12 +275,9 @@ def derivative_estimate(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     >>> abs(est - 1.0) < 0.05
     True
     """
-    samples = derivative_samples(f, p, n_samples=n_samples, rng=rng, backend=backend,
-                                 vectorize=vectorize, direction=direction,
-                                 chunk_size=chunk_size, estimator=estimator,
-                                 baseline=baseline, h=h)
-    means = map_leaves(lambda s: s.mean(axis=0), samples)  # a tuple/dict for a tuple/dict p
-    return map_leaves(lambda m: m.item() if m.ndim == 0 else m, means)
+    return estimate(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
+                    direction=direction, chunk_size=chunk_size, estimator=estimator,
+                    baseline=baseline, h=h, workers=workers, progress=progress).df
 
 
 def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):

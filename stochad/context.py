@@ -9,6 +9,7 @@ event table, say) belongs to the run's backend (:mod:`stochad.backends`).
 from __future__ import annotations
 
 import contextvars
+import gc
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,17 @@ def normalize_rng(rng) -> np.random.Generator:
     return np.random.default_rng(wrapped if isinstance(wrapped, np.random.Generator) else rng)
 
 
+MEMORY_BUDGET = 2 * 2 ** 30
+"""Bytes the live triples of one run may hold (values, dual parts, perturbations). A batched
+run that would outgrow it is re-run by the driver in smaller chunks of lanes, so a program of
+many draws per sample still fits in memory; the chunks a seed's samples come from then
+depend on the program (deterministically), not on the machine."""
+
+
+class ChunkTooLarge(MemoryError):
+    """A run's triples would outgrow :data:`MEMORY_BUDGET`: run fewer lanes at a time."""
+
+
 @dataclass(eq=False)
 class Run:
     """One batched evaluation: ``n_lanes`` independent samples advanced together.
@@ -58,7 +70,38 @@ class Run:
     rng: np.random.Generator
     n_lanes: int
     backend: object
+    live_bytes: int = field(init=False, default=0, repr=False)
     _token: contextvars.Token | None = field(init=False, default=None, repr=False)
+
+    def allocate(self, nbytes: int, what: str = "the program's values") -> None:
+        """Count ``nbytes`` more taken by the run's triples, or raise :class:`ChunkTooLarge`.
+
+        The count only grows (triples keep no destructor: a Ctrl-C inside one would be
+        swallowed); when it passes the budget, the bytes of the triples still alive are
+        counted afresh, and only if those and ``nbytes`` pass it too is the run too large.
+        A single sample needing more than the budget is a ``ValueError`` naming ``what``.
+        """
+        if self.live_bytes + nbytes > MEMORY_BUDGET:
+            per_lane = nbytes / self.n_lanes
+            if per_lane > MEMORY_BUDGET:
+                raise ValueError(
+                    f"{what} needs {per_lane / 2 ** 30:.3g} GiB for one sample, more than "
+                    f"stochad's memory budget of {MEMORY_BUDGET / 2 ** 30:g} GiB; is the "
+                    "size absurd?")
+            self.live_bytes = self._held_bytes()
+            if self.live_bytes + nbytes > MEMORY_BUDGET:
+                raise ChunkTooLarge(f"{what}: {self.n_lanes} lanes outgrow the memory budget")
+        self.live_bytes += nbytes
+
+    def reserve(self, nbytes: int, what: str) -> None:
+        """Check that ``nbytes`` more would fit, before allocating them (see :meth:`allocate`)."""
+        self.allocate(nbytes, what)
+        self.live_bytes -= nbytes
+
+    def _held_bytes(self) -> int:
+        """The bytes of the live objects that refer to this run and say what they hold (its
+        triples); a scan of the heap, done only when the running count passes the budget."""
+        return sum(getattr(o, "_bytes", 0) for o in gc.get_referrers(self))
 
     def __enter__(self) -> Run:
         self._token = _current_run.set(self)

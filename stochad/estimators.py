@@ -42,7 +42,7 @@ import copy
 import numpy as np
 
 from .backends import InertBackend, ScoreBackend
-from .driver import lane_counts, plain_result, run_once
+from .driver import plain_result, run_once, split_runs
 from .triple import StochasticTriple
 
 ESTIMATORS = ("triple", "score", "fd")
@@ -64,24 +64,22 @@ def _primal_and_delta(run, result):
     return value, np.zeros(value.shape)
 
 
-def _score_samples(f, p, d, n_samples, generator, vectorize, chunk_size, baseline):
-    values, scores, deltas = [], [], []
-    for lanes in lane_counts(n_samples, vectorize, chunk_size, ScoreBackend):
+def _score_samples(f, p, d, n_samples, generator, vectorize, baseline):
+    def unit(lanes):
         backend = ScoreBackend(lanes)
         value, delta = run_once(f, p, d, backend, generator, _primal_and_delta)
-        values.append(value)
-        deltas.append(delta)
-        scores.append(backend.score)
-    value, delta, score = (np.concatenate(x) for x in (values, deltas, scores))
-    if baseline:
+        return value, delta, backend.score
+
+    value, delta, score = split_runs(n_samples, vectorize, generator, unit)
+    if baseline:  # over the task's other samples: independent of this one's draws
         value = value - (value.sum(axis=0) - value) / (n_samples - 1)
     return value * score.reshape(score.shape + (1,) * (value.ndim - 1)) + delta
 
 
-def _fd_samples(f, p, d, n_samples, generator, vectorize, chunk_size, h):
+def _fd_samples(f, p, d, n_samples, generator, vectorize, h):
     step = h * d
-    out = []
-    for lanes in lane_counts(n_samples, vectorize, chunk_size, InertBackend):
+
+    def unit(lanes):
         twin = copy.deepcopy(generator)  # common random numbers: both sides see one stream
         try:
             up, _ = run_once(f, p + step, None, InertBackend(lanes), twin, _primal_and_delta)
@@ -93,15 +91,17 @@ def _fd_samples(f, p, d, n_samples, generator, vectorize, chunk_size, h):
                 f"is outside the parameter's domain: {error}. Pass a smaller h=, or use the "
                 "triple or score estimator at a boundary"
             ) from error
-        out.append((up - down) / (2.0 * h))
-    return np.concatenate(out)
+        return ((up - down) / (2.0 * h),)
+
+    return split_runs(n_samples, vectorize, generator, unit)[0]
 
 
 def sampler(estimator, *, baseline=False, h=None):
     """The per-direction sampling function of ``estimator`` for :mod:`stochad.api`.
 
     Returns ``None`` for ``"triple"`` (the api's own path); otherwise a function
-    ``(f, p, d, n_samples, generator, backend, vectorize, chunk_size) -> samples``.
+    ``(f, p, d, n_samples, generator, backend, vectorize) -> samples`` making the samples of
+    one task (:func:`stochad.driver.plan`).
     Raises ``ValueError`` for an unknown estimator or options it does not take.
 
     Examples
@@ -131,13 +131,14 @@ def sampler(estimator, *, baseline=False, h=None):
     if estimator == "triple":
         return None
 
-    def samples(f, p, d, n_samples, generator, backend, vectorize, chunk_size):
+    def samples(f, p, d, n_samples, generator, backend, vectorize):
         if estimator == "fd":
             step = DEFAULT_RELATIVE_H * max(1.0, float(np.max(np.abs(p), initial=0.0))) \
                 if h is None else float(h)
-            return _fd_samples(f, p, d, n_samples, generator, vectorize, chunk_size, step)
+            return _fd_samples(f, p, d, n_samples, generator, vectorize, step)
         if baseline and n_samples < 2:
-            raise ValueError("baseline=True needs n_samples >= 2 (a leave-one-out mean)")
-        return _score_samples(f, p, d, n_samples, generator, vectorize, chunk_size, baseline)
+            raise ValueError("baseline=True needs n_samples >= 2 in every chunk (a "
+                             f"leave-one-out mean), got a chunk of {n_samples}")
+        return _score_samples(f, p, d, n_samples, generator, vectorize, baseline)
 
     return samples

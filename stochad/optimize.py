@@ -4,23 +4,26 @@
 minimise (or, with ``maximize=True``, maximise) ``E[f(p)]``. One ``rng`` drives every step, so
 a run is reproducible. The learning rate may be a number or a schedule ``step -> rate``; a
 decaying schedule (``lambda t: a / (1 + t / b)``) lets the iterates settle despite the
-gradient noise. The result is a :class:`scipy.optimize.OptimizeResult` (``x``, ``nit``,
-``success``, ``message``).
+gradient noise. The result is an :class:`~stochad.result.OptimizeResult` (``x``, ``nit``,
+``success``, ``message``), which behaves as scipy's. ``workers=`` spreads each gradient's
+samples over processes or a cluster (see :func:`stochad.derivative_samples`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
-from .api import derivative_samples
+from .api import estimate
 from .context import normalize_rng
-from .structure import leaf_values, map_leaves
+from .driver import check_flag
+from .result import OptimizeResult
+from .structure import leaf_values
 
 __all__ = ["stochastic_gradient", "sgd", "adam"]
 
 
-def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vectorize=True):
+def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vectorize=True,
+                        workers=None):
     """Unbiased estimate of ``∇ E[f(p)]``: the mean of ``n_samples`` stochastic-triple samples.
 
     Parameters
@@ -37,6 +40,8 @@ def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vector
         Perturbation backend (see :func:`stochad.derivative_samples`).
     vectorize : bool
         Call ``f`` on a batch of samples at once (default) or once per sample.
+    workers : None, int or map-like callable, optional
+        Where the samples are made (see :func:`stochad.derivative_samples`).
 
     Returns
     -------
@@ -56,10 +61,9 @@ def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     >>> [round(x, 1) for x in g.tolist()]
     [7.0, 4.0]
     """
-    samples = derivative_samples(f, p, n_samples=n_samples, rng=rng, backend=backend,
-                                 vectorize=vectorize)
+    gradient = estimate(f, p, n_samples=n_samples, rng=rng, backend=backend,
+                        vectorize=vectorize, workers=workers).df
     if isinstance(p, tuple | dict):  # one gradient leaf per leaf of p
-        gradient = map_leaves(lambda s: np.mean(s, axis=0), samples)
         entries = sum(np.size(g) for g in leaf_values(gradient))
         parameters = sum(np.size(leaf) for leaf in leaf_values(p))
         if entries != parameters:
@@ -67,13 +71,12 @@ def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vector
                              f"{entries} entries for p's {parameters} parameters")
         return gradient
     shape = np.shape(p)
-    if samples.shape[1:] != shape:
+    if np.shape(gradient) != shape:
         raise ValueError(
             f"stochastic_gradient: f must return a scalar; the derivative samples have shape "
-            f"{samples.shape[1:]} for a parameter of shape {shape}"
+            f"{np.shape(gradient)} for a parameter of shape {shape}"
         )
-    mean = samples.mean(axis=0)
-    return mean.item() if mean.ndim == 0 else mean
+    return gradient
 
 
 def _rate(learning_rate, step):
@@ -99,8 +102,9 @@ def _check_common(learning_rate, steps, bounds):
 
 
 def _descend(f, p0, update, *, steps, n_samples, rng, callback, maximize, bounds, backend,
-             vectorize):
+             vectorize, workers):
     """The loop shared by the optimisers: ``update(step, x, gradient) -> x``."""
+    maximize = check_flag(maximize, "maximize")
     generator = normalize_rng(rng)
     x = np.array(p0, dtype=np.float64)
     if not np.all(np.isfinite(x)):
@@ -110,7 +114,8 @@ def _descend(f, p0, update, *, steps, n_samples, rng, callback, maximize, bounds
     step = 0
     for step in range(1, int(steps) + 1):
         gradient = np.asarray(stochastic_gradient(f, x, n_samples=n_samples, rng=generator,
-                                                  backend=backend, vectorize=vectorize))
+                                                  backend=backend, vectorize=vectorize,
+                                                  workers=workers))
         if not np.all(np.isfinite(gradient)):
             raise ValueError(
                 f"the gradient estimate is not finite at step {step} (x = {x!r}): {gradient!r}"
@@ -127,7 +132,7 @@ def _descend(f, p0, update, *, steps, n_samples, rng, callback, maximize, bounds
 
 
 def sgd(f, p0, *, learning_rate, steps, n_samples=1, rng=None, callback=None, maximize=False,
-        momentum=0.0, bounds=None, backend="pruned", vectorize=True):
+        momentum=0.0, bounds=None, backend="pruned", vectorize=True, workers=None):
     """Minimise (or maximise) ``E[f(p)]`` by stochastic gradient descent.
 
     ``x ← x − rate·v`` with ``v ← momentum·v + g`` and ``g`` an unbiased gradient estimate
@@ -156,12 +161,12 @@ def sgd(f, p0, *, learning_rate, steps, n_samples=1, rng=None, callback=None, ma
     bounds : (low, high), optional
         Clip the iterate into ``[low, high]`` after each step (projected SGD); ``None`` for an
         open side.
-    backend, vectorize
+    backend, vectorize, workers
         Passed to :func:`stochastic_gradient`.
 
     Returns
     -------
-    scipy.optimize.OptimizeResult
+    OptimizeResult
         ``x`` (the last iterate), ``nit``, ``success``, ``message``.
 
     Examples
@@ -183,12 +188,12 @@ def sgd(f, p0, *, learning_rate, steps, n_samples=1, rng=None, callback=None, ma
 
     return _descend(f, p0, update, steps=steps, n_samples=n_samples, rng=rng,
                     callback=callback, maximize=maximize, bounds=bounds, backend=backend,
-                    vectorize=vectorize)
+                    vectorize=vectorize, workers=workers)
 
 
 def adam(f, p0, *, learning_rate=0.01, steps, n_samples=1, rng=None, callback=None,
          maximize=False, beta1=0.9, beta2=0.999, eps=1e-8, bounds=None, backend="pruned",
-         vectorize=True):
+         vectorize=True, workers=None):
     """Minimise (or maximise) ``E[f(p)]`` with Adam (Kingma & Ba, 2015).
 
     Moment estimates ``m``, ``v`` of the gradient with bias correction; the step is
@@ -197,7 +202,7 @@ def adam(f, p0, *, learning_rate=0.01, steps, n_samples=1, rng=None, callback=No
 
     Parameters
     ----------
-    f, p0, steps, n_samples, rng, callback, maximize, bounds, backend, vectorize
+    f, p0, steps, n_samples, rng, callback, maximize, bounds, backend, vectorize, workers
         As for :func:`sgd`.
     learning_rate : float or callable
         Step size, or a schedule ``step -> step size``; must be > 0.
@@ -208,7 +213,7 @@ def adam(f, p0, *, learning_rate=0.01, steps, n_samples=1, rng=None, callback=No
 
     Returns
     -------
-    scipy.optimize.OptimizeResult
+    OptimizeResult
         ``x`` (the last iterate), ``nit``, ``success``, ``message``.
 
     Examples
@@ -237,4 +242,4 @@ def adam(f, p0, *, learning_rate=0.01, steps, n_samples=1, rng=None, callback=No
 
     return _descend(f, p0, update, steps=steps, n_samples=n_samples, rng=rng,
                     callback=callback, maximize=maximize, bounds=bounds, backend=backend,
-                    vectorize=vectorize)
+                    vectorize=vectorize, workers=workers)

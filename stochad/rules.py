@@ -195,7 +195,23 @@ def take(table: np.ndarray, trailing: int = 0) -> Rule:
     broadcasts against the output ``table[idx]`` of shape ``idx.shape + table.shape[1:]``.
     """
     key = (Ellipsis,) + (0,) * trailing
-    return Rule(lambda idx: table[idx[key]], _zero(1), cast_alternatives=True)
+    return Rule(lambda idx: table[idx[key]], (_slope(table, key),), cast_alternatives=True)
+
+
+def _slope(table: np.ndarray, key):
+    """The table's centred difference around the index, ``(t[k+1] − t[k−1]) / 2`` (one-sided
+    at the ends), as StochasticAD.jl's rule for a random index carrying a *dual part*: only
+    the smoothed backend gives integer draws one; the finite jumps of the other backends look
+    the table up exactly."""
+    n = table.shape[0]
+
+    def partial(idx, out):
+        k = _wrap_index(idx[key], n)
+        up, down = np.minimum(k + 1, n - 1), np.maximum(k - 1, 0)
+        with np.errstate(invalid="ignore"):
+            return (table[up] - table[down]) / np.maximum(up - down, 1)
+
+    return partial
 
 
 def _wrap_index(idx, size: int, axis: int = 0):

@@ -86,7 +86,7 @@ class StochasticTriple:
     ()
     """
 
-    __slots__ = ("value", "delta", "perturbation", "run", "__weakref__")
+    __slots__ = ("value", "delta", "perturbation", "run", "_bytes", "__weakref__")
     __array_priority__ = 1000.0
 
     def __init__(self, value, delta=None, perturbation=None, *, run):
@@ -94,6 +94,9 @@ class StochasticTriple:
         self.delta = delta
         self.perturbation = perturbation
         self.run = run
+        # what the triple holds, roughly: 8 bytes a value, a dual part, a jump and an event
+        self._bytes = value.size * 8 * (1 + (delta is not None) + 2 * (perturbation is not None))
+        run.allocate(self._bytes)
         if perturbation is not None:
             run.backend.hold(perturbation)
 

@@ -25,9 +25,9 @@ def test_every_backend_is_a_backend_made_for_a_lane_count(cls):
     assert cls.chunk_size >= 1
 
 
-def test_a_run_holds_only_its_generator_lanes_and_backend():
+def test_a_run_holds_only_its_generator_lanes_backend_and_memory_count():
     fields = [f.name for f in dataclasses.fields(Run) if not f.name.startswith("_")]
-    assert fields == ["rng", "n_lanes", "backend"]
+    assert fields == ["rng", "n_lanes", "backend", "live_bytes"]
 
 
 def test_the_pruned_backend_owns_the_event_table_of_its_run():

@@ -334,3 +334,10 @@ def test_check_fails_an_estimate_off_by_more_than_five_stderr(monkeypatch, capsy
     assert "check failed: two-bernoullis score" in err and "triple:" not in err
     assert runner.main(["run", "two-bernoullis", "--samples", "100",
                         "--estimators", "triple,score"]) == 0  # without --check: a report
+
+
+def test_runner_takes_workers_and_gives_the_same_estimate():
+    one = runner.measure(PROBLEMS["random-walk"], "triple", 2_000, 0, "pruned", 500, repeats=1)
+    two = runner.measure(PROBLEMS["random-walk"], "triple", 2_000, 0, "pruned", 500, repeats=1,
+                         workers=2)
+    assert (one.mean, one.sd) == (two.mean, two.sd)

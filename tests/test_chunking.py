@@ -21,22 +21,25 @@ def test_chunk_lanes(n, c):
     assert max(sizes) <= c and max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
 
 
-# EDGE: chunks draw from one generator in order: n samples in chunks of c equal the runs of
-# chunk_lanes(n, c) lanes on a shared Generator, for the triple, score and fd estimators;
+# EDGE: one chunk draws from the run's generator; several draw from generators spawned from it,
+# one per chunk in order (so workers can run them anywhere): n samples in chunks of c equal the
+# runs of chunk_lanes(n, c) lanes on those generators, for the triple, score and fd estimators;
 # n < c, n == c, n == c + 1; the same seed twice gives the same samples.
 @pytest.mark.parametrize("estimator", ["triple", "score", "fd"])
 @pytest.mark.parametrize("n, c", [(5, 8), (8, 8), (9, 8), (17, 4)])
-def test_chunks_are_consecutive_runs_on_one_generator(estimator, n, c):
+def test_chunks_are_runs_on_spawned_generators(estimator, n, c):
     def f(p):
         return np.sqrt(sad.poisson(1.0 + 2.0 * sad.bernoulli(p / 2)) + sad.poisson(p))
 
     chunked = sad.derivative_samples(f, 0.6, n_samples=n, rng=7, chunk_size=c,
                                      estimator=estimator)
     assert chunked.shape == (n,)
-    gen = np.random.default_rng(7)
+    sizes = chunk_lanes(n, c)
+    generators = [np.random.default_rng(7)] if len(sizes) == 1 else \
+        np.random.default_rng(7).spawn(len(sizes))
     runs = np.concatenate([sad.derivative_samples(f, 0.6, n_samples=m, rng=gen,
                                                   estimator=estimator)
-                           for m in chunk_lanes(n, c)])
+                           for m, gen in zip(sizes, generators, strict=True)])
     np.testing.assert_array_equal(chunked, runs)
     np.testing.assert_array_equal(
         chunked, sad.derivative_samples(f, 0.6, n_samples=n, rng=7, chunk_size=c,

@@ -1,6 +1,7 @@
 """Errors that protect the user: no silent loss of derivative information, clear bad input."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -155,3 +156,33 @@ def test_ufunc_reduce_keywords_are_honoured_or_refused():
     np.testing.assert_array_equal(sad.derivative_estimate(f, 1.0), [3.0, 7.0])
     with pytest.raises(TypeError, match="not supported on stochastic triples"):
         _run(lambda p: np.add.reduce(p * np.ones(3), initial=1.0))
+
+
+@pytest.mark.parametrize("returned", ["abc", ["a", "b"]])
+def test_a_program_returning_strings_is_refused(returned):
+    with pytest.raises(TypeError, match="the function returned <U"):
+        sad.derivative_estimate(lambda p: returned, 0.5, n_samples=2)
+
+
+def test_a_triple_kept_from_an_earlier_run_is_refused():
+    kept = []
+    sad.derivative_estimate(lambda p: kept.append(sad.poisson(p)) or kept[0], 2.0, n_samples=2)
+    with pytest.raises(ValueError, match="two different runs"):
+        sad.derivative_estimate(lambda p: kept[0], 2.0, n_samples=2)
+
+
+@pytest.mark.parametrize("bad, error", [(2.5, TypeError), ("10", TypeError), (True, TypeError),
+                                        (10**30, ValueError), (1e300, TypeError),
+                                        (0, ValueError)])
+def test_n_samples_must_be_a_positive_int_below_the_limit(bad, error):
+    expected = f"n_samples must be a positive integer.*got {re.escape(repr(bad))}"
+    with pytest.raises(error, match=expected):
+        sad.derivative_estimate(sad.poisson, 1.0, n_samples=bad)
+
+
+@pytest.mark.parametrize("bad", ["no", 0, None])
+def test_vectorize_and_maximize_must_be_booleans(bad):
+    with pytest.raises(TypeError, match=f"vectorize must be True or False, got {bad!r}"):
+        sad.derivative_estimate(sad.poisson, 1.0, n_samples=2, vectorize=bad)
+    with pytest.raises(TypeError, match=f"maximize must be True or False, got {bad!r}"):
+        sad.optimize.sgd(sad.poisson, 1.0, learning_rate=0.1, steps=1, maximize=bad)

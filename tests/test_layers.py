@@ -7,12 +7,12 @@ import pathlib
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "stochad"
-OPTIONAL = {"matplotlib"}
+OPTIONAL = {"matplotlib", "tqdm"}
 
 LAYERS = [
     # bottom: plain arrays and tables, no triples
     {"_version", "_jit"},
-    {"lanes", "kernels", "rules", "structure"},
+    {"lanes", "kernels", "rules", "structure", "result", "parallel"},
     {"context", "distributions"},
     {"backends.base"},
     {"backends.pruned", "backends.exact", "backends.smoothed", "backends.inert"},
@@ -25,7 +25,7 @@ LAYERS = [
     {"indexing", "branching", "driver", "resampling"},
     {"samplers", "estimators"},
     {"generator", "api"},
-    {"optimize"},
+    {"optimize", "jax"},
     {"__init__", "bench"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -53,7 +53,7 @@ def test_stochastic_gradient_is_the_mean_of_the_samples():
     samples = sad.derivative_samples(f, p, n_samples=20_000, rng=4)
     assert_unbiased(samples, [2.0, 0.3])
     grad = sad.stochastic_gradient(f, p, n_samples=20_000, rng=4)
-    assert grad.shape == (2,) and np.allclose(grad, samples.mean(axis=0), rtol=0, atol=1e-15)
+    assert grad.shape == (2,) and np.allclose(grad, samples.mean(axis=0), rtol=1e-12, atol=0)
     assert isinstance(sad.stochastic_gradient(kl_sample, 5.0, rng=0), float)
 
 

@@ -5,6 +5,8 @@ The samples of ``tests/same_seed.npz`` were recorded before the package was re-l
 the structural features (where, propagate, take, sums, resample, stochastic_gradient, per-sample
 runs, array parameters and directions) appear at least once. Regenerate the file only for a
 change that is *meant* to alter the samples: ``python3 tests/test_same_seed.py --record``.
+Changed on purpose since: ``chunked_fd_vector`` (issue 12: several chunks draw from generators
+spawned per chunk, so that workers give the same samples).
 """
 
 import pathlib
