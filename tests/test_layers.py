@@ -12,7 +12,10 @@ OPTIONAL = {"matplotlib"}
 LAYERS = [
     # bottom: plain arrays and tables, no triples
     {"_version", "lanes", "kernels", "rules", "structure"},
-    {"context", "distributions"},
+    {"context", "distributions.base"},
+    {"distributions.discrete", "distributions.continuous"},
+    {"distributions.counts", "distributions.multivariate"},
+    {"distributions"},
     {"backends.base"},
     {"backends.pruned", "backends.exact", "backends.smoothed", "backends.inert"},
     {"backends"},
