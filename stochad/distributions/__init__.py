@@ -11,11 +11,53 @@ arrays.
 """
 
 from .base import Distribution
-from .continuous import ContinuousDistribution, Exponential, Normal, Uniform
-from .counts import Bernoulli, Binomial, Geometric, Poisson
+from .composite import (
+    Beta,
+    Chisquare,
+    Dirichlet,
+    F,
+    Gamma,
+    MultivariateNormal,
+    NoncentralChisquare,
+    NoncentralF,
+    StandardT,
+)
+from .continuous import ContinuousDistribution, ImplicitDistribution
+from .counts import (
+    Bernoulli,
+    Binomial,
+    Geometric,
+    Hypergeometric,
+    Logseries,
+    NegativeBinomial,
+    Poisson,
+    Zipf,
+)
 from .discrete import DiscreteDistribution
+from .implicit import StandardGamma, Triangular, VonMises, Wald
 from .multivariate import Categorical
+from .transforms import (
+    Exponential,
+    Gumbel,
+    Laplace,
+    Logistic,
+    Lognormal,
+    Normal,
+    Pareto,
+    Power,
+    Rayleigh,
+    StandardCauchy,
+    Uniform,
+    Weibull,
+)
 
-__all__ = ["Bernoulli", "Binomial", "Categorical", "ContinuousDistribution",
-           "DiscreteDistribution", "Distribution", "Exponential", "Geometric", "Normal",
-           "Poisson", "Uniform"]
+__all__ = [
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Chisquare",
+    "ContinuousDistribution", "Dirichlet", "DiscreteDistribution", "Distribution",
+    "Exponential", "F", "Gamma", "Geometric", "Gumbel", "Hypergeometric",
+    "ImplicitDistribution", "Laplace", "Logistic", "Lognormal", "Logseries",
+    "MultivariateNormal", "NegativeBinomial", "NoncentralChisquare", "NoncentralF",
+    "Normal", "Pareto", "Poisson", "Power", "Rayleigh", "StandardCauchy",
+    "StandardGamma", "StandardT", "Triangular", "Uniform", "VonMises", "Wald",
+    "Weibull", "Zipf",
+]

@@ -86,12 +86,18 @@ class DiscreteDistribution(Distribution):
     max_walk = 1_000_000
     """Most steps :meth:`invert` walks before it concludes that the CDF never reaches ``u``."""
 
-    def invert(self, u, params):
-        """``min{j >= support_min : F(j) >= u}`` element by element (a walk up from the
-        support's start). ``u`` is lowered by a few ulps, so that a CDF that sums to 1 only up
-        to rounding still ends the walk."""
+    def invert(self, u, params, start=None):
+        """``min{j >= support_min : F(j) >= u}`` element by element: a walk from ``start``
+        (default: the support's start), down while ``F(j - 1) >= u``, then up while
+        ``F(j) < u``. ``u`` is lowered by a few ulps, so that a CDF that sums to 1 only up to
+        rounding still ends the walk."""
         target = np.asarray(u) * (1.0 - 4.0 * np.finfo(np.float64).eps)
-        k = np.full(np.shape(u), self.support_min, dtype=np.int64)
+        k = np.full(np.shape(u), self.support_min, dtype=np.int64) if start is None \
+            else np.array(np.broadcast_to(start, np.shape(u)), dtype=np.int64)
+        above = (k > self.support_min) & (self.cdf(k - 1, *params) >= target)
+        while above.any():  # the walk down ends at the support's start
+            k = np.where(above, k - 1, k)
+            above &= (k > self.support_min) & (self.cdf(k - 1, *params) >= target)
         below = self.cdf(k, *params) < target
         for _ in range(self.max_walk):
             if not below.any():
@@ -170,6 +176,10 @@ class DiscreteDistribution(Distribution):
 
     def alternative(self, rng, k, state, params, alt_params, jumps):
         """The outcome coupled to ``k`` under ``alt_params`` (``params`` moved by ``jumps``):
-        the inversion of the same uniform ``state``."""
-        return self.invert(state, alt_params)
+        the inversion of the same uniform ``state``. A draw made by another sampler (``state``
+        is ``None``) stands for a uniform drawn given ``k``, in ``(F(k - 1), F(k)]``."""
+        if state is None:
+            low = self.cdf(k - 1, *params)
+            state = low + rng.random(k.shape) * (self.cdf(k, *params) - low)
+        return self.invert(state, alt_params, start=k)
 
