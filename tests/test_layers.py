@@ -28,6 +28,7 @@ LAYERS = [
     {"reductions"},
     {"indexing", "branching", "driver", "resampling"},
     {"samplers", "estimators"},
+    {"families"},
     {"generator", "api"},
     {"optimize"},
     {"__init__", "bench"},
