@@ -11,7 +11,7 @@ Examples
 >>> est = sad.derivative_estimate(walk, 0.5, n_samples=20_000, rng=0)
 """
 
-from . import distributions, optimize
+from . import distributions, families, optimize
 from . import rules as _rules
 from ._version import __version__
 from .api import (
@@ -24,7 +24,7 @@ from .api import (
     value,
 )
 from .branching import propagate, where
-from .distributions import DiscreteDistribution
+from .distributions import ContinuousDistribution, DiscreteDistribution, ImplicitDistribution
 from .generator import Generator
 from .indexing import asarray, take
 from .optimize import stochastic_gradient
@@ -47,7 +47,9 @@ _MATH = {ufunc.__name__: ufunc for ufunc in _rules.RULES}
 globals().update(_MATH)
 
 __all__ = [
+    "ContinuousDistribution",
     "DiscreteDistribution",
+    "ImplicitDistribution",
     "Generator",
     "StochasticTriple",
     "__version__",
@@ -62,6 +64,7 @@ __all__ = [
     "distributions",
     "draw",
     "exponential",
+    "families",
     "geometric",
     "new_weight",
     "normal",

@@ -88,18 +88,19 @@ class ImplicitDistribution(ContinuousDistribution):
     Examples
     --------
     The Kumaraswamy law on (0, 1), ``F(x; a, b) = 1 − (1 − xᵃ)ᵇ``, from its CDF alone:
-    ``E[X] = b·B(1 + 1/a, b)``, whose derivative in ``a`` at ``a = 2, b = 3`` is −0.13089:
+    ``E[X] = b·B(1 + 1/a, b)``, whose derivative in ``a`` at ``a = 2, b = 3`` is 0.15456:
 
     >>> import numpy as np, stochad as sad
     >>> from stochad.distributions.continuous import POSITIVE
     >>> class Kumaraswamy(sad.ImplicitDistribution):
     ...     name, params, checks, support = "kumaraswamy", ("a", "b"), (POSITIVE,) * 2, (0, 1)
     ...     def cdf(self, x, a, b):
-    ...         return -np.expm1(b * np.log1p(-np.clip(x, 0, 1) ** a))
+    ...         with np.errstate(divide="ignore"):  # log(0) at x = 1: F = 1
+    ...             return -np.expm1(b * np.log1p(-np.clip(x, 0, 1) ** a))
     >>> law = Kumaraswamy()
     >>> est = sad.derivative_estimate(lambda a: sad.draw(law, a, 3.0), 2.0,
     ...                               n_samples=20_000, rng=0)
-    >>> abs(est + 0.13089) < 0.01
+    >>> abs(est - 0.15456) < 0.005
     True
     """
 
