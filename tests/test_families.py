@@ -228,3 +228,34 @@ def test_the_generic_score_of_a_numpy_law(name):
     program, exact, theta = BY_NAME[name]
     samples = sad.derivative_samples(program, theta, n_samples=N, rng=10, estimator="score")
     assert_unbiased(samples, central_difference(exact, theta))
+
+
+@pytest.mark.parametrize("name", ["gamma-shape", "vonmises", "negative_binomial-p",
+                                  "multinomial"])
+def test_one_sample_mode(name):
+    # vectorize=False: one lane per run, the same laws (fewer samples: one Python call each)
+    if name == "vonmises":
+        program = lambda t: sad.Generator().vonmises(t, 1.0) ** 3  # noqa: E731
+        exact = central_difference(lambda t: integrate.quad(
+            lambda x: x**3 * stats.vonmises.pdf(x - t, 1.0), -np.pi, np.pi,
+            epsabs=1e-13)[0], 2.5, h=1e-4)
+        theta = 2.5
+    elif name in BY_NAME:
+        program, expectation, theta = BY_NAME[name]
+        exact = central_difference(expectation, theta)
+    else:
+        _, make, law, g, theta = CONTINUOUS[[c[0] for c in CONTINUOUS].index(name)]
+        program = lambda t: g(make(t, sad.Generator()))  # noqa: E731
+        exact = _by_quadrature(law, g, theta)
+    samples = sad.derivative_samples(program, theta, n_samples=2000, rng=11, vectorize=False)
+    assert_unbiased(samples, exact)
+
+
+def test_multivariate_normal_checks_its_covariance_inside_a_run():
+    with pytest.raises(ValueError, match="cov must be a symmetric positive semi-definite"):
+        sad.derivative_estimate(lambda t: sad.Generator().multivariate_normal(
+            [t, 0.0], [[1.0, 2.0], [2.0, 1.0]])[0], 0.0, n_samples=4, rng=0)
+    # a singular covariance (numpy accepts it): X1 = X0, so E[(X0 + X1)²] = 4(t² + 1)
+    samples = sad.derivative_samples(lambda t: np.sum(sad.Generator().multivariate_normal(
+        [t, t], [[1.0, 1.0], [1.0, 1.0]])) ** 2, 0.5, n_samples=N, rng=12)
+    assert_unbiased(samples, 4.0)

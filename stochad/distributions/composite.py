@@ -133,12 +133,29 @@ def _cholesky(cov):
     return factor
 
 
+def _positive_semidefinite(cov):
+    """Elementwise mask of ``cov``'s entries: true where their matrix is symmetric positive
+    semi-definite (numpy's ``multivariate_normal`` only warns)."""
+    cov = np.asarray(cov, dtype=np.float64)
+    if cov.ndim < 2:  # loose entries (moved ones on an alternative path): finite at least
+        return np.isfinite(cov)
+    if cov.shape[-1] != cov.shape[-2] or not np.all(np.isfinite(cov)):
+        return np.zeros(cov.shape, dtype=bool)
+    scale = np.maximum(1.0, np.abs(cov).max(axis=(-2, -1), keepdims=True))
+    symmetric = np.abs(cov - np.swapaxes(cov, -1, -2)).max(axis=(-2, -1)) <= 1e-8 * scale[..., 0, 0]
+    lowest = np.linalg.eigvalsh(cov).min(axis=-1) >= -1e-8 * scale[..., 0, 0]
+    return np.broadcast_to((symmetric & lowest)[..., None, None], cov.shape)
+
+
 class MultivariateNormal(ContinuousDistribution):
-    """``mean + L·z`` with ``L`` the lower Cholesky factor of ``cov`` (numpy's own sampler
-    uses an SVD factor outside a run: the same law, other numbers)."""
+    """``mean + A·z`` with ``A·Aᵀ = cov``: for a plain ``cov`` the eigen-factor
+    ``V·sqrt(w)`` (singular ones too), for a random one (a triple) the lower Cholesky factor,
+    written elementwise so that the derivative flows through it (``cov`` must then be
+    positive definite). numpy's own sampler uses an SVD factor: the same law, other numbers."""
 
     name, params, numpy_method = "multivariate_normal", ("mean", "cov"), "multivariate_normal"
-    checks = (FINITE, FINITE)
+    checks = (FINITE, ("must be a symmetric positive semi-definite matrix",
+                       _positive_semidefinite))
 
     def out_shape(self, shapes, size):
         mean, cov = shapes
@@ -150,7 +167,8 @@ class MultivariateNormal(ContinuousDistribution):
     def in_run(self, within, mean, cov):
         z = within.noise(lambda rng, shape: rng.standard_normal(shape))
         if isinstance(cov, np.ndarray):  # a plain covariance: one factorisation for all lanes
-            return mean + z @ np.linalg.cholesky(np.asarray(cov)).T
+            w, v = np.linalg.eigh(cov)
+            return mean + z @ (v * np.sqrt(np.maximum(w, 0.0))).T
         factor = _cholesky(cov)
         k = len(factor)
         rows = [sum((factor[i][j] * z[..., j] for j in range(i + 1)), 0.0) for i in range(k)]
