@@ -129,6 +129,9 @@ class Generator(np.random.Generator):
         """A draw of ``law``: numpy's own method (the same numbers) outside a run, the
         differentiable one inside (``options``: numpy's keywords, used outside a run only)."""
         if self._inside(*params, size):
+            if options.get("out") is not None:
+                raise TypeError(f"Generator.{law.numpy_method}(out=) is not supported inside a "
+                                "stochad run: a draw is a new triple, not written into an array")
             return samplers.draw(law, *params, size=size)
         if law.numpy_method is None:  # not a numpy method: stochad's sampler on our numpy rng
             return samplers.draw(law, *params, size=size, rng=self._numpy)

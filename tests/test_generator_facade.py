@@ -3,6 +3,7 @@ numbers outside a run, and every method either differentiable inside a run or ra
 error that says why."""
 
 import os
+import pathlib
 import pickle
 import subprocess
 import sys
@@ -151,6 +152,7 @@ def test_scipy_stats_rvs_with_random_state(name, program, exact):
     assert_unbiased(samples, central_difference(exact, 0.4))
 
 
+ROOT = str(pathlib.Path(sad.__file__).resolve().parents[1])
 SCRIPT = """
 import numpy as np, stochad as sad
 rng = sad.Generator
@@ -165,7 +167,7 @@ for f, p in [(lambda t: rng().gamma(t, 2.0) ** 2, 1.5),
 def test_jit_on_and_off_give_the_same_samples():
     runs = []
     for jit in ("0", "1"):
-        env = dict(os.environ, NUMBA_DISABLE_JIT=jit, PYTHONPATH=os.getcwd())
+        env = dict(os.environ, NUMBA_DISABLE_JIT=jit, PYTHONPATH=ROOT)
         runs.append(subprocess.run([sys.executable, "-c", SCRIPT], env=env, check=True,
                                    capture_output=True, text=True).stdout)
     assert runs[0] == runs[1] and runs[0].count("\n") == 4
