@@ -103,6 +103,17 @@ def test_choice_without_replacement_with_random_probabilities():
         assert_unbiased(samples, direction * central_difference(exact, 0.2))
 
 
+def test_choice_with_normalised_random_weights_through_default_rng():
+    # the idiom of the issue: rng = np.random.default_rng(rng); rng.choice(n, p=w / w.sum())
+    def program(t):
+        rng = np.random.default_rng(sad.Generator())
+        w = sad.asarray([t, 1.0, 2.0])
+        return rng.choice(np.array([1.0, 2.0, 4.0]), p=w / w.sum()) ** 2
+
+    exact = central_difference(lambda t: (t + 4.0 + 32.0) / (t + 3.0), 1.0)
+    assert_unbiased(sad.derivative_samples(program, 1.0, n_samples=20_000, rng=6), exact)
+
+
 def test_a_permutation_keeps_the_values_derivatives():
     # the first of a permuted [θ·B, 2θ, 3] with B ~ Bernoulli(θ): E = (θ² + 2θ + 3)/3
     def program(t):
