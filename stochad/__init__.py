@@ -11,7 +11,7 @@ Examples
 >>> est = sad.derivative_estimate(walk, 0.5, n_samples=20_000, rng=0)
 """
 
-from . import distributions, optimize, parallel, result
+from . import distributions, families, optimize, parallel, result
 from . import rules as _rules
 from ._version import __version__
 from .api import (
@@ -25,7 +25,7 @@ from .api import (
     value,
 )
 from .branching import propagate, where
-from .distributions import DiscreteDistribution
+from .distributions import ContinuousDistribution, DiscreteDistribution, ImplicitDistribution
 from .generator import Generator
 from .indexing import asarray, take
 from .optimize import stochastic_gradient
@@ -48,7 +48,9 @@ _MATH = {ufunc.__name__: ufunc for ufunc in _rules.RULES}
 globals().update(_MATH)
 
 __all__ = [
+    "ContinuousDistribution",
     "DiscreteDistribution",
+    "ImplicitDistribution",
     "Generator",
     "StochasticTriple",
     "__version__",
@@ -66,6 +68,7 @@ __all__ = [
     "result",
     "estimate",
     "exponential",
+    "families",
     "geometric",
     "new_weight",
     "normal",

@@ -14,38 +14,50 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import rules, samplers
+from . import families, rules, samplers
 from .context import current_run, normalize_rng
 from .indexing import take
 from .propagation import apply
+from .shape import stack
 from .triple import StochasticTriple, holds_triple, run_of
 
-METHODS = ("random", "integers", "binomial", "poisson", "geometric", "normal", "exponential",
-           "uniform", "choice", "standard_normal", "standard_exponential", "bernoulli",
-           "categorical")
+UNSUPPORTED = {
+    "bytes": "random bytes are not numbers of a law with parameters: there is nothing to "
+             "differentiate; draw them outside the run",
+    "permuted": "an independent shuffle of every slice has no per-lane form here; use "
+                "permutation (whole-axis) or choice(replace=False) per slice",
+}
+"""Generator methods that raise inside a run, and why (every other method is differentiable)."""
 
 
 def _shape(size) -> tuple[int, ...]:
     return () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
 
 
-class Generator:
-    """numpy's ``Generator`` interface with differentiable draws (see the module docstring).
+class Generator(np.random.Generator):
+    """numpy's ``Generator``, with differentiable draws inside a run (module docstring).
+
+    It *is* a :class:`numpy.random.Generator` (a subclass), so it goes wherever numpy accepts
+    one: ``np.random.default_rng(g)`` returns ``g`` itself, ``scipy.stats.<law>.rvs(...,
+    random_state=g)`` draws through its methods.
 
     Parameters
     ----------
-    seed : None, int, SeedSequence, numpy.random.Generator or stochad.Generator
+    seed : None, int, SeedSequence, BitGenerator, numpy.random.Generator or stochad.Generator
         Seeds the draws made *outside* an estimator run, as
-        :func:`numpy.random.default_rng` does (a numpy Generator is used, not copied).
+        :func:`numpy.random.default_rng` does (a Generator's bit generator is shared, not
+        copied: the two draw one stream).
 
     Notes
     -----
-    Methods: ``random, integers, binomial, poisson, geometric, normal, exponential, uniform,
-    choice, standard_normal, standard_exponential`` with numpy's signatures, plus ``bernoulli(p,
-    size)`` and ``categorical(probs, size)`` (0-based index). ``size=`` gives the logical shape.
-    ``choice(a, size, p=probs)`` with random ``probs`` is ``a[categorical(probs, size)]``, a
-    random index into ``a`` (see :func:`stochad.take`). Any other numpy method works outside a
-    run and raises inside one (it is not differentiable).
+    Every method of numpy's Generator works inside a run except those in
+    :data:`UNSUPPORTED` (which raise, saying why); ``bernoulli(p, size)`` and
+    ``categorical(probs, size)`` (0-based index) are extra. ``size=`` gives the logical
+    shape. ``choice(a, size, p=probs)`` with random ``probs`` is ``a[categorical(probs,
+    size)]``, a random index into ``a`` (see :func:`stochad.take`); without replacement, it
+    draws sequentially with the chosen entries' probabilities removed and the rest
+    renormalised. Inside a run every method draws from the *run's* generator, so the numbers
+    differ from numpy's; outside a run they are numpy's own for the same seed.
 
     Examples
     --------
@@ -63,50 +75,68 @@ class Generator:
     ...                               n_samples=100_000, rng=0)
     >>> abs(est - 20.0) < 0.5                               # d/dθ (2·10θ + 1) = 20
     True
+    >>> isinstance(sad.Generator(), np.random.Generator)
+    True
     """
 
     def __init__(self, seed=None):
         self._numpy = normalize_rng(seed)
+        super().__init__(self._numpy.bit_generator)
 
     @property
     def numpy(self) -> np.random.Generator:
-        """The numpy Generator used outside a run."""
+        """The numpy Generator whose bit generator this one draws from outside a run."""
         return self._numpy
 
     def __repr__(self) -> str:
-        return f"stochad.Generator({self._numpy.bit_generator.__class__.__name__})"
+        return f"stochad.Generator({self.bit_generator.__class__.__name__})"
 
-    def __getattr__(self, name):
-        if name.startswith("_"):  # private and dunder lookups (copy, pickle) are not numpy's
-            raise AttributeError(name)
-        attribute = getattr(self._numpy, name)
-        if not callable(attribute):
-            return attribute
+    def __reduce__(self):  # numpy's would rebuild a plain numpy Generator
+        return type(self), (self.bit_generator,)
 
-        def method(*args, **kwargs):
-            if current_run() is not None or holds_triple(list(args) + list(kwargs.values())):
-                raise TypeError(
-                    f"Generator.{name} has no differentiable version inside a stochad run; "
-                    f"supported: {', '.join(METHODS)}. Draw the pieces with those, or use "
-                    "stochad.propagate for a deterministic black box"
-                )
-            return attribute(*args, **kwargs)
+    def spawn(self, n_children):
+        """``n_children`` independent Generators of this type (numpy's ``spawn``); inside a
+        run they draw from the run's generator like this one.
 
-        method.__name__ = name
-        return method
+        Examples
+        --------
+        >>> import stochad as sad
+        >>> [type(g).__name__ for g in sad.Generator(0).spawn(2)]
+        ['Generator', 'Generator']
+        """
+        return [type(self)(bit) for bit in self.bit_generator.spawn(n_children)]
+
+    def bytes(self, length):
+        """numpy's ``bytes``; it raises inside a run (:data:`UNSUPPORTED`)."""
+        self._unsupported("bytes")
+        return super().bytes(length)
+
+    def permuted(self, x, *, axis=None, out=None):
+        """numpy's ``permuted``; it raises inside a run (:data:`UNSUPPORTED`)."""
+        self._unsupported("permuted", x)
+        return super().permuted(x, axis=axis, out=out)
+
+    def _unsupported(self, name, *args):
+        if self._inside(*args):
+            raise TypeError(f"Generator.{name} has no differentiable version inside a stochad "
+                            f"run: {UNSUPPORTED[name]}")
 
     @staticmethod
     def _inside(*args) -> bool:
         return current_run() is not None or holds_triple(args)
 
-    def _draw(self, law, params, size):
+    def _draw(self, law, params, size, **options):
         """A draw of ``law``: numpy's own method (the same numbers) outside a run, the
-        differentiable one inside."""
-        if self._inside(*params):
+        differentiable one inside (``options``: numpy's keywords, used outside a run only)."""
+        if self._inside(*params, size):
+            if options.get("out") is not None:
+                raise TypeError(f"Generator.{law.numpy_method}(out=) is not supported inside a "
+                                "stochad run: a draw is a new triple, not written into an array")
             return samplers.draw(law, *params, size=size)
         if law.numpy_method is None:  # not a numpy method: stochad's sampler on our numpy rng
             return samplers.draw(law, *params, size=size, rng=self._numpy)
-        return getattr(self._numpy, law.numpy_method)(*params, size)
+        return getattr(np.random.Generator, law.numpy_method)(self, *params, size=size,
+                                                              **options)
 
     # -- uniform noise ------------------------------------------------------------------------
     def random(self, size=None, dtype=np.float64, out=None):
@@ -119,7 +149,7 @@ class Generator:
         True
         """
         if not self._inside():
-            return self._numpy.random(size, dtype, out)
+            return super().random(size, dtype, out)
         if out is not None:
             raise TypeError("Generator.random(out=) is not supported inside a stochad run")
         run = current_run()
@@ -140,7 +170,7 @@ class Generator:
         [4, 3, 2]
         """
         if not self._inside(low, high):
-            return self._numpy.integers(low, high, size, dtype, endpoint)
+            return super().integers(low, high, size, dtype, endpoint)
         if high is None:
             low, high = 0, low
         if not (np.issubdtype(dtype, np.integer) or np.dtype(dtype) == np.bool_):
@@ -214,7 +244,7 @@ class Generator:
         True
         """
         if not self._inside(a, p):
-            return self._numpy.choice(a, size, replace, p, axis, shuffle)
+            return super().choice(a, size, replace, p, axis, shuffle)
         run = run_of([a] + (p if isinstance(p, list | tuple) else [p])) or current_run()
         if isinstance(a, StochasticTriple):
             table = a
@@ -251,16 +281,13 @@ class Generator:
     @staticmethod
     def _without_replacement(run, n, size, p):
         """Per-lane ordered samples without replacement (Efraimidis–Spirakis keys)."""
-        if isinstance(p, StochasticTriple) or (isinstance(p, list | tuple) and holds_triple(p)):
-            raise TypeError(
-                "choice(replace=False) with random probabilities has no stochastic-triple "
-                "rule; draw sequentially with categorical and renormalised probabilities"
-            )
         shape = _shape(size)
         k = int(np.prod(shape))
         if k > n:
             raise ValueError(f"choice: cannot take a larger sample ({k}) than the population "
                              f"({n}) when replace=False")
+        if isinstance(p, StochasticTriple) or (isinstance(p, list | tuple) and holds_triple(p)):
+            return Generator._sequential(p, k, shape)
         if p is not None:
             samplers.CATEGORICAL.validate([np.asarray(p, dtype=np.float64)])
             if np.count_nonzero(p) < k:
@@ -272,6 +299,20 @@ class Generator:
         order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
         return StochasticTriple(order.reshape((run.n_lanes,) + shape), run=run)
 
+    @staticmethod
+    def _sequential(p, k, shape):
+        """``k`` categorical draws without replacement: each from the probabilities left,
+        renormalised, so the random ``p``'s perturbations reach every pick."""
+        p = samplers._as_param(p)
+        n = p.shape[-1]
+        picks = []
+        for _ in range(k):
+            pick = samplers.categorical(p)
+            picks.append(pick)
+            p = p * (np.arange(n) != pick[..., None])
+            p = p / np.sum(p, axis=-1, keepdims=True)
+        return np.reshape(stack(picks), shape)
+
     # -- continuous draws (reparameterised) -----------------------------------------------------
     def normal(self, loc=0.0, scale=1.0, size=None):
         """Normal(loc, scale), reparameterised as ``loc + scale·z``."""
@@ -280,7 +321,7 @@ class Generator:
     def standard_normal(self, size=None, dtype=np.float64, out=None):
         """Standard normal noise (no parameters, hence no derivative of its own)."""
         if not self._inside():
-            return self._numpy.standard_normal(size, dtype, out)
+            return super().standard_normal(size, dtype, out)
         return samplers.normal(0.0, 1.0, size)
 
     def exponential(self, scale=1.0, size=None):
@@ -290,9 +331,165 @@ class Generator:
     def standard_exponential(self, size=None, dtype=np.float64, method="zig", out=None):
         """Standard exponential noise (no parameters, hence no derivative of its own)."""
         if not self._inside():
-            return self._numpy.standard_exponential(size, dtype, method, out)
+            return super().standard_exponential(size, dtype, method, out)
         return samplers.exponential(1.0, size)
 
     def uniform(self, low=0.0, high=1.0, size=None):
         """Uniform(low, high), reparameterised as ``low + (high − low)·u``."""
         return self._draw(samplers.UNIFORM, (low, high), size)
+
+    # -- numpy's other laws (stochad.families) ------------------------------------------------
+    def gamma(self, shape, scale=1.0, size=None):
+        """Gamma(shape, scale): ``scale`` times an implicit standard gamma."""
+        return self._draw(families.GAMMA, (shape, scale), size)
+
+    def standard_gamma(self, shape, size=None, dtype=np.float64, out=None):
+        """Standard gamma, implicitly reparameterised (``dtype=``, ``out=``: outside a run)."""
+        return self._draw(families.STANDARD_GAMMA, (shape,), size, dtype=dtype, out=out)
+
+    def beta(self, a, b, size=None):
+        """Beta(a, b) as a ratio of implicit gammas."""
+        return self._draw(families.BETA, (a, b), size)
+
+    def dirichlet(self, alpha, size=None):
+        """Dirichlet(alpha): normalised implicit gammas."""
+        return self._draw(families.DIRICHLET, (alpha,), size)
+
+    def chisquare(self, df, size=None):
+        """Chi-square: twice an implicit gamma of ``df/2``."""
+        return self._draw(families.CHISQUARE, (df,), size)
+
+    def standard_t(self, df, size=None):
+        """Student's t: a normal over the root of an implicit gamma."""
+        return self._draw(families.STANDARD_T, (df,), size)
+
+    def f(self, dfnum, dfden, size=None):
+        """F: a ratio of scaled chi-squares."""
+        return self._draw(families.F, (dfnum, dfden), size)
+
+    def noncentral_chisquare(self, df, nonc, size=None):
+        """Non-central chi-square: a Poisson(nonc/2) mixture of chi-squares."""
+        return self._draw(families.NONCENTRAL_CHISQUARE, (df, nonc), size)
+
+    def noncentral_f(self, dfnum, dfden, nonc, size=None):
+        """Non-central F."""
+        return self._draw(families.NONCENTRAL_F, (dfnum, dfden, nonc), size)
+
+    def gumbel(self, loc=0.0, scale=1.0, size=None):
+        """Gumbel(loc, scale), location-scale."""
+        return self._draw(families.GUMBEL, (loc, scale), size)
+
+    def laplace(self, loc=0.0, scale=1.0, size=None):
+        """Laplace(loc, scale), location-scale."""
+        return self._draw(families.LAPLACE, (loc, scale), size)
+
+    def logistic(self, loc=0.0, scale=1.0, size=None):
+        """Logistic(loc, scale), location-scale."""
+        return self._draw(families.LOGISTIC, (loc, scale), size)
+
+    def lognormal(self, mean=0.0, sigma=1.0, size=None):
+        """Log-normal ``exp(mean + sigma·z)``."""
+        return self._draw(families.LOGNORMAL, (mean, sigma), size)
+
+    def pareto(self, a, size=None):
+        """Pareto II (Lomax), ``expm1(e / a)``."""
+        return self._draw(families.PARETO, (a,), size)
+
+    def power(self, a, size=None):
+        """Power law on [0, 1], ``(1 − exp(−e))^(1/a)``."""
+        return self._draw(families.POWER, (a,), size)
+
+    def rayleigh(self, scale=1.0, size=None):
+        """Rayleigh(scale), ``scale·sqrt(2e)``."""
+        return self._draw(families.RAYLEIGH, (scale,), size)
+
+    def weibull(self, a, size=None):
+        """Weibull of shape ``a``, ``e^(1/a)``."""
+        return self._draw(families.WEIBULL, (a,), size)
+
+    def standard_cauchy(self, size=None):
+        """Standard Cauchy noise (no parameter)."""
+        return self._draw(families.STANDARD_CAUCHY, (), size)
+
+    def triangular(self, left, mode, right, size=None):
+        """Triangular, implicitly reparameterised."""
+        return self._draw(families.TRIANGULAR, (left, mode, right), size)
+
+    def vonmises(self, mu, kappa, size=None):
+        """von Mises on [-π, π], implicitly reparameterised."""
+        return self._draw(families.VONMISES, (mu, kappa), size)
+
+    def wald(self, mean, scale, size=None):
+        """Wald (inverse Gaussian), implicitly reparameterised."""
+        return self._draw(families.WALD, (mean, scale), size)
+
+    def negative_binomial(self, n, p, size=None):
+        """Failures before the ``n``-th success (``n`` real > 0), as numpy."""
+        return self._draw(families.NEGATIVE_BINOMIAL, (n, p), size)
+
+    def hypergeometric(self, ngood, nbad, nsample, size=None):
+        """Hypergeometric; its integer parameters move by finite perturbations only."""
+        return self._draw(families.HYPERGEOMETRIC, (ngood, nbad, nsample), size)
+
+    def zipf(self, a, size=None):
+        """Zipf(a), ``k >= 1``."""
+        return self._draw(families.ZIPF, (a,), size)
+
+    def logseries(self, p, size=None):
+        """Logarithmic series, ``k >= 1``."""
+        return self._draw(families.LOGSERIES, (p,), size)
+
+    def multivariate_normal(self, mean, cov, size=None, check_valid="warn", tol=1e-8, *,
+                            method="svd"):
+        """Multivariate normal; inside a run ``mean + L·z`` with ``L`` the Cholesky factor of
+        ``cov`` (the other keywords: outside a run)."""
+        return self._draw(families.MULTIVARIATE_NORMAL, (mean, cov), size,
+                          check_valid=check_valid, tol=tol, method=method)
+
+    def multinomial(self, n, pvals, size=None):
+        """Multinomial counts: a chain of conditional binomials inside a run."""
+        if not self._inside(n, pvals, size):
+            return super().multinomial(n, pvals, size)
+        return families.multinomial(n, pvals, size)
+
+    def multivariate_hypergeometric(self, colors, nsample, size=None, method="marginals"):
+        """Counts per colour without replacement: a chain of hypergeometrics inside a run."""
+        if not self._inside(colors, nsample, size):
+            return super().multivariate_hypergeometric(colors, nsample, size, method)
+        return families.multivariate_hypergeometric(colors, nsample, size)
+
+    # -- permutations: plain draws; the values keep their derivatives -------------------------
+    def permutation(self, x, axis=0):
+        """A random permutation of ``arange(x)`` (an int) or of ``x`` along ``axis``.
+
+        Inside a run the permutation is a plain draw per lane (it carries no derivative) and
+        the permuted values keep their dual parts and perturbations.
+
+        Examples
+        --------
+        >>> import numpy as np, stochad as sad
+        >>> f = lambda t: sad.Generator().permutation(t * np.arange(3.0))[0]
+        >>> float(sad.derivative_estimate(f, 2.0, n_samples=30_000, rng=0))  # E = t·1
+        1.0...
+        """
+        if not self._inside(x):
+            return super().permutation(x, axis)
+        run = run_of([x]) or current_run()
+        n = int(x) if np.ndim(x) == 0 and not isinstance(x, StochasticTriple) else None
+        length = n if n is not None else np.shape(x)[axis]
+        order = np.argsort(run.rng.random((run.n_lanes, length)), axis=1)
+        idx = StochasticTriple(order, run=run)
+        return idx if n is not None else take(x, idx, axis=axis)
+
+    def shuffle(self, x, axis=0):
+        """Shuffle ``x`` in place along ``axis``; inside a run ``x`` must be a triple (its
+        lanes are permuted independently; the values keep their derivatives)."""
+        if not self._inside(x):
+            return super().shuffle(x, axis)
+        if not isinstance(x, StochasticTriple):
+            raise TypeError("Generator.shuffle inside a stochad run: x is a plain array, which "
+                            "cannot hold one permutation per lane; use "
+                            "x = rng.permutation(x)")
+        shuffled = self.permutation(x, axis)
+        x.value, x.delta, x.perturbation = shuffled.value, shuffled.delta, shuffled.perturbation
+        return None

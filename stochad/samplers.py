@@ -21,6 +21,7 @@ import numpy as np
 from . import distributions as laws
 from .context import current_run, normalize_rng
 from .lanes import broadcast, lift
+from .propagation import apply
 from .shape import stack
 from .triple import StochasticTriple, holds_triple, logical_shape, run_of
 
@@ -93,7 +94,7 @@ def draw(dist: laws.Distribution, *params, size=None, rng=None):
 def _draw(dist, args, size, rng):
     """:func:`draw` with the parameters as a sequence (the one-liners below)."""
     args = [_as_param(a) for a in args]
-    size = () if size is None else ((size,) if np.isscalar(size) else tuple(size))
+    size = _size(dist.name, size)
     core = dist.core_ndim
     run = run_of(args) or current_run()
     if core and any(len(logical_shape(a)) < core for a in args):
@@ -263,10 +264,55 @@ def _check(name, what, values, ok, where):
         raise ValueError(f"{name}: {what}, got {np.asarray(bad).reshape(-1)[0].item()!r}{where}")
 
 
+def _size(name, size) -> tuple[int, ...]:
+    """``size=`` as a shape; a random size (a triple) has no fixed shape to batch lanes in."""
+    if size is None:
+        return ()
+    sizes = (size,) if np.isscalar(size) or isinstance(size, StochasticTriple) else size
+    if any(isinstance(s, StochasticTriple) for s in sizes):
+        raise ValueError(
+            f"{name}: size= is random (a stochastic triple), so the draw's shape differs "
+            "between samples, which the batched lanes cannot hold; run the estimator with "
+            "vectorize=False (one sample at a time), or draw a fixed maximal size and mask it "
+            "(e.g. sad.poisson(m, size=n_max) * (np.arange(n_max) < Z))")
+    return tuple(int(s) for s in sizes)
+
+
+class Within:
+    """What a continuous law draws its parts with inside a run: noise and other laws of the
+    draw's logical ``shape``, one per lane (see
+    :meth:`stochad.distributions.ContinuousDistribution.in_run`)."""
+
+    def __init__(self, run, shape):
+        self.run, self.shape = run, shape
+
+    def noise(self, standard):
+        """Parameter-free noise ``standard(rng, shape)``: a triple with no derivative."""
+        return StochasticTriple(standard(self.run.rng, (self.run.n_lanes,) + self.shape),
+                                run=self.run)
+
+    def draw(self, law, *params):
+        """A draw of ``law`` (any kind) of this shape."""
+        return draw(law, *params, size=self.shape)
+
+    def implicit(self, law, *params):
+        """A draw of the implicitly reparameterised ``law``: sampled on the primal values,
+        then carried by ``law.rule()`` (its dual part and its inversion coupling)."""
+        run, full = self.run, (self.run.n_lanes,) + self.shape
+        triples = [isinstance(a, StochasticTriple) for a in params]
+        values = [broadcast(lift(a.value, len(self.shape)) if t else np.asarray(a), full)
+                  for a, t in zip(params, triples, strict=True)]
+        z = StochasticTriple(law.sample(run.rng, values, full), run=run)
+        if not any(triples):
+            return z
+        return apply(law.rule(), z, *(StochasticTriple(v, run=run) for v in values), *params)
+
+
 def reparameterised(dist: laws.ContinuousDistribution, params, size=None, rng=None):
     """A draw of the continuous law ``dist``: ``dist.transform(noise, *params)`` with plain
-    ``dist.standard`` noise (the triples' dual parts and perturbations flow through it)."""
-    params = [a if isinstance(a, StochasticTriple) else np.asarray(a, float) for a in params]
+    ``dist.standard`` noise, or its own :meth:`in_run` (the triples' dual parts and
+    perturbations flow through it)."""
+    params = [_as_param(a) for a in params]
     for label, (what, ok), arg in zip(dist.params, dist.checks, params, strict=True):
         value = arg.value if isinstance(arg, StochasticTriple) else arg
         _check(dist.name, f"{label} {what}", value, ok, "")
@@ -275,16 +321,24 @@ def reparameterised(dist: laws.ContinuousDistribution, params, size=None, rng=No
                 alternative, moved = np.broadcast_arrays(value + jump, (weight != 0) & (jump != 0))
                 _check(dist.name, f"{label} {what}", alternative[moved], ok,
                        " (on the alternative path of a perturbation)")
+    size = _size(dist.name, size)
     run = run_of(params) or current_run()
     if run is None:
-        return getattr(normalize_rng(rng), dist.numpy_method)(*params, size=size)
+        generator = normalize_rng(rng)
+        if dist.numpy_method is not None:
+            return getattr(generator, dist.numpy_method)(*params, size=size or None)
+        shape = dist.out_shape([np.shape(a) for a in params], size)
+        values = [np.broadcast_to(a, shape) for a in params]
+        if isinstance(dist, laws.ImplicitDistribution):
+            out = dist.sample(generator, values, shape)
+        else:
+            out = dist.transform(dist.standard(generator, shape), *values)
+        return out[()] if np.ndim(out) == 0 else out
     if rng is not None:
         raise ValueError(f"{dist.name}: inside a run pass rng= to the estimator, not to the "
                          "sampler")
-    size = () if size is None else ((size,) if np.isscalar(size) else tuple(size))
-    shape = np.broadcast_shapes(*(logical_shape(a) for a in params), size)
-    noise = StochasticTriple(dist.standard(run.rng, (run.n_lanes,) + shape), run=run)
-    return dist.transform(noise, *params)
+    shape = dist.out_shape([logical_shape(a) for a in params], size)
+    return dist.in_run(Within(run, shape), *params)
 
 
 def normal(loc=0.0, scale=1.0, size=None, *, rng=None):

@@ -142,6 +142,23 @@ def broadcast_to(array, shape, subok=False):
     return _broadcast(array, shape)
 
 
+@implements(np.broadcast_arrays)
+def broadcast_arrays(*args, subok=False):
+    """``np.broadcast_arrays`` of triples and plain arrays (scipy's ``rvs`` calls it on the
+    parameters): each broadcast to the common logical shape.
+
+    Examples
+    --------
+    >>> import numpy as np, stochad as sad
+    >>> st = sad.stochastic_triple(lambda p: np.broadcast_arrays(p, np.zeros(3))[0], 2.0)
+    >>> np.shape(st)
+    (3,)
+    """
+    shape = np.broadcast_shapes(*(logical_shape(a) for a in args))
+    return tuple(broadcast_to(a, shape) if isinstance(a, StochasticTriple)
+                 else np.broadcast_to(a, shape, subok=subok) for a in args)
+
+
 @implements(np.concatenate)
 def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """``np.concatenate`` of triples and plain arrays: their slices along ``axis``, stacked.
