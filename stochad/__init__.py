@@ -11,7 +11,11 @@ Examples
 >>> est = sad.derivative_estimate(walk, 0.5, n_samples=20_000, rng=0)
 """
 
-from . import distributions, optimize
+from . import (
+    combined,  # noqa: F401  (registers estimator="combined")
+    distributions,
+    optimize,
+)
 from . import rules as _rules
 from ._version import __version__
 from .api import (

@@ -11,10 +11,11 @@ OPTIONAL = {"matplotlib"}
 
 LAYERS = [
     # bottom: plain arrays and tables, no triples
-    {"_version", "lanes", "kernels", "rules", "structure"},
+    {"_version", "lanes", "kernels", "kpath_kernels", "rules", "structure"},
     {"context", "distributions"},
     {"backends.base"},
     {"backends.pruned", "backends.exact", "backends.smoothed", "backends.inert"},
+    {"backends.kpaths", "backends.scored"},
     {"backends"},
     {"triple"},
     {"propagation"},
@@ -23,7 +24,7 @@ LAYERS = [
     {"reductions"},
     {"indexing", "branching", "driver", "resampling"},
     {"samplers", "estimators"},
-    {"generator", "api"},
+    {"generator", "api", "combined"},
     {"optimize"},
     {"__init__", "bench"},
 ]
