@@ -5,6 +5,12 @@ exact DP or closed forms); K = 1 has the pruned backend's distribution; the redu
 is the same with the JIT on and off; K at least the number of live events is the exact backend.
 """
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 from conftest import assert_unbiased
@@ -126,3 +132,32 @@ def test_variance_falls_with_k_on_a_branching_process():
 def test_a_bad_k_is_a_value_error(name):
     with pytest.raises(ValueError, match="positive integer"):
         backend_class(name)
+
+
+def _jit_samples(seed):
+    """K-paths and combined samples of a program with sums, draws of draws and vectors."""
+    def f(p):
+        x = sad.poisson(p, size=4)
+        n = sad.binomial(10 + x[0], 0.3)
+        return np.sum(x**2) + n * sad.bernoulli(p / 4) + sad.geometric(0.2 + p / 10)
+
+    return np.concatenate([
+        sad.derivative_samples(f, 1.5, n_samples=120, rng=seed, backend="kpaths:2"),
+        sad.derivative_samples(f, 1.5, n_samples=120, rng=seed, estimator="combined",
+                               backend="kpaths:3"),
+    ])
+
+
+def test_same_numbers_without_the_jit():
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_kpaths import _jit_samples
+        print(json.dumps(_jit_samples(4).tolist()))
+        """
+    )
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, check=True, timeout=600)
+    np.testing.assert_array_equal(np.array(json.loads(out.stdout)), _jit_samples(4))
