@@ -27,6 +27,7 @@ from .api import (
     stochastic_triple,
     value,
 )
+from .auto import BackendChoice, choose_backend
 from .branching import propagate, where
 from .distributions import DiscreteDistribution
 from .generator import Generator
@@ -51,6 +52,7 @@ _MATH = {ufunc.__name__: ufunc for ufunc in _rules.RULES}
 globals().update(_MATH)
 
 __all__ = [
+    "BackendChoice",
     "DiscreteDistribution",
     "Generator",
     "StochasticTriple",
@@ -59,6 +61,7 @@ __all__ = [
     "bernoulli",
     "binomial",
     "categorical",
+    "choose_backend",
     "delta",
     "derivative_contribution",
     "derivative_estimate",

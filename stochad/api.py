@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .auto import AUTO, resolve_backend
 from .backends import backend_class
 from .context import normalize_rng
 from .driver import contribution, lane_counts, run_once
@@ -60,10 +61,13 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     rng : None, int, SeedSequence or Generator
         Drives every draw and every pruning choice (anything
         :func:`numpy.random.default_rng` accepts).
-    backend : {"pruned", "exact", "smoothed"}
+    backend : {"pruned", "exact", "kpaths", "kpaths:K", "auto", "smoothed"}
         How perturbations are reconciled (docs/design.md §1): ``"pruned"`` keeps one per sample;
-        ``"exact"`` keeps all (lowest variance, cost grows with live events); ``"smoothed"``
-        folds them into the dual part (cheapest, **biased** for non-linear programs).
+        ``"exact"`` keeps all (lowest variance, cost grows with live events); ``"kpaths"``
+        keeps up to K = 4 per element (``"kpaths:K"``: another K), unbiased; ``"auto"`` picks
+        one of pruned, kpaths, exact by a short pilot (:func:`stochad.choose_backend`);
+        ``"smoothed"`` folds them into the dual part (cheapest, **biased** for non-linear
+        programs).
     vectorize : bool
         ``True``: call ``f`` once per chunk of samples on a batched triple. ``False``: call ``f``
         once per sample on a single-lane triple, so Python control flow on values works.
@@ -73,10 +77,12 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     chunk_size : int, optional
         Most lanes per batched call (default 65,536), bounding memory; ``n_samples`` is
         split into as few chunks of equal size as that allows.
-    estimator : {"triple", "score", "fd"}
+    estimator : {"triple", "score", "fd", "combined"}
         ``"triple"``: stochastic triples. ``"score"``: the score-function (REINFORCE)
-        estimator, unbiased. ``"fd"``: central differences with common random numbers,
-        **biased** for finite ``h``. All run the same ``f``; see :mod:`stochad.estimators`.
+        estimator, unbiased. ``"combined"``: both from one run, ``T + c·(S − T)`` with ``c``
+        cross-fitted (:mod:`stochad.combined`), unbiased. ``"fd"``: central differences with
+        common random numbers, **biased** for finite ``h``. All run the same ``f``; see
+        :mod:`stochad.estimators`.
     baseline : bool
         ``estimator="score"`` only: subtract the leave-one-out mean of ``f`` (still unbiased).
     h : float, optional
@@ -109,7 +115,8 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         raise ValueError(f"n_samples must be a positive integer, got {n_samples}")
     if chunk_size is not None and int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
-    backend_class(backend)
+    if backend != AUTO:
+        backend_class(backend)
     along = sampler(estimator, baseline=baseline, h=h) or _samples_along
     generator = normalize_rng(rng)
     layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
@@ -117,6 +124,8 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
     p = _as_parameter(p)
     directions, per_coordinate = _directions(p, direction)
+    backend = resolve_backend(backend, estimator, f, p, directions, n_samples, generator,
+                              vectorize, chunk_size)
     samples = [
         along(f, p, d, n_samples, generator, backend, vectorize, chunk_size)
         for d in directions

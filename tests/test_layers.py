@@ -23,7 +23,7 @@ LAYERS = [
     {"shape"},
     {"reductions"},
     {"indexing", "branching", "driver", "resampling"},
-    {"samplers", "estimators"},
+    {"samplers", "estimators", "auto"},
     {"generator", "api", "combined"},
     {"optimize"},
     {"__init__", "bench"},
