@@ -34,14 +34,16 @@ from stochad.backends import BACKENDS
 from . import kernel_timings
 from .problems import PROBLEMS, Problem
 
-ESTIMATORS = ("triple", "score", "score-baseline", "fd", "kpaths", "exact", "auto", "combined")
+ESTIMATORS = ("triple", "score", "score-baseline", "fd", "kpaths", "exact", "auto", "combined",
+              "relaxed")
 """Estimator names of ``--estimators``: stochastic triples (on ``--backend``), score function
 without and with the leave-one-out baseline, central finite differences with common random
 numbers, triples on the K-paths (K = 4), exact and automatically chosen backends, and the
-combined triple/score estimator."""
-DEFAULT_ESTIMATORS = tuple(name for name in ESTIMATORS if name != "auto")
+combined triple/score estimator, and the relaxed straight-through estimator (τ = 0.5, biased;
+problems with draws it cannot relax are skipped)."""
+DEFAULT_ESTIMATORS = tuple(name for name in ESTIMATORS if name not in ("auto", "relaxed"))
 """``--estimators``'s default: all but ``auto``, whose choice depends on timings (so the same
-seed need not give the same numbers)."""
+seed need not give the same numbers), and ``relaxed``, which runs on few problems."""
 TRIPLE_BACKENDS = {"kpaths": "kpaths", "exact": "exact", "auto": "auto"}
 """Estimator names that are stochastic triples on a backend of their own."""
 
@@ -178,7 +180,8 @@ def results_json(problems, names, results, args) -> dict:
                 "name": problem.name, "param": problem.param, "exact": problem.exact,
                 "exact_method": problem.exact_method, "exact_stderr": problem.exact_stderr,
                 "plain_seconds": plain,
-                "estimators": {name: results[problem.name][name].as_json() for name in names},
+                "estimators": {name: results[problem.name][name].as_json() for name in names
+                               if name in results[problem.name]},
             }
             for problem, plain in problems
         ],
@@ -207,7 +210,8 @@ def plot(path: str, problems: list[Problem], names: list[str], results) -> None:
     x = np.arange(len(problems))
     for i, name in enumerate(names):
         ax.bar(x + (i - (len(names) - 1) / 2) * width,
-               [results[p.name][name].sd for p in problems], width, label=name)
+               [results[p.name][name].sd if name in results[p.name] else np.nan
+                for p in problems], width, label=name)
     ax.set_xticks(x, [p.name for p in problems], rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("standard deviation of one sample")
@@ -257,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
     run.add_argument("--estimators", type=_parse_estimators, default=list(DEFAULT_ESTIMATORS),
                      help=f"comma-separated, from {','.join(ESTIMATORS)} (default: all but "
-                          "auto)")
+                          "auto, relaxed)")
     run.add_argument("--backend", choices=sorted(BACKENDS), default="pruned",
                      help="triple backend (default pruned)")
     run.add_argument("--chunk-size", type=_at_least(1), default=None,
@@ -313,8 +317,14 @@ def run(args, parser) -> int:
             print(f"[{done}/{total}] {problem.name}: {name}, {args.samples} samples ...",
                   end="", file=sys.stderr, flush=True)
             seed = [args.seed, index, ESTIMATORS.index(name)]
-            result = measure(problem, name, args.samples, seed, args.backend,
-                             args.chunk_size, 1 if profiler else args.repeats, profiler)
+            try:
+                result = measure(problem, name, args.samples, seed, args.backend,
+                                 args.chunk_size, 1 if profiler else args.repeats, profiler)
+            except ValueError as error:
+                if name != "relaxed":
+                    raise
+                print(f" skipped: {error}", file=sys.stderr, flush=True)
+                continue
             print(f" {result.seconds:.2f} s", file=sys.stderr, flush=True)
             results[problem.name][name] = result
             rows.append((problem, name, result))

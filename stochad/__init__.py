@@ -15,6 +15,7 @@ from . import (
     combined,  # noqa: F401  (registers estimator="combined")
     distributions,
     optimize,
+    relaxed,  # noqa: F401  (registers estimator="relaxed")
 )
 from . import rules as _rules
 from ._version import __version__

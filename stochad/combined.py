@@ -89,4 +89,10 @@ def combined_samples(f, p, d, n_samples, generator, backend, vectorize, chunk_si
                            t_b + fitted_coefficient(t_a, d_a) * d_b])
 
 
-REGISTERED["combined"] = combined_samples
+def _make(option):
+    if option:
+        raise ValueError(f"estimator='combined' takes no option, got {option!r}")
+    return combined_samples
+
+
+REGISTERED["combined"] = _make

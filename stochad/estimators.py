@@ -48,8 +48,9 @@ from .triple import StochasticTriple
 ESTIMATORS = ("triple", "score", "fd")
 REGISTERED: dict = {}
 """Estimators that modules above this one add by name (``"combined"``: :mod:`stochad.combined`,
-``"relaxed"``: :mod:`stochad.relaxed`): name -> ``samples(f, p, d, n_samples, generator,
-backend, vectorize, chunk_size)``."""
+``"relaxed"``: :mod:`stochad.relaxed`): name -> ``make(option)``, where ``option`` is the text
+after a colon (``"relaxed:0.1"``; ``""`` if none), returning ``samples(f, p, d, n_samples,
+generator, backend, vectorize, chunk_size)``."""
 DEFAULT_RELATIVE_H = 1e-2
 """``h`` of ``estimator="fd"`` when none is given: ``1e-2·max(1, max|p|)``."""
 
@@ -117,8 +118,9 @@ def sampler(estimator, *, baseline=False, h=None):
     ...
     ValueError: h must be a positive finite step, got -1.0
     """
+    name, _, option = estimator.partition(":") if isinstance(estimator, str) else ("", "", "")
     known = [*ESTIMATORS, *REGISTERED]
-    if estimator not in known:
+    if estimator not in ESTIMATORS and name not in REGISTERED:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {known}")
     if baseline not in (False, True):
         raise ValueError(f"baseline must be True or False, got {baseline!r}")
@@ -136,7 +138,7 @@ def sampler(estimator, *, baseline=False, h=None):
     if estimator == "triple":
         return None
     if estimator not in ESTIMATORS:
-        return REGISTERED[estimator]
+        return REGISTERED[name](option)
 
     def samples(f, p, d, n_samples, generator, backend, vectorize, chunk_size):
         if estimator == "fd":

@@ -15,7 +15,7 @@ LAYERS = [
     {"context", "distributions"},
     {"backends.base"},
     {"backends.pruned", "backends.exact", "backends.smoothed", "backends.inert"},
-    {"backends.kpaths", "backends.scored"},
+    {"backends.kpaths", "backends.scored", "backends.relaxed"},
     {"backends"},
     {"triple"},
     {"propagation"},
@@ -24,7 +24,7 @@ LAYERS = [
     {"reductions"},
     {"indexing", "branching", "driver", "resampling"},
     {"samplers", "estimators", "auto"},
-    {"generator", "api", "combined"},
+    {"generator", "api", "combined", "relaxed"},
     {"optimize"},
     {"__init__", "bench"},
 ]
