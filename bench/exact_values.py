@@ -172,3 +172,40 @@ def mixed(p: float, n: int = 10):
 def log_factorial(k):
     """``log k!`` (used by the Poisson log-pmf of the KL problem)."""
     return special.gammaln(np.asarray(k, dtype=float) + 1.0)
+
+
+def extinction(lam: float, generations: int = 5):
+    """``P(Z₅ = 0)`` of a Poisson(λ) Galton–Watson process from one founder: ``(P, dP/dλ)``.
+
+    ``P = g⁵(0)`` with ``g(s) = exp(λ(s − 1))``, differentiated in forward mode:
+    ``ds' = s'·((s − 1) + λ·ds)``.
+    """
+    s, ds = 0.0, 0.0
+    for _ in range(generations):
+        s, ds = np.exp(lam * (s - 1.0)), np.exp(lam * (s - 1.0)) * ((s - 1.0) + lam * ds)
+    return float(s), float(ds)
+
+
+PF_OBSERVATIONS = np.array([0.3, 1.2, 1.9, 2.1, 3.4, 3.2, 4.1, 4.8])
+"""Noisy readings of a counting process (the particle-filter problem's data)."""
+
+
+def pf_likelihood(y, x):
+    """Observation density (up to a constant) of reading ``y`` at count ``x``: a unit
+    Gaussian kernel."""
+    return np.exp(-0.5 * (y - x) ** 2)
+
+
+def particle_filter(theta: float, observations=PF_OBSERVATIONS):
+    """The likelihood ``Z(θ) = E[Π_t g(y_t | X_t)]`` of ``X_t = X_{t-1} + Bernoulli(θ)``,
+    ``X_0 = 0``, by the forward algorithm (substochastic transition matrices ``M·diag(g_t)``):
+    ``(Z, dZ/dθ)``. A particle filter's likelihood estimate is unbiased for ``Z``."""
+    steps = len(observations)
+    states = np.arange(steps + 1)
+    up, down = np.minimum(states + 1, steps), states
+    q = np.full(states.size, theta)
+    matrix, dmatrix = _bernoulli_step(q, np.ones(states.size), up, down)
+    likelihoods = [np.diag(pf_likelihood(y, states)) for y in observations]
+    return markov_derivative(np.eye(states.size)[0],
+                             [(matrix @ g, dmatrix @ g) for g in likelihoods],
+                             final=np.ones(states.size))

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 import stochad as sad
+from stochad.resampling import resample
 
 from . import exact_values as exact
 
@@ -192,6 +193,47 @@ def mixed_plain(p, size, rng):
     return s * (2 * b + 3 * c) * (b + s * rng.standard_normal(size))
 
 
+# -- indicator readouts and particle filters ----------------------------------------------------
+
+def extinction(lam):
+    """Has a Poisson(λ) branching process (one founder) died out by generation 5?"""
+    return 1.0 * (galton_watson(lam) == 0)
+
+
+def extinction_plain(lam, size, rng):
+    return (galton_watson_plain(lam, size, rng) == 0).astype(float)
+
+
+PF_PARTICLES = 16
+
+
+def particle_filter(theta):
+    """A bootstrap particle filter's likelihood estimate for a counting process
+    ``X_t = X_{t-1} + Bernoulli(θ)`` read with unit Gaussian noise (systematic resampling)."""
+    x = np.zeros(PF_PARTICLES)
+    w = np.full(PF_PARTICLES, 1.0 / PF_PARTICLES)
+    for y in exact.PF_OBSERVATIONS:
+        x = x + sad.bernoulli(theta, size=PF_PARTICLES)
+        w = w * exact.pf_likelihood(y, x)
+        w, (x,) = resample(w, [x])
+    return np.sum(w)
+
+
+def particle_filter_plain(theta, size, rng):
+    x = np.zeros((size, PF_PARTICLES))
+    total = np.ones(size)
+    for y in exact.PF_OBSERVATIONS:
+        x = x + (rng.random((size, PF_PARTICLES)) < theta)
+        w = exact.pf_likelihood(y, x)
+        total *= w.mean(axis=1)
+        cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
+        grid = (rng.random((size, 1)) + np.arange(PF_PARTICLES)) / PF_PARTICLES
+        ancestors = np.minimum(
+            (cdf[:, None, :] < grid[:, :, None]).sum(axis=2), PF_PARTICLES - 1)
+        x = np.take_along_axis(x, ancestors, axis=1)
+    return total
+
+
 # -- stochastic Game of Life -------------------------------------------------------------------
 
 GRID, GENERATIONS = 8, 4
@@ -282,6 +324,12 @@ PROBLEMS: dict[str, Problem] = {problem.name: problem for problem in [
              exact_method="scipy enumeration"),
     Problem("mixed", "p(1-p)(2b + 3c) Normal(b, p(1-p)), b ~ Bin(10, p), c ~ Bern(p)", 0.3,
              mixed, mixed_plain, exact.mixed(0.3)[1], 0.01),
+    Problem("extinction", "1{Z5 = 0}: has the Galton-Watson process died out by generation 5",
+             1.5, extinction, extinction_plain, exact.extinction(1.5)[1], 0.02),
+    Problem("particle-filter", f"bootstrap particle filter, {PF_PARTICLES} particles, "
+             "X += Bernoulli(p), 8 Gaussian readings; f = likelihood estimate", 0.5,
+             particle_filter, particle_filter_plain, exact.particle_filter(0.5)[1], 0.01,
+             exact_method="exact forward algorithm"),
     Problem("game-of-life", f"stochastic Game of Life, {GRID}x{GRID} torus, "
              f"{GENERATIONS} generations, cells alive w.p. p; f = live cells", 0.5,
              game_of_life, game_of_life_plain, GAME_OF_LIFE_REFERENCE[0], 0.02,

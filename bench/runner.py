@@ -4,10 +4,11 @@ Subcommands
 -----------
 ``list``
     The problems, each with its parameter and exact derivative.
-``run [NAMES...] --samples N --seed S --estimators triple,score,score-baseline,fd
---backend pruned --repeats 5 --json FILE --plot FILE.png --check``
+``run [NAMES...] --samples N --seed S --estimators triple,score,score-baseline,fd,...
+--backend pruned --repeats 5 --workers N --json FILE --plot FILE.png --check``
     A table on stdout (problem, exact, estimator, mean ± stderr, sd, |z|, seconds, samples/s,
-    cost ratio to the plain numpy program timed in the same run); progress on stderr. Seconds
+    cost ratio to the plain numpy program timed in the same run, seconds per sample ×
+    variance); progress on stderr. Seconds
     are the best of up to ``--repeats`` runs (within about a second), as for the plain program.
     ``--json -`` writes the JSON report to stdout (and the table to stderr); the report
     records the versions of stochad, numpy, scipy, numba and Python, the platform and the
@@ -43,9 +44,18 @@ from stochad.backends import BACKENDS
 from . import kernel_timings
 from .problems import PROBLEMS, Problem
 
-ESTIMATORS = ("triple", "score", "score-baseline", "fd")
-"""Estimator names of ``--estimators``: stochastic triples, score function without and with the
-leave-one-out baseline, and central finite differences with common random numbers."""
+ESTIMATORS = ("triple", "score", "score-baseline", "fd", "kpaths", "exact", "auto", "combined",
+              "relaxed")
+"""Estimator names of ``--estimators``: stochastic triples (on ``--backend``), score function
+without and with the leave-one-out baseline, central finite differences with common random
+numbers, triples on the K-paths (K = 4), exact and automatically chosen backends, and the
+combined triple/score estimator, and the relaxed straight-through estimator (τ = 0.5, biased;
+problems with draws it cannot relax are skipped)."""
+DEFAULT_ESTIMATORS = tuple(name for name in ESTIMATORS if name not in ("auto", "relaxed"))
+"""``--estimators``'s default: all but ``auto``, whose choice depends on timings (so the same
+seed need not give the same numbers), and ``relaxed``, which runs on few problems."""
+TRIPLE_BACKENDS = {"kpaths": "kpaths", "exact": "exact", "auto": "auto"}
+"""Estimator names that are stochastic triples on a backend of their own."""
 
 
 def estimator_options(name: str, problem: Problem) -> dict:
@@ -61,6 +71,8 @@ def estimator_options(name: str, problem: Problem) -> dict:
         return {"estimator": "score", "baseline": True}
     if name == "fd":
         return {"estimator": "fd", "h": problem.fd_h}
+    if name in TRIPLE_BACKENDS:
+        return {"estimator": "triple", "backend": TRIPLE_BACKENDS[name]}
     if name in ESTIMATORS:
         return {"estimator": name}
     raise ValueError(f"unknown estimator {name!r}; choose from {', '.join(ESTIMATORS)}")
@@ -78,11 +90,17 @@ class Result:
     z: float
     cost_ratio: float
 
+    @property
+    def time_x_variance(self) -> float:
+        """Seconds per sample × per-sample variance: proportional to the time to a given
+        standard error (smaller is better)."""
+        return self.seconds / self.samples * self.sd**2
+
     def as_json(self) -> dict:
         return {
             "mean": self.mean, "stderr": self.stderr, "sd": self.sd, "seconds": self.seconds,
             "samples_per_second": self.samples / self.seconds, "cost_ratio": self.cost_ratio,
-            "z": self.z,
+            "z": self.z, "time_x_variance": self.time_x_variance,
         }
 
 
@@ -119,8 +137,8 @@ def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    options = dict(estimator_options(estimator, problem), backend=backend,
-                   chunk_size=chunk_size)
+    options = {"backend": backend, "chunk_size": chunk_size,
+               **estimator_options(estimator, problem)}
     sad.derivative_samples(problem.program, problem.param, n_samples=64, rng=0, **options)
     seconds, spent, runs = math.inf, 0.0, 0
     while runs < repeats and (runs == 0 or spent < TIMING_BUDGET):
@@ -144,13 +162,14 @@ def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
 def format_table(rows: list[tuple[Problem, str, Result]]) -> str:
     """The result table (a ``≈`` marks a Monte Carlo reference instead of an exact value)."""
     header = ("problem", "exact", "estimator", "mean ± stderr", "sd", "|z|", "seconds",
-              "samples/s", "× plain")
+              "samples/s", "× plain", "t×var")
     lines = []
     for problem, name, r in rows:
         exact = f"{'≈' if problem.is_reference else ''}{problem.exact:.6g}"
         lines.append((problem.name, exact, name, f"{r.mean:.6g} ± {r.stderr:.2g}",
                       f"{r.sd:.4g}", f"{r.z:.2f}", f"{r.seconds:.3f}",
-                      f"{r.samples / r.seconds:,.0f}", f"{r.cost_ratio:.1f}"))
+                      f"{r.samples / r.seconds:,.0f}", f"{r.cost_ratio:.1f}",
+                      f"{r.time_x_variance:.3g}"))
     widths = [max(len(str(c)) for c in column) for column in zip(header, *lines, strict=True)]
     aligned = [
         "  ".join(c.ljust(w) if i < 3 else c.rjust(w)
@@ -217,7 +236,8 @@ def results_json(problems, names, results, args) -> dict:
                 "name": problem.name, "param": problem.param, "exact": problem.exact,
                 "exact_method": problem.exact_method, "exact_stderr": problem.exact_stderr,
                 "plain_seconds": plain,
-                "estimators": {name: results[problem.name][name].as_json() for name in names},
+                "estimators": {name: results[problem.name][name].as_json() for name in names
+                               if name in results[problem.name]},
             }
             for problem, plain in problems
         ],
@@ -246,7 +266,8 @@ def plot(path: str, problems: list[Problem], names: list[str], results) -> None:
     x = np.arange(len(problems))
     for i, name in enumerate(names):
         ax.bar(x + (i - (len(names) - 1) / 2) * width,
-               [results[p.name][name].sd for p in problems], width, label=name)
+               [results[p.name][name].sd if name in results[p.name] else np.nan
+                for p in problems], width, label=name)
     ax.set_xticks(x, [p.name for p in problems], rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("standard deviation of one sample")
@@ -311,8 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"samples per estimator and problem, at most {MAX_SAMPLES:,} "
                           "(default 100000)")
     run.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
-    run.add_argument("--estimators", type=_parse_estimators, default=list(ESTIMATORS),
-                     help=f"comma-separated, from {','.join(ESTIMATORS)} (default: all)")
+    run.add_argument("--estimators", type=_parse_estimators, default=list(DEFAULT_ESTIMATORS),
+                     help=f"comma-separated, from {','.join(ESTIMATORS)} (default: all but "
+                          "auto, relaxed)")
     run.add_argument("--backend", choices=sorted(BACKENDS), default="pruned",
                      help="triple backend (default pruned)")
     run.add_argument("--chunk-size", type=_at_least(1), default=None,
@@ -388,9 +410,15 @@ def run(args, parser) -> int:
             print(f"[{done}/{total}] {problem.name}: {name}, {args.samples} samples ...",
                   end="", file=sys.stderr, flush=True)
             seed = [args.seed, index, ESTIMATORS.index(name)]
-            result = measure(problem, name, args.samples, seed, args.backend,
-                             args.chunk_size, 1 if profiler else args.repeats, profiler,
-                             args.workers)
+            try:
+                result = measure(problem, name, args.samples, seed, args.backend,
+                                 args.chunk_size, 1 if profiler else args.repeats, profiler,
+                                 args.workers)
+            except ValueError as error:
+                if name != "relaxed":
+                    raise
+                print(f" skipped: {error}", file=sys.stderr, flush=True)
+                continue
             print(f" {result.seconds:.2f} s", file=sys.stderr, flush=True)
             results[problem.name][name] = result
             rows.append((problem, name, result))

@@ -11,7 +11,15 @@ Examples
 >>> est = sad.derivative_estimate(walk, 0.5, n_samples=20_000, rng=0)
 """
 
-from . import distributions, families, optimize, parallel, result
+from . import (
+    combined,  # noqa: F401  (registers estimator="combined")
+    distributions,
+    families,
+    optimize,
+    parallel,
+    relaxed,  # noqa: F401  (registers estimator="relaxed")
+    result,
+)
 from . import rules as _rules
 from ._version import __version__
 from .api import (
@@ -24,6 +32,7 @@ from .api import (
     stochastic_triple,
     value,
 )
+from .auto import BackendChoice, choose_backend
 from .branching import propagate, where
 from .distributions import ContinuousDistribution, DiscreteDistribution, ImplicitDistribution
 from .generator import Generator
@@ -48,6 +57,7 @@ _MATH = {ufunc.__name__: ufunc for ufunc in _rules.RULES}
 globals().update(_MATH)
 
 __all__ = [
+    "BackendChoice",
     "ContinuousDistribution",
     "DiscreteDistribution",
     "ImplicitDistribution",
@@ -58,6 +68,7 @@ __all__ = [
     "bernoulli",
     "binomial",
     "categorical",
+    "choose_backend",
     "delta",
     "derivative_contribution",
     "derivative_estimate",

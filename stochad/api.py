@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .auto import AUTO, resolve_backend
 from .backends import backend_class
 from .context import normalize_rng
 from .driver import (
@@ -94,7 +95,8 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
         chunk_size = check_count(chunk_size, "chunk_size")
     vectorize = check_flag(vectorize, "vectorize")
     workers = check_workers(workers)
-    cls = backend_class(backend)
+    if backend != AUTO:
+        backend_class(backend)
     along = sampler(estimator, baseline=baseline, h=h) or _triple_samples
     generator = normalize_rng(rng)
     layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
@@ -102,10 +104,14 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
         f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
     p = _as_parameter(p)
     directions, per_coordinate = _directions(p, direction)
-    task_size = chunk_size or (cls.chunk_size if vectorize else SERIAL_TASK)
+    choice = resolve_backend(backend, estimator, f, p, directions, n_samples, generator,
+                             vectorize, chunk_size)  # backend="auto": a pilot picks one
+    backend = backend if choice is None else choice.backend
+    task_size = chunk_size or (backend_class(backend).chunk_size if vectorize else SERIAL_TASK)
     tasks = plan(n_samples, len(directions), task_size, generator)
     options = {"backend": backend, "vectorize": vectorize, "workers": workers,
-               "progress": progress, "estimator": estimator, "n_samples": n_samples}
+               "progress": progress, "estimator": estimator, "n_samples": n_samples,
+               "choice": choice}
     return _Call(f, p, directions, per_coordinate, layout, along, tasks, options)
 
 
@@ -127,10 +133,13 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     rng : None, int, SeedSequence or Generator
         Drives every draw and every pruning choice (anything
         :func:`numpy.random.default_rng` accepts).
-    backend : {"pruned", "exact", "smoothed"}
+    backend : {"pruned", "exact", "kpaths", "kpaths:K", "auto", "smoothed"}
         How perturbations are reconciled (docs/design.md §1): ``"pruned"`` keeps one per sample;
-        ``"exact"`` keeps all (lowest variance, cost grows with live events); ``"smoothed"``
-        folds them into the dual part (cheapest, **biased** for non-linear programs).
+        ``"exact"`` keeps all (lowest variance, cost grows with live events); ``"kpaths"``
+        keeps up to K = 4 per element (``"kpaths:K"``: another K), unbiased; ``"auto"`` picks
+        one of pruned, kpaths, exact by a short pilot (:func:`stochad.choose_backend`);
+        ``"smoothed"`` folds them into the dual part (cheapest, **biased** for non-linear
+        programs).
     vectorize : bool
         ``True``: call ``f`` once per chunk of samples on a batched triple. ``False``: call ``f``
         once per sample on a single-lane triple, so Python control flow on values works.
@@ -144,10 +153,12 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         **The samples a seed gives depend on** ``chunk_size`` **and** ``vectorize``: a call
         of one task per direction draws from ``rng`` itself; several tasks draw from
         generators spawned from it, one per task.
-    estimator : {"triple", "score", "fd"}
+    estimator : {"triple", "score", "fd", "combined"} or "relaxed[:TAU]"
         ``"triple"``: stochastic triples. ``"score"``: the score-function (REINFORCE)
-        estimator, unbiased. ``"fd"``: central differences with common random numbers,
-        **biased** for finite ``h``. All run the same ``f``; see :mod:`stochad.estimators`.
+        estimator, unbiased. ``"combined"``: both from one run, ``T + c·(S − T)`` with ``c``
+        cross-fitted (:mod:`stochad.combined`), unbiased. ``"fd"``: central differences with
+        common random numbers, **biased** for finite ``h``. All run the same ``f``; see
+        :mod:`stochad.estimators`.
     baseline : bool
         ``estimator="score"`` only: subtract the leave-one-out mean of ``f`` over the other
         samples of the task (still unbiased).
@@ -239,7 +250,8 @@ workers, progress
     return EstimateResult(
         df=_plain(call.shaped([m.mean for m in moments])),
         error=_plain(call.shaped([s / np.sqrt(n) for s in sd])),
-        sd=_plain(call.shaped(sd)), n_samples=n, estimator=estimator, backend=backend,
+        sd=_plain(call.shaped(sd)), n_samples=n, estimator=estimator,
+        backend=call.options["backend"], backend_choice=call.options["choice"],
         tail_share=float(max(np.max(m.tail_share) for m in moments)))
 
 

@@ -46,6 +46,11 @@ from .driver import plain_result, run_once, split_runs
 from .triple import StochasticTriple
 
 ESTIMATORS = ("triple", "score", "fd")
+REGISTERED: dict = {}
+"""Estimators that modules above this one add by name (``"combined"``: :mod:`stochad.combined`,
+``"relaxed"``: :mod:`stochad.relaxed`): name -> ``make(option)``, where ``option`` is the text
+after a colon (``"relaxed:0.1"``; ``""`` if none), returning ``samples(f, p, d, n_samples,
+generator, backend, vectorize)``, the samples of one task (:func:`stochad.driver.plan`)."""
 DEFAULT_RELATIVE_H = 1e-2
 """``h`` of ``estimator="fd"`` when none is given: ``1e-2·max(1, max|p|)``."""
 
@@ -113,8 +118,10 @@ def sampler(estimator, *, baseline=False, h=None):
     ...
     ValueError: h must be a positive finite step, got -1.0
     """
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {estimator!r}; choose one of {list(ESTIMATORS)}")
+    name, _, option = estimator.partition(":") if isinstance(estimator, str) else ("", "", "")
+    known = [*ESTIMATORS, *REGISTERED]
+    if estimator not in ESTIMATORS and name not in REGISTERED:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {known}")
     if baseline not in (False, True):
         raise ValueError(f"baseline must be True or False, got {baseline!r}")
     if baseline and estimator != "score":
@@ -130,6 +137,8 @@ def sampler(estimator, *, baseline=False, h=None):
             raise ValueError(f"h must be a positive finite step, got {h!r}")
     if estimator == "triple":
         return None
+    if estimator not in ESTIMATORS:
+        return REGISTERED[name](option)
 
     def samples(f, p, d, n_samples, generator, backend, vectorize):
         if estimator == "fd":

@@ -169,7 +169,7 @@ def _gather(x, index, run):
     return StochasticTriple(x[index], run=run)
 
 
-def resample(weights, particles, *, n=None, method="systematic", rng=None):
+def resample(weights, particles, *, n=None, method="systematic", rng=None, defensive=None):
     """Resample a weighted particle system, differentiably (bootstrap particle filter step).
 
     Ancestors ``a_k`` are drawn from the primal normalised weights ``p = W / ΣW``; offspring
@@ -189,6 +189,12 @@ def resample(weights, particles, *, n=None, method="systematic", rng=None):
         offspring at ``n·p_i``, which is what unbiasedness needs).
     rng : None, int, SeedSequence or Generator
         Only outside a run; inside one the run's generator is used.
+    defensive : float, optional
+        ``ε`` in (0, 1): draw the ancestors from ``(1 − ε)·p + ε/N`` in *every* sample whose
+        weights carry a perturbation, not only where a weight revives from 0. The reweighting
+        ``p_a(θ)/q_a`` is then at most ``N/ε`` times ``p_a(θ)``, which bounds the heavy tail a
+        particle of tiny primal weight can give the derivative (a jump ``Δp_a/p_a``); still
+        unbiased (module notes). Default: only where needed, with ``ε`` = :data:`DEFENSIVE`.
 
     Returns
     -------
@@ -224,6 +230,8 @@ def resample(weights, particles, *, n=None, method="systematic", rng=None):
     n = n_particles if n is None else int(n)
     if n < 1:
         raise ValueError(f"resample: n must be a positive integer, got {n}")
+    if defensive is not None and not 0 < defensive < 1:
+        raise ValueError(f"resample: defensive must be in (0, 1), got {defensive!r}")
     if run is not None and rng is not None:
         raise ValueError("resample: inside a run pass rng= to the estimator, not to resample")
     generator = run.rng if run is not None else normalize_rng(rng)
@@ -240,8 +248,11 @@ def resample(weights, particles, *, n=None, method="systematic", rng=None):
             moved = (lanes == 0) & (np.broadcast_to(jump, lanes.shape) > 0) \
                 & (np.broadcast_to(weight, lanes.shape) != 0)
             revivable |= moved.any(axis=1)
+        if defensive is not None:
+            revivable[:] = True
+        share = DEFENSIVE if defensive is None else defensive
         chosen_from = np.where(revivable[:, None],
-                               (1 - DEFENSIVE) * chosen_from + DEFENSIVE / n_particles,
+                               (1 - share) * chosen_from + share / n_particles,
                                chosen_from)
     index = inverse_cdf(np.ascontiguousarray(chosen_from),
                         _uniforms(generator, (lanes.shape[0], n), method))

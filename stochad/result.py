@@ -153,7 +153,7 @@ class EstimateResult:
 
     Parameters
     ----------
-    df, error, sd, n_samples, estimator, backend, tail_share
+    df, error, sd, n_samples, estimator, backend, tail_share, backend_choice
         The attributes below, by keyword.
 
     Attributes
@@ -172,6 +172,9 @@ class EstimateResult:
         The largest share of the variance carried by the largest 0.1% of the samples (at
         least one sample), over the elements of ``df``: above 0.25 the samples are
         heavy-tailed and ``error`` is not to be trusted (see :attr:`heavy_tailed`).
+    backend_choice : stochad.auto.BackendChoice or None
+        With ``backend="auto"``: the backend the pilot chose and the pilot's figures
+        (seconds per sample, variance, their product, per candidate).
 
     Examples
     --------
@@ -183,10 +186,11 @@ class EstimateResult:
     False
     """
 
-    def __init__(self, *, df, error, sd, n_samples, estimator, backend, tail_share):
+    def __init__(self, *, df, error, sd, n_samples, estimator, backend, tail_share,
+                 backend_choice=None):
         self.df, self.error, self.sd = df, error, sd
         self.n_samples, self.estimator, self.backend = n_samples, estimator, backend
-        self.tail_share = tail_share
+        self.tail_share, self.backend_choice = tail_share, backend_choice
 
     @property
     def heavy_tailed(self) -> bool:

@@ -4,7 +4,7 @@ import numpy as np
 
 import stochad as sad
 
-UNBIASED_BACKENDS = ("pruned", "exact")
+UNBIASED_BACKENDS = ("pruned", "exact", "kpaths:2")
 ALL_BACKENDS = (*UNBIASED_BACKENDS, "smoothed")
 
 

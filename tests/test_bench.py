@@ -1,6 +1,7 @@
 """stochad-bench: the exact values, the plain programs, the estimators on the problems, the CLI."""
 
 import datetime
+import itertools
 import json
 import math
 import platform
@@ -56,6 +57,25 @@ def _galton_watson_mean(p, cap=400):
     return float(dist @ z)
 
 
+def _extinction_probability(p, cap=400):
+    z = np.arange(cap + 1)
+    step = stats.poisson.pmf(z[None, :], p * z[:, None])
+    dist = np.eye(cap + 1)[1]
+    for _ in range(5):
+        dist = dist @ step
+    return float(dist[0])
+
+
+def _particle_filter_likelihood(t):
+    """Z(θ) by enumerating the 2⁸ paths of Bernoulli increments."""
+    total = 0.0
+    for steps in itertools.product([0, 1], repeat=len(exact.PF_OBSERVATIONS)):
+        x = np.cumsum(steps)
+        prob = np.prod(np.where(np.array(steps) == 1, t, 1 - t))
+        total += prob * np.prod(exact.pf_likelihood(exact.PF_OBSERVATIONS, x))
+    return total
+
+
 SECOND_ROUTE = {  # E[program(p)] by scipy enumeration, differentiated by central differences
     "binomial-square": lambda p: _enumerate(stats.binom.pmf(np.arange(21), 20, p),
                                             np.arange(21) ** 2),
@@ -67,6 +87,8 @@ SECOND_ROUTE = {  # E[program(p)] by scipy enumeration, differentiated by centra
     "two-bernoullis": lambda t: 2 * 3 * t + t,
     "galton-watson": _galton_watson_mean,
     "mixed": _mixed_mean,
+    "extinction": _extinction_probability,
+    "particle-filter": _particle_filter_likelihood,
     # the DPs: their forward-mode derivative against central differences of their value
     "random-walk": lambda p: exact.random_walk(p)[0],
     "random-walk-exp": lambda p: exact.random_walk_exp(p)[0],

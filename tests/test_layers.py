@@ -12,7 +12,7 @@ OPTIONAL = {"matplotlib", "tqdm"}
 LAYERS = [
     # bottom: plain arrays and tables, no triples
     {"_version", "_jit"},
-    {"lanes", "kernels", "rules", "structure", "result", "parallel"},
+    {"lanes", "kernels", "kpath_kernels", "rules", "structure", "result", "parallel"},
     {"context", "distributions.base"},
     {"distributions.discrete", "distributions.continuous"},
     {"distributions.counts", "distributions.multivariate", "distributions.transforms",
@@ -21,6 +21,7 @@ LAYERS = [
     {"distributions"},
     {"backends.base"},
     {"backends.pruned", "backends.exact", "backends.smoothed", "backends.inert"},
+    {"backends.kpaths", "backends.scored", "backends.relaxed"},
     {"backends"},
     {"triple"},
     {"propagation"},
@@ -28,8 +29,8 @@ LAYERS = [
     {"shape"},
     {"reductions"},
     {"indexing", "branching", "driver", "resampling"},
-    {"samplers", "estimators"},
-    {"families"},
+    {"samplers", "estimators", "auto"},
+    {"families", "combined", "relaxed"},
     {"generator", "api"},
     {"optimize", "jax"},
     {"__init__", "bench"},

@@ -65,3 +65,12 @@ def test_estimate_of_a_deterministic_program_has_zero_error():
     assert result.df == pytest.approx(12.0, abs=1e-12)
     assert result.error == 0.0
     assert repr(result) == "12 ± 0"
+
+
+def test_auto_records_its_choice_in_the_result():
+    # a pilot picks the backend; the result names it and keeps the pilot's figures
+    result = sad.estimate(f, 3.0, n_samples=5_000, rng=0, backend="auto")
+    assert result.backend in ("pruned", "kpaths", "exact")
+    assert result.backend_choice.backend == result.backend
+    assert set(result.backend_choice.figures) == {"pruned", "kpaths", "exact"}
+    assert abs(result.df - 9.0) < 5 * result.error

@@ -2,7 +2,8 @@
 
 :class:`~stochad.backends.base.Backend` declares the contract; one module per backend:
 ``"pruned"`` (default, :mod:`~stochad.backends.pruned`), ``"exact"``
-(:mod:`~stochad.backends.exact`), ``"smoothed"`` (:mod:`~stochad.backends.smoothed`, biased),
+(:mod:`~stochad.backends.exact`), ``"kpaths"`` / ``"kpaths:K"`` (:mod:`~stochad.backends.kpaths`),
+``"smoothed"`` (:mod:`~stochad.backends.smoothed`, biased),
 and the inert ones of the score-function and finite-difference estimators
 (:mod:`~stochad.backends.inert`). :data:`BACKENDS` lists those a user can choose.
 """
@@ -12,13 +13,16 @@ from __future__ import annotations
 from .base import DEFAULT_CHUNK, Backend
 from .exact import ExactBackend
 from .inert import InertBackend, ScoreBackend
+from .kpaths import KPathsBackend
 from .pruned import PrunedBackend
 from .smoothed import SmoothedBackend
 
 __all__ = ["BACKENDS", "DEFAULT_CHUNK", "Backend", "ExactBackend", "InertBackend",
-           "PrunedBackend", "ScoreBackend", "SmoothedBackend", "backend_class", "make_backend"]
+           "KPathsBackend", "PrunedBackend", "ScoreBackend", "SmoothedBackend", "backend_class",
+           "make_backend"]
 
-BACKENDS = {"pruned": PrunedBackend, "exact": ExactBackend, "smoothed": SmoothedBackend}
+BACKENDS = {"pruned": PrunedBackend, "exact": ExactBackend, "smoothed": SmoothedBackend,
+            "kpaths": KPathsBackend}
 
 
 def backend_class(name: str) -> type[Backend]:
@@ -28,16 +32,23 @@ def backend_class(name: str) -> type[Backend]:
     --------
     >>> backend_class("exact").chunk_size
     8192
-    >>> backend_class("fastest")
+    >>> backend_class("kpaths:8").paths
+    8
+    >>> backend_class("fastest")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown backend 'fastest'; choose one of ['exact', 'pruned', 'smoothed']
+    ValueError: unknown backend 'fastest'; choose one of ['exact', 'kpaths', 'kpaths:K', ...]
     """
+    if isinstance(name, str) and name.startswith("kpaths:"):
+        paths = name.removeprefix("kpaths:")
+        if not paths.isdigit() or int(paths) < 1:
+            raise ValueError(f"backend {name!r}: K of 'kpaths:K' must be a positive integer")
+        return KPathsBackend.with_paths(int(paths))
     try:
         return BACKENDS[name]
     except KeyError:
         raise ValueError(
-            f"unknown backend {name!r}; choose one of {sorted(BACKENDS)}"
+            f"unknown backend {name!r}; choose one of {sorted([*BACKENDS, 'kpaths:K'])}"
         ) from None
 
 

@@ -230,8 +230,13 @@ class ExactBackend(Backend):
         super().__init__(n_lanes)
         self._next_event = 0
 
+    def _finish(self, run, events, jumps, weights, shape) -> ExactPerturbation | None:
+        """The perturbation of an operation's ``(K, m)`` channels, reshaped to ``shape`` (the
+        K-paths backend reduces the channels here)."""
+        return _compact(events, jumps, weights, shape)
+
     # -- reconciling arguments ------------------------------------------------------------------
-    def _merge(self, perts, shape):
+    def _merge(self, run, perts, shape):
         """Union of the arguments' events: ``(events, weights, jumps)``, ``(K, m)`` arrays;
         ``jumps[i]`` is ``None`` for an argument without perturbation."""
         present = [i for i, p in enumerate(perts) if p is not None]
@@ -265,8 +270,9 @@ class ExactBackend(Backend):
 
     def propagate_paths(self, run, perts, shape, path_jump):
         """The output perturbation of a deterministic function: one path per live event."""
-        events, weights, jumps = self._merge(perts, shape)
-        return _compact(events, self._along_paths(jumps, shape, path_jump), weights, shape)
+        events, weights, jumps = self._merge(run, perts, shape)
+        return self._finish(run, events, self._along_paths(jumps, shape, path_jump), weights,
+                            shape)
 
     def sum_along(self, run, pert: ExactPerturbation, shape, axes):
         """The perturbation of a sum over lanes-first ``axes`` of an array of ``shape``, in one
@@ -281,7 +287,7 @@ class ExactBackend(Backend):
 
         summed = sum_channels(terms(pert.events, np.int64), terms(pert.jumps, np.float64),
                               terms(pert.weights, np.float64))
-        return _compact(*summed, out_shape)
+        return self._finish(run, *summed, out_shape)
 
     def stack(self, run, perts, shape, axis):
         """Stack per-argument perturbations (``None`` entries: none) along a new ``axis``."""
@@ -309,7 +315,7 @@ class ExactBackend(Backend):
 
         Returns ``((events, weights, shape), jumps)``: the draw's jump on every event's path.
         """
-        events, weights, jumps = self._merge(perts, shape)
+        events, weights, jumps = self._merge(run, perts, shape)
         return (events, weights, shape), self._along_paths(jumps, shape, path_jump)
 
     def attach(self, run, inherited, alternative_jump, new):
@@ -332,7 +338,7 @@ class ExactBackend(Backend):
         if not channels:
             return None, None
         events, jumps, weights = (np.concatenate(parts) for parts in zip(*channels, strict=True))
-        return None, _compact(events, jumps, weights, shape)
+        return None, self._finish(run, events, jumps, weights, shape)
 
     # -- reading out ----------------------------------------------------------------------------
     def contribution(self, run, pert: ExactPerturbation) -> np.ndarray:
