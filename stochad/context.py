@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import gc
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,37 @@ def normalize_rng(rng) -> np.random.Generator:
     wrapped = getattr(rng, "numpy", None)
     return np.random.default_rng(wrapped if isinstance(wrapped, np.random.Generator) else rng)
 
+
+class _SwallowedInterrupt:
+    """A Ctrl-C that Python swallowed: a KeyboardInterrupt raised inside a weakref callback
+    or a destructor (the event table's weak set has one) is only reported, never raised.
+    While a run is in progress this hook keeps it instead, and the run raises it again at
+    its next triple (:meth:`Run.allocate`) or at its end; any other report goes on to the
+    hook that was there before."""
+
+    pending = False
+
+    def __init__(self, previous):
+        self.previous = previous
+
+    def __call__(self, unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and current_run() is not None:
+            _SwallowedInterrupt.pending = True
+        else:
+            self.previous(unraisable)
+
+    @staticmethod
+    def install():
+        """Chain this hook before whatever hook is in place (once: pytest and others replace
+        the hook, so a run checks at its start)."""
+        if not isinstance(sys.unraisablehook, _SwallowedInterrupt):
+            sys.unraisablehook = _SwallowedInterrupt(sys.unraisablehook)
+
+    @staticmethod
+    def raise_pending():
+        if _SwallowedInterrupt.pending:
+            _SwallowedInterrupt.pending = False
+            raise KeyboardInterrupt
 
 MEMORY_BUDGET = 2 * 2 ** 30
 """Bytes the live triples of one run may hold (values, dual parts, perturbations). A batched
@@ -81,6 +113,7 @@ class Run:
         counted afresh, and only if those and ``nbytes`` pass it too is the run too large.
         A single sample needing more than the budget is a ``ValueError`` naming ``what``.
         """
+        _SwallowedInterrupt.raise_pending()
         if self.live_bytes + nbytes > MEMORY_BUDGET:
             per_lane = nbytes / self.n_lanes
             if per_lane > MEMORY_BUDGET:
@@ -104,9 +137,11 @@ class Run:
         return sum(getattr(o, "_bytes", 0) for o in gc.get_referrers(self))
 
     def __enter__(self) -> Run:
+        _SwallowedInterrupt.install()
         self._token = _current_run.set(self)
         return self
 
     def __exit__(self, *exc) -> None:
         _current_run.reset(self._token)
         self._token = None
+        _SwallowedInterrupt.raise_pending()

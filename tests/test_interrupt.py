@@ -11,9 +11,12 @@ import random
 import signal
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
+
+import stochad as sad
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIES = 12
@@ -65,3 +68,24 @@ def test_ctrl_c_raises_keyboard_interrupt_every_time():
         child.kill()
     assert outcomes == ["KeyboardInterrupt"] * TRIES, child.stderr.read()
     assert last == "usable"
+
+
+def test_an_interrupt_swallowed_by_a_weakref_callback_is_raised_again():
+    # Python only reports a KeyboardInterrupt raised inside a weakref callback (the event
+    # table's weak set runs one); a run keeps it and raises it at its next triple
+    class Thing:
+        pass
+
+    def interrupt(ref):
+        raise KeyboardInterrupt
+
+    def program(p):
+        thing = Thing()
+        ref = weakref.ref(thing, interrupt)
+        del thing  # the callback runs here, and its KeyboardInterrupt is swallowed
+        assert ref() is None
+        return sad.bernoulli(p)
+
+    with pytest.raises(KeyboardInterrupt):
+        sad.derivative_estimate(program, 0.5, n_samples=4, rng=0)
+    assert sad.derivative_estimate(lambda p: 3 * p, 0.5, n_samples=2, rng=0) == 3.0
