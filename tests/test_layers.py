@@ -12,6 +12,8 @@ OPTIONAL = {"matplotlib", "tqdm"}
 LAYERS = [
     # bottom: plain arrays and tables, no triples
     {"_version", "_jit"},
+    {"kernels.events"},
+    {"kernels.coupling"},
     {"lanes", "kernels", "kpath_kernels", "rules", "structure", "result", "parallel"},
     {"context", "distributions.base"},
     {"distributions.discrete", "distributions.continuous"},
