@@ -298,6 +298,24 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):
     With ``n_samples=1`` the accessors (:func:`value`, :func:`delta`, ...) return values of
     the output's own shape; with more, a leading sample axis.
 
+    Parameters
+    ----------
+    f : callable
+        The program ``f(p)``.
+    p : float, array_like, or tuple/dict of them
+        Where to seed the triple (dual part 1 in every coordinate).
+    n_samples : int
+        Lanes of the run.
+    rng : None, int, SeedSequence or Generator, optional
+        Drives every draw and pruning choice.
+    backend : str
+        The perturbation backend (see :func:`derivative_samples`).
+
+    Returns
+    -------
+    StochasticTriple or object
+        Whatever ``f`` returns, usually a triple.
+
     Examples
     --------
     >>> import stochad as sad
@@ -319,6 +337,16 @@ def _output(run, result):
 
 def derivative_contribution(st):
     """``delta + Σ weight·jump``: one unbiased derivative sample per lane.
+
+    Parameters
+    ----------
+    st : StochasticTriple or number
+        An output triple.
+
+    Returns
+    -------
+    numpy.ndarray or float
+        ``δ + Σ w·Δ`` per lane (zeros for plain numbers).
 
     Examples
     --------

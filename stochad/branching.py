@@ -19,7 +19,20 @@ __all__ = ["where", "propagate"]
 
 @implements(np.where)
 def where(condition, x, y):
-    """``np.where(condition, x, y)`` following both branches exactly (see :func:`stochad.where`)."""
+    """``np.where(condition, x, y)`` following both branches exactly (see :func:`stochad.where`).
+
+    Parameters
+    ----------
+    condition : bool array_like or StochasticTriple
+        Where to take ``x``.
+    x, y : array_like or StochasticTriple
+        The two branches.
+
+    Returns
+    -------
+    StochasticTriple or numpy.ndarray
+        ``x`` where ``condition`` holds, else ``y``; a flipped condition switches branch exactly.
+    """
     return apply(rules.WHERE, condition, x, y)
 
 
@@ -39,6 +52,7 @@ def propagate(f, *args, vectorized=True, elementwise=False):
     f : callable
         Deterministic function of plain arrays.
     *args : triples or array_like
+        The arguments of ``f``.
     vectorized : bool
         ``True``: ``f`` is called with arrays that have a leading sample axis (numpy-style
         code). ``False``: ``f`` is called once per sample with that sample's values.
@@ -46,6 +60,11 @@ def propagate(f, *args, vectorized=True, elementwise=False):
         ``True`` promises that output element ``i`` depends on input element ``i`` only (and
         keeps the arguments' broadcast shape): then each element keeps its own perturbation,
         which is less noisy, and the exact backend can run ``f`` on vectors too.
+
+    Returns
+    -------
+    StochasticTriple or object
+        ``f``'s output on the primal values, with the jump to its output on the alternative values.
 
     Examples
     --------

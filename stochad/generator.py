@@ -142,6 +142,20 @@ class Generator(np.random.Generator):
     def random(self, size=None, dtype=np.float64, out=None):
         """Uniform floats on [0, 1), as ``numpy.random.Generator.random``.
 
+        Parameters
+        ----------
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+        dtype : data-type, optional
+            As numpy's.
+        out : numpy.ndarray, optional
+            As numpy's; outside a run only.
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+
         Examples
         --------
         >>> import numpy as np, stochad as sad
@@ -162,6 +176,24 @@ class Generator(np.random.Generator):
         Inside a run the bounds may be random integers (e.g. a binomial draw): the draw is
         ``low + floor(u·(high − low))`` with one uniform ``u``, so a perturbed bound moves the
         draw along the same ``u``. Bounds must not carry a dual part (they are integers).
+
+        Parameters
+        ----------
+        low : int, array_like or StochasticTriple
+            Lowest value (or the bound, with ``high=None``).
+        high : int, array_like or StochasticTriple, optional
+            One above the highest value.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+        dtype : data-type, optional
+            As numpy's.
+        endpoint : bool
+            Include ``high``.
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
 
         Examples
         --------
@@ -194,19 +226,72 @@ class Generator(np.random.Generator):
 
     # -- discrete draws -----------------------------------------------------------------------
     def binomial(self, n, p, size=None):
-        """Binomial(n, p); ``n`` may itself be a random (perturbed) integer."""
+        """Binomial(n, p); ``n`` may itself be a random (perturbed) integer.
+
+        Parameters
+        ----------
+        n : int, array_like or StochasticTriple
+            Number of trials.
+        p : float, array_like or StochasticTriple
+            Success probability.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+        """
         return self._draw(samplers.BINOMIAL, (n, p), size)
 
     def poisson(self, lam=1.0, size=None):
-        """Poisson(lam)."""
+        """Poisson(lam).
+
+        Parameters
+        ----------
+        lam : float, array_like or StochasticTriple
+            Rate.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+        """
         return self._draw(samplers.POISSON, (lam,), size)
 
     def geometric(self, p, size=None):
-        """Geometric(p): trials up to the first success (k ≥ 1), as numpy."""
+        """Geometric(p): trials up to the first success (k ≥ 1), as numpy.
+
+        Parameters
+        ----------
+        p : float, array_like or StochasticTriple
+            Success probability.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+        """
         return self._draw(samplers.GEOMETRIC, (p,), size)
 
     def bernoulli(self, p, size=None):
         """Bernoulli(p) (not a numpy method): 1 with probability ``p``, else 0.
+
+        Parameters
+        ----------
+        p : float, array_like or StochasticTriple
+            Probability of 1.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
 
         Examples
         --------
@@ -218,6 +303,18 @@ class Generator(np.random.Generator):
 
     def categorical(self, probs, size=None):
         """0-based category index with probabilities ``probs`` (last axis; not a numpy method).
+
+        Parameters
+        ----------
+        probs : array_like or StochasticTriple
+            Probabilities along the last axis.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
 
         Examples
         --------
@@ -234,6 +331,26 @@ class Generator(np.random.Generator):
         ``take(a, categorical(p, size), axis)``, so its derivative includes the jump to the
         neighbouring entry of ``a``. ``a`` may be a triple too. ``replace=False`` is supported
         for plain ``p`` only (the sample is then a plain draw, with no derivative).
+
+        Parameters
+        ----------
+        a : int, array_like or StochasticTriple
+            The population (an int ``n``: ``arange(n)``).
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+        replace : bool
+            Sample with replacement.
+        p : array_like or StochasticTriple, optional
+            Probabilities of the entries of ``a``.
+        axis : int
+            Axis of ``a`` to sample along.
+        shuffle : bool
+            As numpy's (``replace=False``).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
 
         Examples
         --------
@@ -315,27 +432,102 @@ class Generator(np.random.Generator):
 
     # -- continuous draws (reparameterised) -----------------------------------------------------
     def normal(self, loc=0.0, scale=1.0, size=None):
-        """Normal(loc, scale), reparameterised as ``loc + scale·z``."""
+        """Normal(loc, scale), reparameterised as ``loc + scale·z``.
+
+        Parameters
+        ----------
+        loc : float, array_like or StochasticTriple
+            Mean.
+        scale : float, array_like or StochasticTriple
+            Standard deviation.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+        """
         return self._draw(samplers.NORMAL, (loc, scale), size)
 
     def standard_normal(self, size=None, dtype=np.float64, out=None):
-        """Standard normal noise (no parameters, hence no derivative of its own)."""
+        """Standard normal noise (no parameters, hence no derivative of its own).
+
+        Parameters
+        ----------
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+        dtype : data-type, optional
+            As numpy's.
+        out : numpy.ndarray, optional
+            As numpy's; outside a run only.
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+        """
         if not self._inside():
             return super().standard_normal(size, dtype, out)
         return samplers.normal(0.0, 1.0, size)
 
     def exponential(self, scale=1.0, size=None):
-        """Exponential with mean ``scale``, reparameterised as ``scale·e``."""
+        """Exponential with mean ``scale``, reparameterised as ``scale·e``.
+
+        Parameters
+        ----------
+        scale : float, array_like or StochasticTriple
+            Mean.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+        """
         return self._draw(samplers.EXPONENTIAL, (scale,), size)
 
     def standard_exponential(self, size=None, dtype=np.float64, method="zig", out=None):
-        """Standard exponential noise (no parameters, hence no derivative of its own)."""
+        """Standard exponential noise (no parameters, hence no derivative of its own).
+
+        Parameters
+        ----------
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+        dtype : data-type, optional
+            As numpy's.
+        method : str
+            As numpy's (outside a run).
+        out : numpy.ndarray, optional
+            As numpy's; outside a run only.
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+        """
         if not self._inside():
             return super().standard_exponential(size, dtype, method, out)
         return samplers.exponential(1.0, size)
 
     def uniform(self, low=0.0, high=1.0, size=None):
-        """Uniform(low, high), reparameterised as ``low + (high − low)·u``."""
+        """Uniform(low, high), reparameterised as ``low + (high − low)·u``.
+
+        Parameters
+        ----------
+        low : float, array_like or StochasticTriple
+            Lower bound.
+        high : float, array_like or StochasticTriple
+            Upper bound.
+        size : int or tuple of ints, optional
+            Output shape (the logical shape inside a run).
+
+        Returns
+        -------
+        numpy.ndarray, scalar or StochasticTriple
+            numpy's numbers outside a run, a stochastic triple inside one.
+        """
         return self._draw(samplers.UNIFORM, (low, high), size)
 
     # -- numpy's other laws (stochad.families) ------------------------------------------------

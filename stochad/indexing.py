@@ -81,8 +81,15 @@ def take(a, indices, axis=None, out=None, mode="raise"):
         Integer indices (negative ones count from the end, as in numpy).
     axis : int, optional
         Axis of ``a`` to index; ``None`` indexes the flattened table.
+    out : None
+        Not supported (a triple cannot be written into an array); must be ``None``.
     mode : {"raise", "wrap", "clip"}
         Out-of-range indices, as in numpy (``"raise"`` checks the alternative paths too).
+
+    Returns
+    -------
+    StochasticTriple or numpy.ndarray
+        The entries of the table at the indices.
 
     Examples
     --------
@@ -209,6 +216,18 @@ def asarray(a, dtype=None):
     plain integer). ``sad.asarray(table)`` returns a :class:`LookupArray`, an ``ndarray``
     subclass whose indexing also accepts triples (it calls :func:`take`). A triple is returned
     as it is; a (nested) list holding triples is stacked into one triple.
+
+    Parameters
+    ----------
+    a : array_like or StochasticTriple
+        The table (a list holding triples is stacked into one triple).
+    dtype : data-type, optional
+        As in :func:`numpy.asarray`.
+
+    Returns
+    -------
+    LookupArray or StochasticTriple
+        An ndarray that random indices can index, or the triple itself.
 
     Examples
     --------

@@ -202,14 +202,18 @@ def adam(f, p0, *, learning_rate=0.01, steps, n_samples=1, rng=None, callback=No
 
     Parameters
     ----------
-    f, p0, steps, n_samples, rng, callback, maximize, bounds, backend, vectorize, workers
+    f, p0
         As for :func:`sgd`.
     learning_rate : float or callable
         Step size, or a schedule ``step -> step size``; must be > 0.
+    steps, n_samples, rng, callback, maximize
+        As for :func:`sgd`.
     beta1, beta2 : float
         Decay rates of the moment estimates, in ``[0, 1)``.
     eps : float
         Added to ``√v̂``; must be > 0.
+    bounds, backend, vectorize, workers
+        As for :func:`sgd`.
 
     Returns
     -------

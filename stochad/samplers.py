@@ -198,6 +198,21 @@ NORMAL, EXPONENTIAL, UNIFORM = laws.Normal(), laws.Exponential(), laws.Uniform()
 def bernoulli(p, size=None, *, rng=None):
     """Bernoulli(p) draw: 1 with probability ``p``, else 0.
 
+    Parameters
+    ----------
+    p : float, array_like or StochasticTriple
+        Probability of 1, in [0, 1].
+    size : int or tuple of ints, optional
+        Output shape (the logical shape inside a run), as numpy's ``size=``.
+    rng : None, int, SeedSequence or Generator, optional
+        Outside a run: seeds the plain draw (as :func:`numpy.random.default_rng`). Inside a run the
+        run's generator is used.
+
+    Returns
+    -------
+    numpy.ndarray, int or StochasticTriple
+        0 or 1 per element (a triple inside a run).
+
     Examples
     --------
     >>> import stochad as sad
@@ -209,6 +224,23 @@ def bernoulli(p, size=None, *, rng=None):
 
 def binomial(n, p, size=None, *, rng=None):
     """Binomial(n, p) draw; ``n`` may itself be a (perturbed) discrete draw.
+
+    Parameters
+    ----------
+    n : int, array_like or StochasticTriple
+        Number of trials (a random integer may carry a finite perturbation, not a dual part).
+    p : float, array_like or StochasticTriple
+        Success probability, in [0, 1].
+    size : int or tuple of ints, optional
+        Output shape (the logical shape inside a run), as numpy's ``size=``.
+    rng : None, int, SeedSequence or Generator, optional
+        Outside a run: seeds the plain draw (as :func:`numpy.random.default_rng`). Inside a run the
+        run's generator is used.
+
+    Returns
+    -------
+    numpy.ndarray, scalar or StochasticTriple
+        The draw: plain numbers outside a run, a stochastic triple inside one.
 
     Examples
     --------
@@ -222,6 +254,21 @@ def binomial(n, p, size=None, *, rng=None):
 def poisson(lam=1.0, size=None, *, rng=None):
     """Poisson(lam) draw.
 
+    Parameters
+    ----------
+    lam : float, array_like or StochasticTriple
+        Rate, >= 0.
+    size : int or tuple of ints, optional
+        Output shape (the logical shape inside a run), as numpy's ``size=``.
+    rng : None, int, SeedSequence or Generator, optional
+        Outside a run: seeds the plain draw (as :func:`numpy.random.default_rng`). Inside a run the
+        run's generator is used.
+
+    Returns
+    -------
+    numpy.ndarray, scalar or StochasticTriple
+        The draw: plain numbers outside a run, a stochastic triple inside one.
+
     Examples
     --------
     >>> import stochad as sad
@@ -233,6 +280,21 @@ def poisson(lam=1.0, size=None, *, rng=None):
 
 def geometric(p, size=None, *, rng=None):
     """Geometric(p) draw: trials up to and including the first success (k >= 1), as numpy.
+
+    Parameters
+    ----------
+    p : float, array_like or StochasticTriple
+        Success probability, in (0, 1].
+    size : int or tuple of ints, optional
+        Output shape (the logical shape inside a run), as numpy's ``size=``.
+    rng : None, int, SeedSequence or Generator, optional
+        Outside a run: seeds the plain draw (as :func:`numpy.random.default_rng`). Inside a run the
+        run's generator is used.
+
+    Returns
+    -------
+    numpy.ndarray, int or StochasticTriple
+        Trials up to the first success (>= 1), as numpy.
 
     Examples
     --------
@@ -247,6 +309,21 @@ def categorical(probs, size=None, *, rng=None):
     """0-based category index drawn with probabilities ``probs`` (last axis).
 
     ``probs`` may be a list mixing numbers and triples, e.g. ``[p / 2, p / 2, 1 - p]``.
+
+    Parameters
+    ----------
+    probs : array_like or StochasticTriple
+        Probabilities along the last axis, summing to 1.
+    size : int or tuple of ints, optional
+        Output shape (the logical shape inside a run), as numpy's ``size=``.
+    rng : None, int, SeedSequence or Generator, optional
+        Outside a run: seeds the plain draw (as :func:`numpy.random.default_rng`). Inside a run the
+        run's generator is used.
+
+    Returns
+    -------
+    numpy.ndarray, int or StochasticTriple
+        0-based category indices.
 
     Examples
     --------
@@ -344,6 +421,23 @@ def reparameterised(dist: laws.ContinuousDistribution, params, size=None, rng=No
 def normal(loc=0.0, scale=1.0, size=None, *, rng=None):
     """Normal(loc, scale) draw, reparameterised as ``loc + scale * z``.
 
+    Parameters
+    ----------
+    loc : float, array_like or StochasticTriple
+        Mean.
+    scale : float, array_like or StochasticTriple
+        Standard deviation, >= 0.
+    size : int or tuple of ints, optional
+        Output shape (the logical shape inside a run), as numpy's ``size=``.
+    rng : None, int, SeedSequence or Generator, optional
+        Outside a run: seeds the plain draw (as :func:`numpy.random.default_rng`). Inside a run the
+        run's generator is used.
+
+    Returns
+    -------
+    numpy.ndarray, scalar or StochasticTriple
+        The draw: plain numbers outside a run, a stochastic triple inside one.
+
     Examples
     --------
     >>> import stochad as sad
@@ -356,6 +450,21 @@ def normal(loc=0.0, scale=1.0, size=None, *, rng=None):
 def exponential(scale=1.0, size=None, *, rng=None):
     """Exponential draw with mean ``scale``, reparameterised as ``scale * e``.
 
+    Parameters
+    ----------
+    scale : float, array_like or StochasticTriple
+        Mean, >= 0.
+    size : int or tuple of ints, optional
+        Output shape (the logical shape inside a run), as numpy's ``size=``.
+    rng : None, int, SeedSequence or Generator, optional
+        Outside a run: seeds the plain draw (as :func:`numpy.random.default_rng`). Inside a run the
+        run's generator is used.
+
+    Returns
+    -------
+    numpy.ndarray, scalar or StochasticTriple
+        The draw: plain numbers outside a run, a stochastic triple inside one.
+
     Examples
     --------
     >>> import stochad as sad
@@ -367,6 +476,23 @@ def exponential(scale=1.0, size=None, *, rng=None):
 
 def uniform(low=0.0, high=1.0, size=None, *, rng=None):
     """Uniform(low, high) draw, reparameterised as ``low + (high - low) * u``.
+
+    Parameters
+    ----------
+    low : float, array_like or StochasticTriple
+        Lower bound.
+    high : float, array_like or StochasticTriple
+        Upper bound.
+    size : int or tuple of ints, optional
+        Output shape (the logical shape inside a run), as numpy's ``size=``.
+    rng : None, int, SeedSequence or Generator, optional
+        Outside a run: seeds the plain draw (as :func:`numpy.random.default_rng`). Inside a run the
+        run's generator is used.
+
+    Returns
+    -------
+    numpy.ndarray, scalar or StochasticTriple
+        The draw: plain numbers outside a run, a stochastic triple inside one.
 
     Examples
     --------

@@ -67,6 +67,11 @@ class StochasticTriple:
     Triples are made by :func:`stochad.stochastic_triple` and the estimators; user programs
     receive them and compute with numpy operators and functions.
 
+    Parameters
+    ----------
+    value, delta, perturbation, run
+        The attributes below (``run`` by keyword).
+
     Attributes
     ----------
     value : numpy.ndarray
@@ -335,14 +340,36 @@ def _lanes(st: StochasticTriple, array: np.ndarray) -> np.ndarray:
 
 
 def value(st):
-    """Primal value of a triple (plain numbers are returned as they are)."""
+    """Primal value of a triple (plain numbers are returned as they are).
+
+    Parameters
+    ----------
+    st : StochasticTriple or number
+        A triple (plain numbers are accepted too).
+
+    Returns
+    -------
+    numpy.ndarray or number
+        The primal value (lanes first when the triple has several lanes).
+    """
     if not isinstance(st, StochasticTriple):
         return st
     return _lanes(st, np.asarray(st.value))
 
 
 def delta(st):
-    """Dual (infinitesimal) part of a triple; 0 for plain numbers."""
+    """Dual (infinitesimal) part of a triple; 0 for plain numbers.
+
+    Parameters
+    ----------
+    st : StochasticTriple or number
+        A triple (plain numbers are accepted too).
+
+    Returns
+    -------
+    numpy.ndarray
+        The dual part (zeros for plain numbers).
+    """
     if not isinstance(st, StochasticTriple):
         return np.zeros(np.shape(st))
     d = np.zeros(st.value.shape) if st.delta is None else np.asarray(st.delta)
@@ -350,7 +377,18 @@ def delta(st):
 
 
 def perturbations(st):
-    """The finite perturbations ``[(jump, weight), ...]`` of a triple (dead ones are 0)."""
+    """The finite perturbations ``[(jump, weight), ...]`` of a triple (dead ones are 0).
+
+    Parameters
+    ----------
+    st : StochasticTriple or number
+        A triple (plain numbers are accepted too).
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        ``(jump, weight)`` pairs; dead or absent perturbations have weight 0.
+    """
     if not isinstance(st, StochasticTriple) or st.perturbation is None:
         return []
     return [(_lanes(st, j), _lanes(st, w)) for j, w in st.run.backend.pairs(st.run,
