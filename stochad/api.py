@@ -29,7 +29,12 @@ __all__ = ["delta", "derivative_contribution", "derivative_estimate", "derivativ
            "estimate", "perturbations", "stochastic_triple", "value"]
 
 def _as_parameter(p) -> np.ndarray:
-    p = np.asarray(p, dtype=np.float64)
+    raw = np.asarray(p)
+    if raw.dtype.kind not in "biuf":  # '0.5' would pass as 0.5 through a float cast
+        raise TypeError(f"the parameter p must be numbers, got {p!r} (dtype {raw.dtype})")
+    if raw.size == 0:
+        raise ValueError(f"the parameter p has no element to differentiate, got {p!r}")
+    p = raw.astype(np.float64)
     if not np.all(np.isfinite(p)):
         raise ValueError(f"the parameter p must be finite, got {p!r}")
     return p

@@ -54,7 +54,11 @@ def _as_param(arg):
         return arg
     if isinstance(arg, list | tuple) and holds_triple(arg):
         return stack([_as_param(a) for a in arg], axis=0)
-    return np.asarray(arg, dtype=np.float64)
+    raw = np.asarray(arg)
+    if raw.dtype.kind not in "biuf":  # '0.5' would pass as 0.5 through a float cast
+        raise TypeError(f"a distribution's parameter must be numbers, got {arg!r} "
+                        f"(dtype {raw.dtype})")
+    return raw.astype(np.float64)
 
 
 def draw(dist: laws.Distribution, *params, size=None, rng=None):

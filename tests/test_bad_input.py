@@ -86,3 +86,17 @@ def test_bench_cli_refuses_bad_arguments_before_running(argv, message, capsys, m
         runner.main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["0.5", ["0.5"], b"1"])
+def test_numeric_strings_are_not_parameters(bad):
+    with pytest.raises(TypeError, match=r"the parameter p must be numbers, got .*0\.5|got b'1'"):
+        sad.derivative_estimate(lambda q: q, bad, n_samples=2)
+    with pytest.raises(TypeError, match="parameter must be numbers"):
+        sad.bernoulli(bad)
+
+
+@pytest.mark.parametrize("empty", [[], [[]], np.zeros(0)])
+def test_an_empty_parameter_is_refused_naming_it(empty):
+    with pytest.raises(ValueError, match="no element to differentiate"):
+        sad.derivative_estimate(lambda q: q, empty, n_samples=2)
