@@ -26,6 +26,7 @@ from .api import (
 )
 from .branching import propagate, where
 from .distributions import ContinuousDistribution, DiscreteDistribution, ImplicitDistribution
+from .dual import LostDerivativeWarning
 from .generator import Generator
 from .indexing import asarray, take
 from .optimize import stochastic_gradient
@@ -52,6 +53,7 @@ __all__ = [
     "DiscreteDistribution",
     "ImplicitDistribution",
     "Generator",
+    "LostDerivativeWarning",
     "StochasticTriple",
     "__version__",
     "asarray",

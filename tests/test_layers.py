@@ -13,7 +13,8 @@ LAYERS = [
     # bottom: plain arrays and tables, no triples
     {"_version", "_jit"},
     {"lanes", "kernels", "rules", "structure", "result", "parallel"},
-    {"context", "distributions.base"},
+    {"context", "distributions.base", "scalar_laws"},
+    {"dual"},
     {"distributions.discrete", "distributions.continuous"},
     {"distributions.counts", "distributions.multivariate", "distributions.transforms",
      "distributions.implicit"},
@@ -29,7 +30,7 @@ LAYERS = [
     {"reductions"},
     {"indexing", "branching", "driver", "resampling"},
     {"samplers", "estimators"},
-    {"families"},
+    {"families", "replay"},
     {"generator", "api"},
     {"optimize", "jax"},
     {"__init__", "bench"},
