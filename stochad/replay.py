@@ -54,6 +54,7 @@ from .triple import StochasticTriple
 
 _BLOCK = 4096
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_BENCH = _PACKAGE + "bench" + os.sep
 _INSIDE: dict[str, bool] = {}
 _SCALARS = (float, int, np.floating, np.integer)
 _CATEGORICAL = samplers.CATEGORICAL
@@ -93,6 +94,12 @@ def _unsupported(name):
         "(vectorize=True), or with estimator='score' or backend='smoothed' one sample per call")
 
 
+def _inside(filename) -> bool:
+    """Whether ``filename`` is stochad's own code (the bench programs, installed as
+    ``stochad.bench``, are user code)."""
+    return filename.startswith(_PACKAGE) and not filename.startswith(_BENCH)
+
+
 def _user_frame():
     """The first frame outside the stochad package (the draw's call site)."""
     frame = sys._getframe(2)
@@ -100,7 +107,7 @@ def _user_frame():
         name = frame.f_code.co_filename
         inside = _INSIDE.get(name)
         if inside is None:
-            inside = _INSIDE[name] = name.startswith(_PACKAGE)
+            inside = _INSIDE[name] = _inside(name)
         if not inside:
             return frame
         frame = frame.f_back
@@ -114,7 +121,7 @@ def _site(depth=2):
     while _INSIDE.get(frame.f_code.co_filename, True):
         name = frame.f_code.co_filename
         if name not in _INSIDE:
-            _INSIDE[name] = name.startswith(_PACKAGE)
+            _INSIDE[name] = _inside(name)
             continue
         frame = frame.f_back
     return id(frame.f_code), frame.f_lasti
