@@ -251,6 +251,11 @@ class Dual:
         return Dual(v, -v * self.d / self.v, None if self.src is None else _latest([self.src]))
 
     def __pow__(self, o):
+        v = self.v
+        if self.src is None and type(v) is float and type(self.d) is float and v > 0.0 \
+                and (type(o) is int or type(o) is float):  # the hot path: (1 − p) ** i
+            power = v ** o
+            return Dual(power, o * power / v * self.d)
         return np.power(self, o)
 
     def __rpow__(self, o):
