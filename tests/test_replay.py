@@ -497,3 +497,15 @@ def test_voter_model_with_item_assignment():
         return go(0, (1, 0, 0, 1, 0))
 
     assert_unbiased(replayed(voter, 0.4), complex_step(expectation, 0.4))
+
+
+def test_laws_without_a_scalar_version_fall_back_to_one_lane_triples():
+    # gamma has no replayed version: the estimators run the program on one-lane triples
+    # (E[gamma(2, θ)] = 2θ); stochastic_triple names the limit instead
+    f = lambda t: sad.Generator().gamma(2.0, t)  # noqa: E731
+    assert_unbiased(replayed(f, 1.5, n=2_000), 2.0)
+    with pytest.raises(TypeError, match="replay engine.*vectorize=True"):
+        sad.stochastic_triple(f, 1.5, rng=0, vectorize=False)
+    with pytest.raises(TypeError, match=r"Generator\.permutation.*replay engine"):
+        sad.stochastic_triple(lambda t: sad.Generator().permutation(3)[0] * t, 1.0, rng=0,
+                              vectorize=False)
