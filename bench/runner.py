@@ -41,7 +41,7 @@ import scipy
 import stochad as sad
 from stochad.backends import BACKENDS
 
-from . import kernel_timings
+from . import kernel_timings, natural_bench
 from .problems import PROBLEMS, Problem
 
 ESTIMATORS = ("triple", "score", "score-baseline", "fd", "kpaths", "exact", "auto", "combined",
@@ -357,6 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", type=int, metavar="N", default=0,
                      help="profile the estimator runs (one timed run each); print the top N "
                           "functions to stderr")
+    natural = commands.add_parser("natural", help="natural Python programs differentiated "
+                                  "unchanged by replay (vectorize=False), against plain numpy")
+    natural.add_argument("names", nargs="*", metavar="NAME",
+                         help="programs of bench/natural.py (default: all)")
+    natural.add_argument("--samples", type=_at_least(2, MAX_SAMPLES), default=2_000,
+                         help="derivative samples per repeat (default 2000)")
+    natural.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
+    natural.add_argument("--repeats", type=_at_least(1), default=3,
+                         help="timed runs of each, interleaved; the best is kept (default 3)")
     kernels = commands.add_parser("kernels", help="numba kernels against pure numpy")
     kernels.add_argument("--lanes", type=_at_least(1), default=200_000)
     kernels.add_argument("--repeat", type=_at_least(1), default=5)
@@ -458,6 +467,12 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.command == "list":
         print(list_problems())
+        return 0
+    if args.command == "natural":
+        try:
+            print(natural_bench.report(args.names, args.samples, args.seed, args.repeats))
+        except ValueError as error:
+            parser.error(str(error))
         return 0
     if args.command == "kernels":
         print(kernel_timings.report(args.lanes, args.repeat))

@@ -35,6 +35,7 @@ from .api import (
 from .auto import BackendChoice, choose_backend
 from .branching import propagate, where
 from .distributions import ContinuousDistribution, DiscreteDistribution, ImplicitDistribution
+from .dual import LostDerivativeWarning
 from .generator import Generator
 from .indexing import asarray, take
 from .optimize import stochastic_gradient
@@ -62,6 +63,7 @@ __all__ = [
     "DiscreteDistribution",
     "ImplicitDistribution",
     "Generator",
+    "LostDerivativeWarning",
     "StochasticTriple",
     "__version__",
     "asarray",

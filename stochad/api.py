@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import replay
 from .auto import AUTO, resolve_backend
 from .backends import backend_class
 from .context import normalize_rng
@@ -56,7 +57,14 @@ def _directions(p: np.ndarray, direction) -> tuple[list[np.ndarray], bool]:
 
 
 def _triple_samples(f, p, d, lanes, generator, backend, vectorize):
-    """One task's samples of the stochastic-triple estimator."""
+    """One task's samples of the stochastic-triple estimator (one sample per call with the
+    pruned or exact backend: the replay engine, :mod:`stochad.replay`)."""
+    if not vectorize and backend in ("pruned", "exact"):
+        state = generator.bit_generator.state
+        try:
+            return replay.samples_along(f, p, d, lanes, generator, backend)
+        except replay.NotReplayable:  # a law replay lacks: one-lane triples, from the same state
+            generator.bit_generator.state = state
     cls = backend_class(backend)
     return split_runs(lanes, vectorize, generator,
                       lambda n: (run_once(f, p, d, cls(n), generator, contribution),))[0]
@@ -297,11 +305,13 @@ workers, progress
                     baseline=baseline, h=h, workers=workers, progress=progress).df
 
 
-def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):
+def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned", vectorize=True):
     """Run ``f`` once on a triple seeded at ``p`` and return its output triple.
 
     With ``n_samples=1`` the accessors (:func:`value`, :func:`delta`, ...) return values of
-    the output's own shape; with more, a leading sample axis.
+    the output's own shape; with more, a leading sample axis. ``vectorize=False`` runs ``f``
+    by replay (:mod:`stochad.replay`, any Python control flow): the triple holds the value,
+    the dual part and the replayed event's jump with its weight ``W``.
 
     Parameters
     ----------
@@ -315,6 +325,9 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):
         Drives every draw and pruning choice.
     backend : str
         The perturbation backend (see :func:`derivative_samples`).
+    vectorize : bool
+        ``False`` (``n_samples=1``): one run of the replay engine, whose output shows the
+        value, the dual part and the replayed event's jump with its weight.
 
     Returns
     -------
@@ -332,6 +345,8 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):
         f, p = layout.wrap(f), layout.flatten(p)
     p = _as_parameter(p)
     n_lanes = int(n_samples)
+    if not check_flag(vectorize, "vectorize"):
+        return replay.stochastic_triple(f, p, np.ones(p.shape), n_lanes, normalize_rng(rng))
     return run_once(f, p, np.ones(p.shape), backend_class(backend)(n_lanes), normalize_rng(rng),
                     _output)
 

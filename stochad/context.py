@@ -20,6 +20,12 @@ _current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
 )
 
 
+# replay engine (docs/decisions.md, stochad.replay): the tape of the one-sample run in progress
+_current_tape: contextvars.ContextVar = contextvars.ContextVar("stochad_tape", default=None)
+current_tape = _current_tape.get
+"""Return the replay tape in progress in this context (``None`` outside a replay run)."""
+
+
 def current_run() -> Run | None:
     """Return the run in progress in this context, or ``None`` outside a run."""
     return _current_run.get()
@@ -104,6 +110,7 @@ class Run:
     backend: object
     live_bytes: int = field(init=False, default=0, repr=False)
     _token: contextvars.Token | None = field(init=False, default=None, repr=False)
+    _tape_token: contextvars.Token | None = field(init=False, default=None, repr=False)
 
     def allocate(self, nbytes: int, what: str = "the program's values") -> None:
         """Count ``nbytes`` more taken by the run's triples, or raise :class:`ChunkTooLarge`.
@@ -139,9 +146,11 @@ class Run:
     def __enter__(self) -> Run:
         _SwallowedInterrupt.install()
         self._token = _current_run.set(self)
+        self._tape_token = _current_tape.set(None)  # a run nested in a replay run is its own
         return self
 
     def __exit__(self, *exc) -> None:
+        _current_tape.reset(self._tape_token)
         _current_run.reset(self._token)
         self._token = None
         _SwallowedInterrupt.raise_pending()

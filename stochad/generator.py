@@ -15,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import families, rules, samplers
-from .context import current_run, normalize_rng
+from .context import current_run, current_tape, normalize_rng
 from .indexing import take
 from .propagation import apply
+from .replay import NotReplayable
 from .shape import stack
 from .triple import StochasticTriple, holds_triple, run_of
 
@@ -80,7 +81,12 @@ class Generator(np.random.Generator):
     """
 
     def __init__(self, seed=None):
-        self._numpy = normalize_rng(seed)
+        if seed is None and current_tape() is not None:
+            # made inside a replay run (lambda t: sim(t, sad.Generator())), where its draws
+            # come from the run: skip the OS entropy (~60 µs a sample) for a shared stream
+            self._numpy = _replay_numpy()
+        else:
+            self._numpy = normalize_rng(seed)
         super().__init__(self._numpy.bit_generator)
 
     @property
@@ -108,11 +114,13 @@ class Generator(np.random.Generator):
 
     def bytes(self, length):
         """numpy's ``bytes``; it raises inside a run (:data:`UNSUPPORTED`)."""
+        self._not_replayed("bytes")
         self._unsupported("bytes")
         return super().bytes(length)
 
     def permuted(self, x, *, axis=None, out=None):
         """numpy's ``permuted``; it raises inside a run (:data:`UNSUPPORTED`)."""
+        self._not_replayed("permuted")
         self._unsupported("permuted", x)
         return super().permuted(x, axis=axis, out=out)
 
@@ -123,7 +131,17 @@ class Generator(np.random.Generator):
 
     @staticmethod
     def _inside(*args) -> bool:
-        return current_run() is not None or holds_triple(args)
+        return current_run() is not None or current_tape() is not None or holds_triple(args)
+
+    @staticmethod
+    def _not_replayed(name):
+        """Raise inside a replay run (vectorize=False): ``name`` has no replayed version."""
+        if current_tape() is not None:
+            raise NotReplayable(
+                f"Generator.{name} is not supported by the replay engine (vectorize=False "
+                "with backend 'pruned' or 'exact'): it has no one-number-at-a-time coupling "
+                "there. Run the program batched (vectorize=True), or draw the pieces with "
+                "integers, random, choice and the scalar laws")
 
     def _draw(self, law, params, size, **options):
         """A draw of ``law``: numpy's own method (the same numbers) outside a run, the
@@ -162,6 +180,9 @@ class Generator(np.random.Generator):
         >>> bool(sad.Generator(3).random() == np.random.default_rng(3).random())
         True
         """
+        tape = current_tape()  # the replay engine (stochad.replay): its hot path
+        if tape is not None and out is None:
+            return tape.random(size, dtype)
         if not self._inside():
             return super().random(size, dtype, out)
         if out is not None:
@@ -201,6 +222,9 @@ class Generator(np.random.Generator):
         >>> sad.Generator(0).integers(5, size=3).tolist()   # numpy's numbers
         [4, 3, 2]
         """
+        tape = current_tape()  # the replay engine (stochad.replay)
+        if tape is not None:
+            return tape.integers(low, high, size, dtype, endpoint)
         if not self._inside(low, high):
             return super().integers(low, high, size, dtype, endpoint)
         if high is None:
@@ -360,6 +384,9 @@ class Generator(np.random.Generator):
         >>> abs(est + 4.05) < 0.15                              # exact: -4.05
         True
         """
+        tape = current_tape()  # the replay engine (stochad.replay)
+        if tape is not None:
+            return tape.choice(a, size, replace, p, axis, shuffle)
         if not self._inside(a, p):
             return super().choice(a, size, replace, p, axis, shuffle)
         run = run_of([a] + (p if isinstance(p, list | tuple) else [p])) or current_run()
@@ -640,12 +667,14 @@ class Generator(np.random.Generator):
 
     def multinomial(self, n, pvals, size=None):
         """Multinomial counts: a chain of conditional binomials inside a run."""
+        self._not_replayed("multinomial")
         if not self._inside(n, pvals, size):
             return super().multinomial(n, pvals, size)
         return families.multinomial(n, pvals, size)
 
     def multivariate_hypergeometric(self, colors, nsample, size=None, method="marginals"):
         """Counts per colour without replacement: a chain of hypergeometrics inside a run."""
+        self._not_replayed("multivariate_hypergeometric")
         if not self._inside(colors, nsample, size):
             return super().multivariate_hypergeometric(colors, nsample, size, method)
         return families.multivariate_hypergeometric(colors, nsample, size)
@@ -664,6 +693,7 @@ class Generator(np.random.Generator):
         >>> float(sad.derivative_estimate(f, 2.0, n_samples=30_000, rng=0))  # E = t·1
         1.0...
         """
+        self._not_replayed("permutation")
         if not self._inside(x):
             return super().permutation(x, axis)
         run = run_of([x]) or current_run()
@@ -676,6 +706,7 @@ class Generator(np.random.Generator):
     def shuffle(self, x, axis=0):
         """Shuffle ``x`` in place along ``axis``; inside a run ``x`` must be a triple (its
         lanes are permuted independently; the values keep their derivatives)."""
+        self._not_replayed("shuffle")
         if not self._inside(x):
             return super().shuffle(x, axis)
         if not isinstance(x, StochasticTriple):
@@ -685,3 +716,14 @@ class Generator(np.random.Generator):
         shuffled = self.permutation(x, axis)
         x.value, x.delta, x.perturbation = shuffled.value, shuffled.delta, shuffled.perturbation
         return None
+
+
+_REPLAY_NUMPY: list = []
+
+
+def _replay_numpy() -> np.random.Generator:
+    """The numpy Generator behind every unseeded Generator made inside a replay run, seeded
+    once per process (its draws outside the run are numpy's; inside, they come from the run)."""
+    if not _REPLAY_NUMPY:
+        _REPLAY_NUMPY.append(np.random.default_rng())
+    return _REPLAY_NUMPY[0]

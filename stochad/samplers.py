@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import distributions as laws
-from .context import current_run, normalize_rng
+from .context import current_run, current_tape, normalize_rng
 from .lanes import broadcast, lift
 from .propagation import apply
 from .shape import stack
@@ -97,6 +97,9 @@ def draw(dist: laws.Distribution, *params, size=None, rng=None):
 
 def _draw(dist, args, size, rng):
     """:func:`draw` with the parameters as a sequence (the one-liners below)."""
+    tape = current_tape()  # the replay engine (vectorize=False, stochad.replay)
+    if tape is not None:
+        return tape.draw(dist, args, size, rng)
     args = [_as_param(a) for a in args]
     size = _size(dist.name, size)
     core = dist.core_ndim
@@ -223,6 +226,9 @@ def bernoulli(p, size=None, *, rng=None):
     >>> sad.derivative_estimate(lambda p: 7 * sad.bernoulli(p) - 3, 0.3, n_samples=10, rng=0)
     7.0...
     """
+    tape = current_tape()  # the replay engine's hot path (skips _draw's frame)
+    if tape is not None:
+        return tape.bernoulli(p, size, rng)
     return _draw(BERNOULLI, [p], size, rng)
 
 
@@ -393,6 +399,9 @@ def reparameterised(dist: laws.ContinuousDistribution, params, size=None, rng=No
     """A draw of the continuous law ``dist``: ``dist.transform(noise, *params)`` with plain
     ``dist.standard`` noise, or its own :meth:`in_run` (the triples' dual parts and
     perturbations flow through it)."""
+    tape = current_tape()  # the replay engine (vectorize=False, stochad.replay)
+    if tape is not None:
+        return tape.continuous(dist.name, params, size, rng)
     params = [_as_param(a) for a in params]
     for label, (what, ok), arg in zip(dist.params, dist.checks, params, strict=True):
         value = arg.value if isinstance(arg, StochasticTriple) else arg

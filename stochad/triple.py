@@ -287,7 +287,8 @@ class StochasticTriple:
         if self._live_perturbation().any():
             raise TypeError(
                 "the truth value of this stochastic triple depends on a perturbation that would "
-                f"flip it, so a Python if/while cannot follow both paths; {FIX_BRANCH}"
+                f"flip it, so a Python if/while cannot follow both paths; {FIX_BRANCH}, or pass "
+                "vectorize=False to run one sample per call (the replay engine follows it)"
             )
         return bool(first)
 

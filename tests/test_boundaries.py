@@ -17,6 +17,7 @@ BACKENDS = ["pruned", "exact"]
 
 
 # Single-sample facts: at the boundary the draw is certain, so every sample is the same number.
+@pytest.mark.parametrize("vectorize", [True, False])  # False: the replay engine
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("f, p, direction, exact", [
     (lambda p: sad.bernoulli(p), 1.0, 1.0, 1.0),            # d/dp p
@@ -29,9 +30,9 @@ BACKENDS = ["pruned", "exact"]
     (lambda p: 1.0 / sad.geometric(p), 1.0, 2.0, 2.0 * 0.5),  # d/dp E[1/G] at 1 is 1/2
 ])
 def test_every_sample_at_a_boundary_is_the_one_sided_derivative(backend, f, p, direction,
-                                                                 exact):
+                                                                 exact, vectorize):
     samples = sad.derivative_samples(f, p, n_samples=200, rng=0, backend=backend,
-                                     direction=direction)
+                                     direction=direction, vectorize=vectorize)
     np.testing.assert_allclose(samples, exact, rtol=1e-12)
 
 

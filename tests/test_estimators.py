@@ -68,13 +68,15 @@ def test_score_of_a_constant_program_averages_zero_and_baseline_cancels_it():
 
 
 def test_python_if_on_a_draw_works_under_score():
-    # a Python branch on a drawn value: fine here (no perturbations), E = 1 + 4p; the triple
-    # estimator refuses it (the perturbation would flip the branch)
+    # a Python branch on a drawn value: fine here (no perturbations), E = 1 + 4p; batched
+    # triples refuse it (the perturbation would flip the branch); one sample per call, the
+    # triple estimator replays the flipped branch (stochad.replay)
     def f(p):
         return 5.0 if sad.bernoulli(p) else 1.0
 
     with pytest.raises(TypeError, match="where"):
-        samples(f, 0.3, n=50, vectorize=False)
+        samples(f, 0.3, n=1)
+    assert_unbiased(samples(f, 0.3, n=2_000, vectorize=False), 4.0)
 
     draws = samples(f, 0.3, n=2_000, estimator="score", baseline=True, vectorize=False)
     assert_unbiased(draws, 4.0)

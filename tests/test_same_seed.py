@@ -6,7 +6,9 @@ the structural features (where, propagate, take, sums, resample, stochastic_grad
 runs, array parameters and directions) appear at least once. Regenerate the file only for a
 change that is *meant* to alter the samples: ``python3 tests/test_same_seed.py --record``.
 Changed on purpose since: ``chunked_fd_vector`` (issue 12: several chunks draw from generators
-spawned per chunk, so that workers give the same samples).
+spawned per chunk, so that workers give the same samples); ``mixture_exact_per_sample``,
+``per_sample_propagate`` and ``python_loop_per_sample`` (issue 15: ``vectorize=False`` with the
+pruned and exact backends runs the replay engine, a different sampler).
 """
 
 import pathlib

@@ -1,0 +1,88 @@
+"""The natural programs (:mod:`bench.natural`) differentiated unchanged by replay.
+
+``stochad-bench natural [NAME ...] [--samples N] [--repeats R] [--seed S]`` prints, per program:
+the replay estimate (pruned, ``vectorize=False``) against the exact derivative; the derivative
+samples per second; the primal samples per second of the same program run plainly on numpy's
+``Generator`` with a float parameter, timed in the same process and interleaved with the replay
+runs (best of ``R`` each); their ratio; the per-sample standard deviation; and the
+score-function estimator with a leave-one-out baseline (``estimator="score", baseline=True,
+vectorize=False``) on the same program, its estimate and standard deviation ("does not run"
+where the one-lane triples it runs on refuse the program). A ``!`` marks an estimate more than
+5 standard errors from the exact value.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+import stochad as sad
+
+from .natural import PROGRAMS, NaturalProgram
+
+Z = 5.0
+
+
+@dataclass
+class Row:
+    name: str
+    exact: float
+    replay: np.ndarray
+    replay_rate: float
+    plain_rate: float
+    score: np.ndarray | None
+
+
+def _summary(samples: np.ndarray, exact: float) -> str:
+    mean, stderr = samples.mean(), samples.std(ddof=1) / np.sqrt(len(samples))
+    flag = "!" if abs(mean - exact) > Z * stderr else " "
+    return f"{mean:9.3f} ± {stderr:6.3f}{flag}"
+
+
+def measure(program: NaturalProgram, samples: int, seed: int, repeats: int) -> Row:
+    """Replay and plain runs of ``program``, interleaved; the replay samples of every repeat."""
+    theta = program.theta0
+
+    def differentiable(t):
+        return program.prog(t, sad.Generator())
+
+    parts, best_replay, best_plain = [], np.inf, np.inf
+    for r in range(repeats):
+        start = time.perf_counter()
+        parts.append(sad.derivative_samples(differentiable, theta, n_samples=samples,
+                                            rng=seed + r, vectorize=False))
+        best_replay = min(best_replay, time.perf_counter() - start)
+        rng = np.random.default_rng(seed + r)
+        start = time.perf_counter()
+        for _ in range(samples):
+            program.prog(theta, rng)
+        best_plain = min(best_plain, time.perf_counter() - start)
+    try:
+        score = sad.derivative_samples(differentiable, theta, n_samples=samples, rng=seed,
+                                       vectorize=False, estimator="score", baseline=True)
+    except (TypeError, ValueError):  # the one-lane triples it runs on refuse the program
+        score = None
+    return Row(program.name, program.exact_derivative(theta), np.concatenate(parts),
+               samples / best_replay, samples / best_plain, score)
+
+
+def report(names: list[str], samples: int, seed: int, repeats: int) -> str:
+    """The table of :func:`measure` for the programs ``names`` (all if empty)."""
+    unknown = sorted(set(names) - set(PROGRAMS))
+    if unknown:
+        raise ValueError(f"unknown natural program(s) {unknown}; choose from {sorted(PROGRAMS)}")
+    lines = [f"{'program':22} {'exact':>9} {'replay (pruned)':>19} {'samples/s':>9} "
+             f"{'plain/s':>9} {'ratio':>6} {'sd':>8} {'score+baseline':>19} {'sd':>8}"]
+    for name in names or list(PROGRAMS):
+        row = measure(PROGRAMS[name], samples, seed, repeats)
+        lines.append(
+            f"{row.name:22} {row.exact:9.3f} {_summary(row.replay, row.exact)} "
+            f"{row.replay_rate:9,.0f} {row.plain_rate:9,.0f} "
+            f"{row.plain_rate / row.replay_rate:6.1f} {row.replay.std():8.2f} "
+            + (f"{'does not run':>19} {'-':>8}" if row.score is None
+               else f"{_summary(row.score, row.exact)} {row.score.std():8.2f}"))
+    lines.append(f"ratio: plain samples/s over replay samples/s; '!': more than {Z:g} standard "
+                 "errors from the exact derivative")
+    return "\n".join(lines)

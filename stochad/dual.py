@@ -1,0 +1,506 @@
+"""The dual number of the replay engine's tracking run (DESIGN §5).
+
+``Dual(v, d)`` carries a primal value and its dual part (Python floats for a scalar
+parameter, numpy arrays for an array one). Arithmetic follows the chain rule; numpy ufuncs go
+through the one rule table (:data:`stochad.rules.RULES`); comparisons compare primal values,
+so Python ``if``/``while`` work. ``float()``/``int()`` of a dual number whose dual part is not
+zero raise (``math.exp(p)`` would drop the derivative silently).
+
+A value computed from a continuous draw also carries its *provenance* (:class:`Source`): the
+record of the latest continuous draw it depends on and, while it stays affine in that draw's
+standard noise ``z``, the coefficients of ``value = a + b·z`` (``a``, ``b`` dual numbers that do
+not depend on ``z``). A comparison with a moving threshold then *is* a Bernoulli event on that
+draw's noise; the current tape records it (see :mod:`stochad.replay`). Any other comparison
+that a perturbation could flip emits :class:`LostDerivativeWarning`.
+
+Examples
+--------
+>>> x = Dual(2.0, 1.0)
+>>> y = 3 * x * x + 1
+>>> y.v, y.d
+(13.0, 12.0)
+>>> import numpy as np
+>>> z = np.exp(x)
+>>> round(z.v, 6) == round(z.d, 6)
+True
+>>> bool(x > 1.5)
+True
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from .context import current_tape
+from .rules import RULES
+
+FIX_CONVERT = (
+    "use numpy or stochad functions on the dual number itself (np.exp(x), sad.exp(x), not "
+    "math.exp), or compute with operators; collect such values in a Python list (np.stack "
+    "makes an array of them), not by item assignment into a float array"
+)
+
+
+class LostDerivativeWarning(RuntimeWarning):
+    """A comparison that a perturbation could flip, where the flip cannot be followed: the
+    derivative loses that mass. Compare a draw (or an affine function of one continuous draw)
+    with the moving threshold instead, or draw the event with ``bernoulli``."""
+
+
+class Source:
+    """Provenance of a value: ``rec`` (the latest continuous draw it depends on) and, if it is
+    affine in that draw's noise, ``value = a + b·z`` with ``a = (av, ad)``, ``b = (bv, bd)``
+    (``av is None``: not affine)."""
+
+    __slots__ = ("rec", "av", "ad", "bv", "bd")
+
+    def __init__(self, rec, av=None, ad=None, bv=None, bd=None):
+        self.rec, self.av, self.ad, self.bv, self.bd = rec, av, ad, bv, bd
+
+
+def _parts(x):
+    if type(x) is Dual:
+        if x.src is not None:
+            x.src.rec.escaped = True
+        return x.v, x.d, x.src
+    return x, 0.0, None
+
+
+def _escaped(*sources):
+    """Mark the draws of ``sources`` as used beyond comparisons (their replay needs a
+    reference run at the boundary, see stochad.replay)."""
+    for s in sources:
+        if s is not None:
+            s.rec.escaped = True
+
+
+def _add_src(xv, xd, sx, yv, yd, sy, sign):
+    """Source of ``x + sign·y``."""
+    _escaped(sx, sy)
+    if sy is None or (sx is not None and sx.rec.serial > sy.rec.serial):
+        if sx.av is None:
+            return Source(sx.rec)
+        return Source(sx.rec, sx.av + sign * yv, sx.ad + sign * yd, sx.bv, sx.bd)
+    if sx is None or sy.rec.serial > sx.rec.serial:
+        if sy.av is None:
+            return Source(sy.rec)
+        return Source(sy.rec, xv + sign * sy.av, xd + sign * sy.ad, sign * sy.bv, sign * sy.bd)
+    if sx.av is None or sy.av is None:  # both depend on the same draw
+        return Source(sx.rec)
+    return Source(sx.rec, sx.av + sign * sy.av, sx.ad + sign * sy.ad, sx.bv + sign * sy.bv,
+                  sx.bd + sign * sy.bd)
+
+
+def _scale_src(s, cv, cd, divide):
+    """Source of ``x·c`` (or ``x / c``) where ``x`` has source ``s`` and ``c`` does not depend
+    on its draw."""
+    _escaped(s)
+    if s.av is None:
+        return Source(s.rec)
+    if divide:
+        return Source(s.rec, s.av / cv, (s.ad * cv - s.av * cd) / (cv * cv), s.bv / cv,
+                      (s.bd * cv - s.bv * cd) / (cv * cv))
+    return Source(s.rec, s.av * cv, s.av * cd + s.ad * cv, s.bv * cv, s.bv * cd + s.bd * cv)
+
+
+def _product_src(xv, xd, sx, yv, yd, sy, divide):
+    _escaped(sx, sy)
+    if sy is None or (sx is not None and sx.rec.serial > sy.rec.serial):
+        return _scale_src(sx, yv, yd, divide)
+    if sx is None and not divide:
+        return _scale_src(sy, xv, xd, False)
+    return Source(sy.rec if sx is None or sy.rec.serial >= sx.rec.serial else sx.rec)
+
+
+def _latest(sources):
+    _escaped(*sources)
+    recs = [s.rec for s in sources if s is not None]
+    return Source(max(recs, key=lambda r: r.serial)) if recs else None
+
+
+def _nonzero(d) -> bool:
+    return d != 0 if type(d) is float or type(d) is int else bool(np.any(d != 0))
+
+
+def _moving(s) -> bool:
+    """Whether an affine source's coefficients carry a dual part."""
+    return s is not None and s.av is not None and (_nonzero(s.ad) or _nonzero(s.bd))
+
+
+def _compare(op, x, y):
+    if type(x) is Dual:
+        xv, xd, sx = x.v, x.d, x.src
+    else:
+        xv, xd, sx = x, 0.0, None
+    if type(y) is Dual:
+        yv, yd, sy = y.v, y.d, y.src
+    else:
+        yv, yd, sy = y, 0.0, None
+    result = op(xv, yv)
+    if op is operator.eq or op is operator.ne or not (
+            (xd != 0.0 if type(xd) is float else _nonzero(xd))
+            or (yd != 0.0 if type(yd) is float else _nonzero(yd))
+            or _moving(sx) or _moving(sy)):
+        # nothing moves: a plain comparison; it still reads the noise of its draws, which
+        # another comparison's replay must then hold fixed (stochad.replay)
+        if sx is not None or sy is not None:
+            _escaped(sx, sy)
+            tape = current_tape()
+            if tape is None or op is operator.eq or op is operator.ne:
+                return result
+            if sy is None and sx.av is not None:  # draw vs fixed threshold: narrows z
+                tape.narrow(op, result, sx.rec, sx.av - yv, sx.bv)
+            elif sx is None and sy.av is not None:
+                tape.narrow(op, result, sy.rec, xv - sy.av, -sy.bv)
+        return result
+    if sy is None and sx is not None and sx.av is not None:  # draw vs threshold (hot path)
+        tape = current_tape()
+        return result if tape is None else tape.compare_affine(
+            op, result, sx.rec, sx.av - yv, sx.ad - yd, sx.bv, sx.bd)
+    if sx is None and sy is not None and sy.av is not None:  # threshold vs draw
+        tape = current_tape()
+        return result if tape is None else tape.compare_affine(
+            op, result, sy.rec, xv - sy.av, xd - sy.ad, -sy.bv, -sy.bd)
+    src = None
+    if sx is not None or sy is not None:  # a comparison alone does not use the noise up
+        flags = [(s.rec, s.rec.escaped) for s in (sx, sy) if s is not None]
+        src = _add_src(xv, xd, sx, yv, yd, sy, -1)
+        for rec, flag in flags:
+            rec.escaped = flag
+    tape = current_tape()
+    if tape is None:
+        return result
+    return tape.compare(op, result, src)
+
+
+class Dual:
+    """A value with a dual part (and a provenance, see the module docstring)."""
+
+    __slots__ = ("v", "d", "src")
+    __array_priority__ = 100
+
+    def __init__(self, v, d, src=None):
+        self.v, self.d, self.src = v, d, src
+
+    # -- arithmetic (fast paths for the common case: no continuous provenance) ---------------
+    def __add__(self, o):
+        if type(o) is Dual:
+            if self.src is None and o.src is None:
+                return Dual(self.v + o.v, self.d + o.d)
+            return Dual(self.v + o.v, self.d + o.d,
+                        _add_src(self.v, self.d, self.src, o.v, o.d, o.src, 1))
+        if isinstance(o, np.ndarray) and o.dtype == object:
+            return NotImplemented
+        if self.src is None:
+            return Dual(self.v + o, self.d)
+        return Dual(self.v + o, self.d, _add_src(self.v, self.d, self.src, o, 0.0, None, 1))
+
+    __radd__ = __add__
+
+    def __sub__(self, o):
+        if type(o) is Dual:
+            if self.src is None and o.src is None:
+                return Dual(self.v - o.v, self.d - o.d)
+            return Dual(self.v - o.v, self.d - o.d,
+                        _add_src(self.v, self.d, self.src, o.v, o.d, o.src, -1))
+        if self.src is None:
+            return Dual(self.v - o, self.d)
+        return Dual(self.v - o, self.d, _add_src(self.v, self.d, self.src, o, 0.0, None, -1))
+
+    def __rsub__(self, o):
+        if self.src is None:
+            return Dual(o - self.v, -self.d)
+        return Dual(o - self.v, -self.d, _add_src(o, 0.0, None, self.v, self.d, self.src, -1))
+
+    def __neg__(self):
+        if self.src is None:
+            return Dual(-self.v, -self.d)
+        return Dual(-self.v, -self.d, _add_src(0.0, 0.0, None, self.v, self.d, self.src, -1))
+
+    def __pos__(self):
+        return self
+
+    def __mul__(self, o):
+        if type(o) is Dual:
+            v = self.v * o.v
+            d = self.d * o.v + self.v * o.d
+            if self.src is None and o.src is None:
+                return Dual(v, d)
+            return Dual(v, d, _product_src(self.v, self.d, self.src, o.v, o.d, o.src, False))
+        if self.src is None:
+            return Dual(self.v * o, self.d * o)
+        return Dual(self.v * o, self.d * o, _scale_src(self.src, o, 0.0, False))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o):
+        if type(o) is Dual:
+            v = self.v / o.v
+            d = (self.d - v * o.d) / o.v
+            if self.src is None and o.src is None:
+                return Dual(v, d)
+            return Dual(v, d, _product_src(self.v, self.d, self.src, o.v, o.d, o.src, True))
+        if self.src is None:
+            return Dual(self.v / o, self.d / o)
+        return Dual(self.v / o, self.d / o, _scale_src(self.src, o, 0.0, True))
+
+    def __rtruediv__(self, o):
+        v = o / self.v
+        return Dual(v, -v * self.d / self.v, None if self.src is None else _latest([self.src]))
+
+    def __pow__(self, o):
+        v = self.v
+        if self.src is None and type(v) is float and type(self.d) is float and v > 0.0 \
+                and (type(o) is int or type(o) is float):  # the hot path: (1 − p) ** i
+            power = v ** o
+            return Dual(power, o * power / v * self.d)
+        return np.power(self, o)
+
+    def __rpow__(self, o):
+        return np.power(o, self)
+
+    def __floordiv__(self, o):
+        return np.floor_divide(self, o)
+
+    def __rfloordiv__(self, o):
+        return np.floor_divide(o, self)
+
+    def __mod__(self, o):
+        return np.remainder(self, o)
+
+    def __rmod__(self, o):
+        return np.remainder(o, self)
+
+    def __abs__(self):
+        return np.absolute(self)
+
+    def __matmul__(self, o):
+        return np.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return np.matmul(o, self)
+
+    # -- comparisons: primal values; a moving threshold is an event ----------------------------
+    def __lt__(self, o):
+        return _compare(operator.lt, self, o)
+
+    def __le__(self, o):
+        return _compare(operator.le, self, o)
+
+    def __gt__(self, o):
+        return _compare(operator.gt, self, o)
+
+    def __ge__(self, o):
+        return _compare(operator.ge, self, o)
+
+    def __eq__(self, o):
+        return _compare(operator.eq, self, o)
+
+    def __ne__(self, o):
+        return _compare(operator.ne, self, o)
+
+    __hash__ = None
+
+    # -- conversions ------------------------------------------------------------------------------
+    def _plain(self, kind, what):
+        _escaped(self.src)
+        if _nonzero(self.d):
+            raise TypeError(
+                f"{what}() of a dual number with a non-zero dual part would lose its derivative "
+                f"(math.* functions call {what}() too); {FIX_CONVERT}"
+            )
+        return kind(self.v)
+
+    def __float__(self):
+        return self._plain(float, "float")
+
+    def __int__(self):
+        return self._plain(int, "int")
+
+    def __index__(self):
+        return self._plain(int, "index")
+
+    def __complex__(self):
+        return self._plain(complex, "complex")
+
+    def __bool__(self):
+        _escaped(self.src)
+        return bool(self.v)
+
+    def __array__(self, dtype=None, copy=None):
+        _escaped(self.src)
+        if _nonzero(self.d):
+            raise TypeError(
+                "converting a dual number to a numpy array would drop its dual part; "
+                f"{FIX_CONVERT}")
+        return np.asarray(self.v, dtype=dtype)
+
+    def __round__(self, ndigits=None):
+        _escaped(self.src)
+        return round(self.v, ndigits)
+
+    def __repr__(self):
+        return f"Dual({self.v!r}, {self.d!r})"
+
+    # -- array protocol ---------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return np.shape(self.v)
+
+    @property
+    def ndim(self):
+        return np.ndim(self.v)
+
+    @property
+    def size(self):
+        return np.size(self.v)
+
+    @property
+    def dtype(self):
+        return np.asarray(self.v).dtype
+
+    def __len__(self):
+        return len(self.v)
+
+    def __getitem__(self, key):
+        if type(key) is Dual:
+            key = key.__index__()
+        _escaped(self.src)
+        v, d = self.v[key], np.broadcast_to(self.d, np.shape(self.v))[key]
+        if isinstance(v, np.generic):  # one element: Python floats (the fast paths)
+            v, d = v.item(), d.item()
+        return Dual(v, d, None if self.src is None else Source(self.src.rec))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 else shape
+        _escaped(self.src)
+        v = np.reshape(self.v, shape)
+        d = np.reshape(np.broadcast_to(self.d, np.shape(self.v)), shape)
+        if v.ndim == 0:  # one number: Python floats (the fast paths)
+            v, d = v.item(), d.item()
+        return Dual(v, d, None if self.src is None else Source(self.src.rec))
+
+    def sum(self, axis=None, **kwargs):
+        return np.sum(self, axis=axis, **kwargs)
+
+    def mean(self, axis=None, **kwargs):
+        return np.mean(self, axis=axis, **kwargs)
+
+    def astype(self, dtype):
+        _escaped(self.src)
+        return np.asarray(self.v).astype(dtype) if np.dtype(dtype).kind in "biu" else self
+
+    def __array_ufunc__(self, ufunc, method, *args, **kwargs):
+        if method != "__call__" or kwargs.get("out") is not None:
+            return NotImplemented
+        if ufunc in _COMPARISON_UFUNCS:
+            return _compare(_COMPARISON_UFUNCS[ufunc], *args)
+        if ufunc in _AFFINE and any(type(a) is Dual and a.src is not None for a in args):
+            return _AFFINE[ufunc](*args)
+        if ufunc is np.matmul:
+            (av, ad, sa), (bv, bd, sb) = _parts(args[0]), _parts(args[1])
+            return Dual(np.matmul(av, bv), np.matmul(ad, bv) + np.matmul(av, bd),
+                        _latest([sa, sb]))
+        rule = RULES.get(ufunc)
+        if rule is None and ufunc in _PREDICATES:  # tests of the value: nothing to carry
+            return ufunc(*(_parts(a)[0] for a in args))
+        if rule is None:
+            raise TypeError(f"numpy.{ufunc.__name__} has no derivative rule in stochad; "
+                            "supported: the functions of stochad.rules.RULES")
+        parts = [_parts(a) for a in args]
+        values = [p[0] for p in parts]
+        out = ufunc(*values)
+        d = 0.0
+        for (_, dv, _), partial in zip(parts, rule.partials, strict=True):
+            if partial is None or not _nonzero(dv):
+                continue
+            if partial == 1:
+                d = d + dv
+            elif partial == -1:
+                d = d - dv
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    term = partial(*values, out) * dv
+                if rule.mask_partials:
+                    term = np.where(dv == 0, 0.0, term)
+                d = d + term
+        if isinstance(out, np.generic) or (isinstance(out, np.ndarray) and out.ndim == 0):
+            out = out.item()
+        if isinstance(d, np.generic) or (isinstance(d, np.ndarray) and d.ndim == 0):
+            d = d.item()
+        return Dual(out, d, _latest([p[2] for p in parts]))
+
+    def __array_function__(self, func, types, args, kwargs):
+        impl = _ARRAY_FUNCTIONS.get(func)
+        if impl is None:
+            raise TypeError(f"numpy.{func.__name__} is not supported on dual numbers; supported: "
+                            f"{', '.join(sorted(f.__name__ for f in _ARRAY_FUNCTIONS))}")
+        return impl(*args, **kwargs)
+
+
+_PREDICATES = frozenset({np.isfinite, np.isnan, np.isinf, np.signbit})
+_COMPARISON_UFUNCS = {np.less: operator.lt, np.less_equal: operator.le, np.greater: operator.gt,
+                      np.greater_equal: operator.ge, np.equal: operator.eq,
+                      np.not_equal: operator.ne}
+_AFFINE = {
+    np.add: lambda x, y: Dual.__add__(x, y) if type(x) is Dual else Dual.__radd__(y, x),
+    np.subtract: lambda x, y: Dual.__sub__(x, y) if type(x) is Dual else Dual.__rsub__(y, x),
+    np.multiply: lambda x, y: Dual.__mul__(x, y) if type(x) is Dual else Dual.__rmul__(y, x),
+    np.true_divide: lambda x, y: (Dual.__truediv__(x, y) if type(x) is Dual
+                                  else Dual.__rtruediv__(y, x)),
+    np.negative: Dual.__neg__,
+}
+
+
+def _linear(func):
+    """A numpy function linear in its array argument: applied to value and dual part alike."""
+    def impl(a, *args, **kwargs):
+        v, d, s = _parts(a)
+        return Dual(func(v, *args, **kwargs), func(np.broadcast_to(d, np.shape(v)), *args,
+                                                   **kwargs), None if s is None else Source(s.rec))
+    return impl
+
+
+def _joined(func):
+    """``np.stack``/``np.concatenate`` of a sequence mixing dual numbers and plain values."""
+    def impl(arrays, *args, **kwargs):
+        parts = [_parts(a) for a in arrays]
+        return Dual(func([p[0] for p in parts], *args, **kwargs),
+                    func([np.broadcast_to(p[1], np.shape(p[0])) for p in parts], *args,
+                         **kwargs), _latest([p[2] for p in parts]))
+    return impl
+
+
+def stack_duals(items):
+    """A list mixing dual numbers and plain numbers as one dual array (the list's axis first)."""
+    return _joined(np.stack)([stack_duals(x) if isinstance(x, list | tuple) else x
+                              for x in items])
+
+
+def _where(cond, x, y):
+    (xv, xd, sx), (yv, yd, sy) = _parts(x), _parts(y)
+    c = np.asarray(cond)
+    return Dual(np.where(c, xv, yv), np.where(c, xd, yd), _latest([sx, sy]))
+
+
+_ARRAY_FUNCTIONS = {
+    np.sum: _linear(np.sum), np.mean: _linear(np.mean), np.cumsum: _linear(np.cumsum),
+    np.reshape: _linear(np.reshape), np.transpose: _linear(np.transpose),
+    np.ravel: _linear(np.ravel), np.take: _linear(np.take), np.diff: _linear(np.diff),
+    np.stack: _joined(np.stack), np.concatenate: _joined(np.concatenate),
+    np.where: _where, np.shape: lambda a: np.shape(a.v), np.ndim: lambda a: np.ndim(a.v),
+    np.size: lambda a, axis=None: np.size(a.v, axis),
+    np.dot: lambda a, b, out=None: np.matmul(a, b),
+    np.clip: lambda a, a_min=None, a_max=None, **kw: _clip(a, a_min, a_max),
+}
+
+
+def _clip(a, low, high):
+    if low is not None:
+        a = np.maximum(a, low)
+    return a if high is None else np.minimum(a, high)

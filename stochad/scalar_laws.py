@@ -1,0 +1,254 @@
+"""Scalar distribution laws for the replay engine (DESIGN §5): one number at a time.
+
+Each discrete law draws by *inversion of a uniform* ``u`` (so the replay couples a draw to
+its tracking twin by drawing again through the same ``u`` under moved parameters), and
+gives the *new perturbation* of DESIGN §1's table: the alternative outcome and its weight
+``w ≥ 0`` for a parameter with dual part ``δ`` (the ``δ < 0`` column too). Continuous draws
+are reparameterised: a :class:`NoiseLaw` maps a uniform to standard noise and gives the
+noise's CDF and density, which a comparison with a moving threshold needs.
+
+Everything here works on Python floats; the ppf walks of Poisson and binomial laws are numba
+kernels (their plain-Python meaning is the same code, ``NUMBA_DISABLE_JIT=1``).
+
+Examples
+--------
+>>> BERNOULLI.sample(0.2, 0.3), BERNOULLI.sample(0.5, 0.3)
+(1, 0)
+>>> BERNOULLI.candidates(0, (0.3,), 1.0)          # k = 0 may move up with weight δ/(1 − p)
+[(1, 1.4285714285714286)]
+>>> POISSON.sample(0.5, 3.0), POISSON.candidates(2, (3.0,), -1.0)
+(3, [(1, 0.6666666666666666)])
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import erfc
+
+from ._jit import njit
+
+
+@njit
+def _ppf(kind, u, a, b):
+    """Smallest ``k`` with ``F(k) > u``: Poisson(``a``) (kind 0) or Binomial(``a``, ``b``).
+
+    Starts at the mode (``F`` there summed downwards until the terms vanish), so the cost is
+    the spread of the law, not its mean; ``u`` at the rounding edge of 1 stops where ``F``
+    stops growing.
+    """
+    if kind == 0:
+        if a == 0.0:
+            return 0
+        m = math.floor(a)
+        log_pmf = m * math.log(a) - a - math.lgamma(m + 1.0)
+    else:
+        if b == 0.0 or a == 0.0:
+            return 0
+        if b == 1.0:
+            return int(a)
+        m = min(math.floor((a + 1.0) * b), a)
+        log_pmf = (math.lgamma(a + 1.0) - math.lgamma(m + 1.0) - math.lgamma(a - m + 1.0)
+                   + m * math.log(b) + (a - m) * math.log1p(-b))
+    pmf_m = math.exp(log_pmf)
+    # F(m): sum the pmf from m downwards by the ratio pmf(j - 1) / pmf(j)
+    cdf, term, j = pmf_m, pmf_m, m
+    while j > 0:
+        term *= j / a if kind == 0 else j * (1.0 - b) / ((a - j + 1.0) * b)
+        j -= 1
+        cdf += term
+        if term < 1e-18 * cdf:
+            break
+    k, pmf = m, pmf_m
+    if u < cdf:  # walk down while F(k - 1) = F(k) - pmf(k) > u
+        while k > 0 and cdf - pmf > u:
+            cdf -= pmf
+            pmf *= k / a if kind == 0 else k * (1.0 - b) / ((a - k + 1.0) * b)
+            k -= 1
+        return int(k)
+    while cdf <= u:  # walk up
+        if kind == 1 and k >= a:
+            break
+        pmf *= a / (k + 1.0) if kind == 0 else (a - k) * b / ((k + 1.0) * (1.0 - b))
+        k += 1
+        grown = cdf + pmf
+        if grown == cdf:
+            break
+        cdf = grown
+    return int(k)
+
+
+class Law:
+    """A discrete law: ``sample(u, *params)`` by inversion and ``candidates(k, params, δ)``,
+    the new perturbations ``[(alternative outcome, weight), ...]`` created by the dual part
+    ``δ`` of the last parameter."""
+
+    name = ""
+
+    def sample(self, u, *params):
+        raise NotImplementedError
+
+    def candidates(self, k, params, d):
+        """DESIGN §1's row; at a boundary where ``δ`` points out of the domain, the
+        one-sided derivative into it: the column of ``−δ`` with its weights negated
+        (docs/decisions.md, as :func:`stochad.kernels.new_perturbation`)."""
+        if self.outward(params, d):
+            return [(alt, -w) for alt, w in self.column(k, params, -d)]
+        return self.column(k, params, d)
+
+    def outward(self, params, d) -> bool:
+        """Whether ``δ`` points out of the parameter's domain (p = 1, δ > 0 by default)."""
+        return d > 0 and params[-1] >= 1.0
+
+    def column(self, k, params, d):
+        raise NotImplementedError
+
+
+class Bernoulli(Law):
+    name = "bernoulli"
+
+    def sample(self, u, p):
+        return 1 if u < p else 0
+
+    def outward(self, params, d):
+        return d > 0 and params[0] >= 1.0 or d < 0 and params[0] <= 0.0
+
+    def column(self, k, params, d):
+        p = params[0]
+        if d > 0 and k == 0:
+            return [(1, d / (1.0 - p))]
+        if d < 0 and k == 1:
+            return [(0, -d / p)]
+        return []
+
+
+class Binomial(Law):
+    name = "binomial"
+
+    def sample(self, u, n, p):
+        return _ppf(1, u, float(n), p)
+
+    def outward(self, params, d):
+        return d > 0 and params[1] >= 1.0 or d < 0 and params[1] <= 0.0
+
+    def column(self, k, params, d):
+        n, p = params
+        if d > 0 and k < n:
+            return [(k + 1, d * (n - k) / (1.0 - p))]
+        if d < 0 and k > 0:
+            return [(k - 1, -d * k / p)]
+        return []
+
+
+class Poisson(Law):
+    name = "poisson"
+
+    def sample(self, u, lam):
+        return _ppf(0, u, lam, 0.0)
+
+    def outward(self, params, d):
+        return d < 0 and params[0] <= 0.0
+
+    def column(self, k, params, d):
+        if d > 0:
+            return [(k + 1, d)]
+        if d < 0 and k > 0:
+            return [(k - 1, -d * k / params[0])]
+        return []
+
+
+class Geometric(Law):
+    """Trials up to the first success, ``k ≥ 1`` (numpy's convention)."""
+
+    name = "geometric"
+
+    def sample(self, u, p):
+        if p >= 1.0:
+            return 1
+        return max(1, math.ceil(math.log1p(-u) / math.log1p(-p)))
+
+    def column(self, k, params, d):
+        p = params[0]
+        if d > 0 and k > 1:
+            return [(k - 1, d * (k - 1) / (p * (1.0 - p)))]
+        if d < 0:
+            return [(k + 1, -d * k / p)]
+        return []
+
+
+class Categorical(Law):
+    """0-based index; ``params`` is the sequence of probabilities, ``d`` their dual parts."""
+
+    name = "categorical"
+
+    def sample(self, u, probs):
+        acc = 0.0
+        last = len(probs) - 1
+        for j in range(last):
+            acc += probs[j]
+            if u < acc:
+                return j
+        return last
+
+    def candidates(self, k, probs, d, v=0.5):
+        """DESIGN §1's categorical row, with the boundary rule of docs/decisions.md: the moved
+        part of ``[F(k−1), F(k)]`` is entered at the point ``v`` (a fresh uniform) of its
+        width, and the outcome is where inversion sends that point (a category of
+        probability 0 whose probability grows, at a boundary)."""
+        cdf, dcdf, acc, dacc = [], [], 0.0, 0.0
+        for pj, dj in zip(probs, d, strict=True):
+            acc += pj
+            dacc += dj
+            cdf.append(acc)
+            dcdf.append(dacc)
+        out = []
+        low = dcdf[k - 1] if k > 0 else 0.0
+        if low > 0:  # F(k−1) moves up: u just above it falls to a lower category
+            edge = cdf[k - 1]
+            target = next(j for j in range(k) if cdf[j] >= edge and dcdf[j] >= v * low)
+            out.append((target, low / probs[k]))
+        high = dcdf[k]
+        if high < 0 and k < len(probs) - 1:  # F(k) moves down: u just below it rises
+            edge = cdf[k]
+            target = next(j for j in range(k + 1, len(probs))
+                          if cdf[j] > edge or dcdf[j] >= v * high)
+            out.append((target, -high / probs[k]))
+        return out
+
+
+BERNOULLI, BINOMIAL, POISSON = Bernoulli(), Binomial(), Poisson()
+GEOMETRIC, CATEGORICAL = Geometric(), Categorical()
+LAWS = {law.name: law for law in (BERNOULLI, BINOMIAL, POISSON, GEOMETRIC, CATEGORICAL)}
+
+
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class NoiseLaw:
+    """The standard noise of a reparameterised draw: ``cdf`` and ``pdf`` (numpy-aware),
+    ``cdf_pdf`` of one float (plain Python, fast), and the support on which a nudged boundary
+    must stay."""
+
+    def __init__(self, name, cdf, pdf, cdf_pdf, low, high):
+        self.name, self.cdf, self.pdf, self.cdf_pdf = name, cdf, pdf, cdf_pdf
+        self.low, self.high = low, high
+
+
+def _normal_cdf(z):
+    return 0.5 * erfc(-np.asarray(z) / _SQRT2)
+
+
+NORMAL_NOISE = NoiseLaw(
+    "normal", _normal_cdf, lambda z: _INV_SQRT_2PI * np.exp(-0.5 * np.square(z)),
+    lambda z: (0.5 * math.erfc(-z / _SQRT2), _INV_SQRT_2PI * math.exp(-0.5 * z * z)),
+    -math.inf, math.inf)
+EXPONENTIAL_NOISE = NoiseLaw(
+    "exponential", lambda e: -np.expm1(-np.maximum(e, 0.0)),
+    lambda e: np.where(np.asarray(e) >= 0, np.exp(-np.maximum(e, 0.0)), 0.0),
+    lambda e: (-math.expm1(-e), math.exp(-e)) if e >= 0 else (0.0, 0.0), 0.0, math.inf)
+UNIFORM_NOISE = NoiseLaw(
+    "uniform", lambda u: np.clip(u, 0.0, 1.0),
+    lambda u: ((np.asarray(u) >= 0) & (np.asarray(u) <= 1)) * 1.0,
+    lambda u: (min(max(u, 0.0), 1.0), 1.0 if 0.0 <= u <= 1.0 else 0.0), 0.0, 1.0)
