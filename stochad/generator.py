@@ -189,7 +189,7 @@ class Generator(np.random.Generator):
             raise TypeError("Generator.random(out=) is not supported inside a stochad run")
         run = current_run()
         value = run.rng.random((run.n_lanes,) + _shape(size), dtype=dtype)
-        return StochasticTriple(value, run=run)
+        return samplers.UniformNoise(value, run=run)
 
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
         """Uniform integers on ``[low, high)`` (``[low, high]`` with ``endpoint=True``).

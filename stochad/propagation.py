@@ -8,11 +8,14 @@ perturbations. Every elementwise ufunc of the rule table is registered here as t
 
 from __future__ import annotations
 
+import sys
+import warnings
 from contextlib import nullcontext
 from functools import partial
 
 import numpy as np
 
+from .dual import LostDerivativeWarning
 from .lanes import broadcast, jump_of, lift, shifted
 from .rules import RULES, Rule
 from .triple import StochasticTriple, implements, logical_shape, run_of
@@ -53,7 +56,11 @@ def apply(rule: Rule, *args):
     delta = None
     for i, (a, is_triple) in enumerate(zip(args, triples, strict=True)):
         partial = rule.partials[i]
-        if not is_triple or a.delta is None or partial is None:
+        if not is_triple or a.delta is None:
+            continue
+        if partial is None:  # piecewise constant: a moving argument's mass is lost here
+            if np.any(a.delta != 0):
+                warn_lost(getattr(rule.func, "__name__", "a piecewise-constant function"))
             continue
         d = lift(a.delta, ndim)
         if partial == 1:
@@ -115,3 +122,17 @@ def path_jump(rule: Rule, values, out, jumps, shape) -> np.ndarray:
 
 for _ufunc, _rule in RULES.items():
     implements(_ufunc)(partial(apply, _rule))
+
+
+def warn_lost(what: str) -> None:
+    """Warn, once per call site in the user's code, that ``what`` drops a dual part: a
+    comparison or another piecewise-constant function of a value that moves continuously with
+    ``p`` (a continuous draw, ``p`` itself) loses the mass of its flips."""
+    depth, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("stochad"):
+        depth, frame = depth + 1, frame.f_back
+    warnings.warn(
+        f"{what} of a value with a dual part: the derivative of its jumps is lost (its mass "
+        "is not followed). Draw the event with sad.bernoulli(prob) or compare a raw "
+        "rng.random() with the moving threshold, or use vectorize=False, whose replay engine "
+        "follows comparisons of continuous draws", LostDerivativeWarning, stacklevel=depth)

@@ -1,0 +1,46 @@
+"""``rng.random() < theta`` in a batched run is the draw ``bernoulli(theta)`` (issue 15), and a
+comparison that drops a dual part warns instead of giving a silent 0."""
+
+import numpy as np
+import pytest
+from conftest import assert_unbiased
+
+import stochad as sad
+
+
+@pytest.mark.parametrize("options", [{"backend": "pruned"}, {"backend": "exact"},
+                                     {"backend": "smoothed"},
+                                     {"estimator": "score", "baseline": True}])
+def test_uniform_below_a_moving_threshold_is_a_bernoulli(options):
+    # d/dp E[7·1{U < p} − 3] = 7 (conformance table, bernoulli, f = 7x − 3)
+    f = lambda p: 7 * (sad.Generator().random() < p) - 3  # noqa: E731
+    assert_unbiased(sad.derivative_samples(f, 0.3, n_samples=20_000, rng=0, **options), 7.0)
+
+
+def test_uniform_above_a_moving_threshold_is_the_complement():
+    f = lambda p: 1.0 * (p < sad.Generator().random())  # noqa: E731  (reflected: U > p)
+    assert_unbiased(sad.derivative_samples(f, 0.4, n_samples=20_000, rng=1), -1.0)
+
+
+def test_the_readme_walk_written_with_raw_uniforms():
+    # the README walk, each step `rng.random() < prob` as numpy users write a coin flip;
+    # exact d/dp E = 56.6079 by dynamic programming (bench.exact_values.random_walk)
+    def walk(p):
+        rng, n = sad.Generator(), 0
+        for i in range(1, 101):
+            n = n + (rng.random() < p * (1 - (n + i) / 200))
+        return n
+
+    assert_unbiased(sad.derivative_samples(walk, 0.5, n_samples=20_000, rng=2), 56.6079)
+
+
+def test_vector_uniforms_against_a_scalar_threshold():
+    # five independent coins: d/dp E[number of heads²] = d/dp (5p + 20p²) = 5 + 40p = 17
+    f = lambda p: np.sum(sad.Generator().random(5) < p) ** 2  # noqa: E731
+    assert_unbiased(sad.derivative_samples(f, 0.3, n_samples=20_000, rng=3), 17.0)
+
+
+def test_a_comparison_that_loses_mass_warns():
+    with pytest.warns(sad.LostDerivativeWarning, match="derivative of its jumps is lost"):
+        sad.derivative_estimate(lambda m: 1.0 * (sad.normal(m, 1.0) > 0), 0.0, n_samples=10,
+                                rng=0)
