@@ -128,7 +128,7 @@ def warn_lost(what: str) -> None:
     """Warn, once per call site in the user's code, that ``what`` drops a dual part: a
     comparison or another piecewise-constant function of a value that moves continuously with
     ``p`` (a continuous draw, ``p`` itself) loses the mass of its flips."""
-    depth, frame = 1, sys._getframe(1)
+    depth, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_lost's caller
     while frame is not None and frame.f_globals.get("__name__", "").startswith("stochad"):
         depth, frame = depth + 1, frame.f_back
     warnings.warn(
