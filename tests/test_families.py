@@ -259,3 +259,24 @@ def test_multivariate_normal_checks_its_covariance_inside_a_run():
     samples = sad.derivative_samples(lambda t: np.sum(sad.Generator().multivariate_normal(
         [t, t], [[1.0, 1.0], [1.0, 1.0]])) ** 2, 0.5, n_samples=N, rng=12)
     assert_unbiased(samples, 4.0)
+
+
+ONE_SAMPLE = ([(c[0], 1.0) for c in CONTINUOUS]
+              + [(d[0], s) for d in DISCRETE for s in (1.0, -1.0)])
+
+
+@pytest.mark.parametrize("name, direction", ONE_SAMPLE,
+                         ids=[f"{n}-{'up' if s > 0 else 'down'}" for n, s in ONE_SAMPLE])
+def test_every_family_in_one_sample_mode(name, direction):
+    # vectorize=False runs each family one sample per call (the replay engine, or one-lane
+    # triples for the laws it lacks): few samples, so a weak but honest 5-stderr check
+    if name in BY_NAME:
+        program, expectation, theta = BY_NAME[name]
+        exact = central_difference(expectation, theta)
+    else:
+        _, make, law, g, theta = CONTINUOUS[[c[0] for c in CONTINUOUS].index(name)]
+        program = lambda t: g(make(t, sad.Generator()))  # noqa: E731
+        exact = _by_quadrature(law, g, theta)
+    samples = sad.derivative_samples(program, theta, n_samples=300, rng=12, vectorize=False,
+                                     direction=direction)
+    assert_unbiased(samples, direction * exact)
