@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from .auto import AUTO, resolve_backend
 from .backends import backend_class
+from .compiled import engine as compiled
 from .context import normalize_rng
 from .driver import (
     SERIAL_TASK,
@@ -50,8 +52,14 @@ def _directions(p: np.ndarray, direction) -> tuple[list[np.ndarray], bool]:
     return list(basis), True
 
 
-def _triple_samples(f, p, d, lanes, generator, backend, vectorize):
-    """One task's samples of the stochastic-triple estimator."""
+def _triple_samples(f, p, d, lanes, generator, backend, vectorize, compile=True):
+    """One task's samples of the stochastic-triple estimator: a batched run of the pruned
+    backend by the compiled engine when ``f`` records (its seed drawn from the task's
+    generator), else by the operator engine."""
+    if vectorize and compile and backend == "pruned":  # compiled engine (DESIGN §6)
+        samples = compiled.samples(f, p, d, lanes, generator)
+        if samples is not None:
+            return samples
     cls = backend_class(backend)
     return split_runs(lanes, vectorize, generator,
                       lambda n: (run_once(f, p, d, cls(n), generator, contribution),))[0]
@@ -89,7 +97,7 @@ class _Call:
 
 
 def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size, estimator,
-             baseline, h, workers, progress) -> _Call:
+             baseline, h, workers, progress, compile=True) -> _Call:
     n_samples = check_count(n_samples, "n_samples")
     if chunk_size is not None:
         chunk_size = check_count(chunk_size, "chunk_size")
@@ -97,7 +105,9 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
     workers = check_workers(workers)
     if backend != AUTO:
         backend_class(backend)
-    along = sampler(estimator, baseline=baseline, h=h) or _triple_samples
+    compile = check_flag(compile, "compile")
+    along = sampler(estimator, baseline=baseline, h=h) or functools.partial(
+        _triple_samples, compile=compile)
     generator = normalize_rng(rng)
     layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
     if layout is not None:
@@ -111,13 +121,13 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
     tasks = plan(n_samples, len(directions), task_size, generator)
     options = {"backend": backend, "vectorize": vectorize, "workers": workers,
                "progress": progress, "estimator": estimator, "n_samples": n_samples,
-               "choice": choice}
+               "choice": choice, "compile": compile}
     return _Call(f, p, directions, per_coordinate, layout, along, tasks, options)
 
 
 def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True,
                        direction=None, chunk_size=None, estimator="triple", baseline=False,
-                       h=None, workers=None, progress=None) -> np.ndarray:
+                       h=None, workers=None, progress=None, compile=True) -> np.ndarray:
     """Independent unbiased samples of ``d/dp E[f(p)]``, sample axis first.
 
     Parameters
@@ -173,6 +183,12 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     progress : None, bool or callable, optional
         ``True`` shows a tqdm bar (optional dependency); a callable is called as
         ``progress(done, total)`` with sample counts after every task.
+    compile : bool
+        ``True`` (default): a batched run of the pruned backend records ``f`` once and runs
+        it in the compiled engine (:mod:`stochad.compiled`) when ``f`` can be recorded, else
+        in the operator engine (``STOCHAD_DEBUG_COMPILE=1`` prints why). ``False``: always
+        the operator engine. The two engines draw different random streams from one seed:
+        the same distribution, other samples. Other backends and estimators ignore it.
 
     Returns
     -------
@@ -198,7 +214,8 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     """
     call = _prepare(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
                     direction=direction, chunk_size=chunk_size, estimator=estimator,
-                    baseline=baseline, h=h, workers=workers, progress=progress)
+                    baseline=baseline, h=h, workers=workers, progress=progress,
+                    compile=compile)
     parts = [[] for _ in call.directions]
     for i, samples in call.run():
         parts[i].append(samples)
@@ -207,7 +224,7 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
 
 def estimate(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True, direction=None,
              chunk_size=None, estimator="triple", baseline=False, h=None, workers=None,
-             progress=None) -> EstimateResult:
+             progress=None, compile=True) -> EstimateResult:
     """Estimate ``d/dp E[f(p)]`` with its standard error, in memory for one task at a time.
 
     The samples are folded into a running mean and variance task by task, so any
@@ -216,7 +233,7 @@ def estimate(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True, dir
     Parameters
     ----------
     f, p, n_samples, rng, backend, vectorize, direction, chunk_size, estimator, baseline, h, \
-workers, progress
+workers, progress, compile
         As in :func:`derivative_samples`.
 
     Returns
@@ -241,7 +258,8 @@ workers, progress
     """
     call = _prepare(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
                     direction=direction, chunk_size=chunk_size, estimator=estimator,
-                    baseline=baseline, h=h, workers=workers, progress=progress)
+                    baseline=baseline, h=h, workers=workers, progress=progress,
+                    compile=compile)
     n = call.options["n_samples"]
     moments = [Moments(n) for _ in call.directions]
     for i, samples in call.run():
@@ -262,7 +280,7 @@ def _plain(tree):
 
 def derivative_estimate(f, p, *, n_samples=1, rng=None, backend="pruned", vectorize=True,
                         direction=None, chunk_size=None, estimator="triple", baseline=False,
-                        h=None, workers=None, progress=None):
+                        h=None, workers=None, progress=None, compile=True):
     """Unbiased estimate of ``d/dp E[f(p)]``: the mean of ``n_samples`` samples.
 
     The default ``n_samples=1`` (StochasticAD's convention) returns **one** noisy sample;
@@ -271,7 +289,7 @@ def derivative_estimate(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     Parameters
     ----------
     f, p, n_samples, rng, backend, vectorize, direction, chunk_size, estimator, baseline, h, \
-workers, progress
+workers, progress, compile
         As in :func:`derivative_samples`.
 
     Returns
@@ -289,7 +307,8 @@ workers, progress
     """
     return estimate(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
                     direction=direction, chunk_size=chunk_size, estimator=estimator,
-                    baseline=baseline, h=h, workers=workers, progress=progress).df
+                    baseline=baseline, h=h, workers=workers, progress=progress,
+                    compile=compile).df
 
 
 def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import families, rules, samplers
+from .compiled.hook import recording, refuse
 from .context import current_run, normalize_rng
 from .indexing import take
 from .propagation import apply
@@ -117,12 +118,15 @@ class Generator(np.random.Generator):
         return super().permuted(x, axis=axis, out=out)
 
     def _unsupported(self, name, *args):
+        refuse(f"Generator.{name}")  # compiled engine: no recorded form
         if self._inside(*args):
             raise TypeError(f"Generator.{name} has no differentiable version inside a stochad "
                             f"run: {UNSUPPORTED[name]}")
 
     @staticmethod
     def _inside(*args) -> bool:
+        if recording() is not None:  # compiled engine: the samplers' hook takes the draws
+            return True
         return current_run() is not None or holds_triple(args)
 
     def _draw(self, law, params, size, **options):
@@ -148,6 +152,7 @@ class Generator(np.random.Generator):
         >>> bool(sad.Generator(3).random() == np.random.default_rng(3).random())
         True
         """
+        refuse("Generator.random")  # compiled engine: no recorded form
         if not self._inside():
             return super().random(size, dtype, out)
         if out is not None:
@@ -169,6 +174,7 @@ class Generator(np.random.Generator):
         >>> sad.Generator(0).integers(5, size=3).tolist()   # numpy's numbers
         [4, 3, 2]
         """
+        refuse("Generator.integers")  # compiled engine: no recorded form
         if not self._inside(low, high):
             return super().integers(low, high, size, dtype, endpoint)
         if high is None:
@@ -243,6 +249,7 @@ class Generator(np.random.Generator):
         >>> abs(est + 4.05) < 0.15                              # exact: -4.05
         True
         """
+        refuse("Generator.choice")  # compiled engine: no recorded form
         if not self._inside(a, p):
             return super().choice(a, size, replace, p, axis, shuffle)
         run = run_of([a] + (p if isinstance(p, list | tuple) else [p])) or current_run()
@@ -472,6 +479,7 @@ class Generator(np.random.Generator):
         >>> float(sad.derivative_estimate(f, 2.0, n_samples=30_000, rng=0))  # E = t·1
         1.0...
         """
+        refuse("Generator.permutation")  # compiled engine: no recorded form
         if not self._inside(x):
             return super().permutation(x, axis)
         run = run_of([x]) or current_run()
@@ -484,6 +492,7 @@ class Generator(np.random.Generator):
     def shuffle(self, x, axis=0):
         """Shuffle ``x`` in place along ``axis``; inside a run ``x`` must be a triple (its
         lanes are permuted independently; the values keep their derivatives)."""
+        refuse("Generator.shuffle")  # compiled engine: no recorded form
         if not self._inside(x):
             return super().shuffle(x, axis)
         if not isinstance(x, StochasticTriple):

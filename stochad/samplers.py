@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from . import distributions as laws
+from .compiled.hook import recording
 from .context import current_run, normalize_rng
 from .lanes import broadcast, lift
 from .propagation import apply
@@ -93,6 +94,8 @@ def draw(dist: laws.Distribution, *params, size=None, rng=None):
 
 def _draw(dist, args, size, rng):
     """:func:`draw` with the parameters as a sequence (the one-liners below)."""
+    if recording() is not None:  # compiled engine: the recording takes the draw
+        return recording().draw(dist, args, size, rng)
     args = [_as_param(a) for a in args]
     size = _size(dist.name, size)
     core = dist.core_ndim
@@ -312,6 +315,8 @@ def reparameterised(dist: laws.ContinuousDistribution, params, size=None, rng=No
     """A draw of the continuous law ``dist``: ``dist.transform(noise, *params)`` with plain
     ``dist.standard`` noise, or its own :meth:`in_run` (the triples' dual parts and
     perturbations flow through it)."""
+    if recording() is not None:  # compiled engine: the recording takes the draw
+        return recording().draw(dist, params, size, rng)
     params = [_as_param(a) for a in params]
     for label, (what, ok), arg in zip(dist.params, dist.checks, params, strict=True):
         value = arg.value if isinstance(arg, StochasticTriple) else arg

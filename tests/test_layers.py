@@ -11,14 +11,19 @@ OPTIONAL = {"matplotlib", "tqdm"}
 
 LAYERS = [
     # bottom: plain arrays and tables, no triples
-    {"_version", "_jit"},
-    {"lanes", "kernels", "kpath_kernels", "rules", "structure", "result", "parallel"},
+    {"_version", "_jit", "compiled", "compiled.hook", "compiled.ops"},
+    {"lanes", "kernels", "kpath_kernels", "rules", "structure", "result", "parallel",
+     "compiled.streams"},
+    {"compiled.interpreter"},
     {"context", "distributions.base"},
     {"distributions.discrete", "distributions.continuous"},
     {"distributions.counts", "distributions.multivariate", "distributions.transforms",
      "distributions.implicit"},
     {"distributions.composite"},
     {"distributions"},
+    {"compiled.trace"},
+    {"compiled.program"},
+    {"compiled.engine"},
     {"backends.base"},
     {"backends.pruned", "backends.exact", "backends.smoothed", "backends.inert"},
     {"backends.kpaths", "backends.scored", "backends.relaxed"},
