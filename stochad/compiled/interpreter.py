@@ -8,8 +8,9 @@ One alternative world per lane. Each slot holds, per lane, the value, its dual p
 (the value's change in the lane's alternative world) and the *generation* of the world that
 jump belongs to. A lane holds one live event: its generation ``G`` and weight ``W``. A draw
 whose parameter carries a dual part creates a perturbation ``(step, w)`` (DESIGN §1's table);
-it replaces the lane's event with probability ``w / (W + w)``, and the kept one's weight
-becomes ``W + w`` either way, as the pruned backend reweights. A jump whose generation is not
+it replaces the lane's event with probability ``|w| / (|W| + |w|)``, and the kept one's
+weight becomes ``|W| + |w|`` with its own sign either way, as the pruned backend reweights
+(weights are negative only at a boundary of a parameter's domain). A jump whose generation is not
 the lane's current one belongs to a dropped world and reads 0. A draw whose parameter jumps is
 coupled by inversion: the same uniform gives the primal outcome and the alternative one.
 
@@ -25,6 +26,7 @@ import math
 import numpy as np
 
 from .._jit import njit
+from ..kernels import _new_jump_and_weight as new_jump_and_weight
 from . import ops as O
 from .streams import DRAW_STRIDE, lane_key, uniform
 
@@ -255,24 +257,23 @@ def _sample(op, a, b, u, base):
     return max(k, 1.0) if not math.isnan(k) else 1.0
 
 
-@njit(nested=True, error_model="numpy")
+@njit(inline="always", error_model="numpy")
 def _new_perturbation(op, k, a, b, d):
     """``(step, weight)`` that dual part ``d`` of the law's last parameter creates at draw
-    ``k`` (DESIGN §1: inversion coupling, right derivative for ``d > 0``, left for ``d < 0``);
-    weight 0 where the draw cannot move."""
-    up = d > 0.0
-    if op == O.BERNOULLI:
-        rate = (1.0 / (1.0 - a) if k == 0.0 else 0.0) if up else (1.0 / a if k == 1.0 else 0.0)
-    elif op == O.BINOMIAL:
-        rate = ((a - k) / (1.0 - b) if k < a else 0.0) if up else (k / b if k > 0.0 else 0.0)
-    elif op == O.POISSON:
-        rate = 1.0 if up else (k / a if k > 0.0 else 0.0)
-    else:
-        rate = ((k - 1.0) / (a * (1.0 - a)) if k > 1.0 else 0.0) if up else k / a
-    step = 1.0 if up else -1.0
-    if op == O.GEOMETRIC:
-        step = -step
-    return step, abs(d) * rate
+    ``k``: the operator engine's weight table (DESIGN §1, with the one-sided derivative at a
+    boundary, whose weight is negative); weight 0 where the draw cannot move."""
+    return new_jump_and_weight(op - O.BERNOULLI, k, a, b, d)
+
+
+@njit(inline="always", error_model="numpy")
+def _prune(W, w, u):
+    """The lane's signed weight after a new perturbation of weight ``w`` meets its event of
+    weight ``W``, and whether the new one replaces it: kept with probability
+    ``|w| / (|W| + |w|)`` (never if ``w = 0``; always if ``W = 0``, as ``u < 1``), its
+    sign kept and its size ``|W| + |w|`` either way, as the pruned backend reweights."""
+    total = abs(W) + abs(w)
+    replace = u * total < abs(w)
+    return (math.copysign(total, w) if replace else math.copysign(total, W)), replace
 
 
 @njit(inline="always")
@@ -449,12 +450,10 @@ def _draw_lanes(op, xa, ja, ga, xb, jb, gb, d_row, new, vo, jo, go, G, W, keys, 
                 # the new perturbation replaces the lane's event with probability w / (W + w)
                 # (never if w = 0; always if W = 0, as u < 1); W + w is the weight either way
                 step, w = _new_perturbation(op, k, x, y, d_row[i])
-                total = W[i] + w
-                replace = uniform(keys[i], counter + 1) * total < w
+                W[i], replace = _prune(W[i], w, uniform(keys[i], counter + 1))
                 g = g + 1 if replace else g
                 moved = step if replace else moved
                 G[i] = g
-                W[i] = total
             jo[i] = moved
             go[i] = g
         vo[i] = k
@@ -491,12 +490,10 @@ def _bernoulli_lanes(xa, ja, ga, d_row, new, vo, jo, go, G, W, keys, counter, ou
             g = G[i]
             if new:
                 step, w = _new_perturbation(O.BERNOULLI, k, x, 0.0, d_row[i])
-                total = W[i] + w
-                replace = u2_row[i] * total < w
+                W[i], replace = _prune(W[i], w, u2_row[i])
                 g = g + 1 if replace else g
                 moved = step if replace else moved
                 G[i] = g
-                W[i] = total
             jo[i] = moved
             go[i] = g
         vo[i] = k
