@@ -61,8 +61,8 @@ def stochastic_gradient(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     >>> import stochad as sad
     >>> g = sad.stochastic_gradient(lambda p: 7 * sad.bernoulli(p[0]) + p[1] ** 2,
     ...                             [0.3, 2.0], n_samples=10_000, rng=0)
-    >>> [round(x, 1) for x in g.tolist()]
-    [7.0, 4.0]
+    >>> [round(x) for x in g.tolist()]
+    [7, 4]
     """
     gradient = estimate(f, p, n_samples=n_samples, rng=rng, backend=backend,
                         vectorize=vectorize, workers=workers, compile=compile).df

@@ -6,7 +6,12 @@ the structural features (where, propagate, take, sums, resample, stochastic_grad
 runs, array parameters and directions) appear at least once. Regenerate the file only for a
 change that is *meant* to alter the samples: ``python3 tests/test_same_seed.py --record``.
 Changed on purpose since: ``chunked_fd_vector`` (issue 12: several chunks draw from generators
-spawned per chunk, so that workers give the same samples).
+spawned per chunk, so that workers give the same samples); ``walk_pruned``,
+``epidemic_pruned``, ``uniform_pruned``, ``vector_p`` and ``stochastic_gradient`` (issue 13:
+batched pruned runs of programs that record go through the compiled engine, which draws its
+own counter-based stream; the batched pruned programs that do not record -- ``mixture_pruned``,
+``queue_pruned``, ``geometric_black_box``, ``generator_pruned``, ``particle_filter`` -- keep
+their samples, as the operator engine runs them from the same generator state).
 """
 
 import pathlib
