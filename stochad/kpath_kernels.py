@@ -20,13 +20,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 NO_EVENT = np.iinfo(np.int64).max
 """An unused channel slot (as in :mod:`stochad.backends.exact`)."""
 
 
-@njit(cache=True)
+@njit(nested=True)
 def _drop_one(chosen, n, events, j, table, lane, k, u):
     """One VarOpt step on the ``n = k + 1`` channels ``chosen[:n]`` of element ``j``: rescale
     the table's weights, kill one event, and return its position in ``chosen``. ``u`` is a
@@ -66,7 +67,7 @@ def _drop_one(chosen, n, events, j, table, lane, k, u):
     return drop
 
 
-@njit(cache=True)
+@njit
 def reduce_channels(events, live, table, per_lane, k, uniforms):
     """Keep at most ``k`` live events per element, by VarOpt (see the module docstring).
 
@@ -128,7 +129,7 @@ def reduce_channels(events, live, table, per_lane, k, uniforms):
     return keep, used
 
 
-@njit(cache=True)
+@njit
 def lookup(events, table, per_lane):
     """The table weights of ``(C, m)`` events (0 where :data:`NO_EVENT`); element ``j`` lives
     in lane ``j // per_lane``.
