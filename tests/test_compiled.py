@@ -14,6 +14,7 @@ from conftest import assert_unbiased
 import stochad as sad
 from bench.problems import PROBLEMS
 from stochad.compiled import engine
+from stochad.resampling import resample
 
 RECORDED = ["random-walk", "random-walk-exp", "binomial-square", "geometric-square",
             "poisson-square", "nested-binomial", "two-bernoullis", "galton-watson",
@@ -136,6 +137,7 @@ def test_same_samples_without_the_jit():
         import numpy as np, stochad as sad
         from bench.problems import PROBLEMS
         from stochad.compiled import engine
+from stochad.resampling import resample
         for name in ["random-walk", "galton-watson", "binomial-square", "mixed"]:
             program = engine.compile_program(PROBLEMS[name].program, ())
             out = engine.run_program(program, np.array(PROBLEMS[name].param), np.array(1.0),
@@ -215,3 +217,48 @@ def test_compile_false_forces_the_operator_engine():
 
     np.testing.assert_array_equal(
         sad.derivative_samples(unrecordable, 0.3, n_samples=50, rng=4), operator)
+
+
+# -- the driver's task contract and the recording hooks ----------------------------------------
+
+def test_workers_and_chunks_give_the_same_compiled_samples():
+    f = PROBLEMS["galton-watson"].program
+    assert engine.why_not(f) is None
+    serial = sad.derivative_samples(f, PROBLEMS["galton-watson"].param, n_samples=3_000,
+                                    rng=2, chunk_size=1_000)
+    pooled = sad.derivative_samples(f, PROBLEMS["galton-watson"].param, n_samples=3_000,
+                                    rng=2, chunk_size=1_000, workers=2)
+    np.testing.assert_array_equal(serial, pooled)
+    operator = sad.derivative_samples(f, PROBLEMS["galton-watson"].param, n_samples=3_000,
+                                      rng=2, chunk_size=1_000, compile=False)
+    assert not np.array_equal(serial, operator)  # the compiled engine ran the tasks
+
+
+def test_a_recording_never_bakes_in_plain_random_numbers():
+    refused = {
+        lambda p: sad.Generator().random() * p: "Generator.random",
+        lambda p: sad.Generator().integers(3) * p: "Generator.integers",
+        lambda p: sad.Generator().permutation(3)[0] * p: "Generator.permutation",
+        lambda p: resample(np.ones(3), [p * np.arange(3.0)])[0][0]: "resample",
+    }
+    for f, name in refused.items():
+        assert name in engine.why_not(f)
+    # draws with constant parameters are recorded, one per lane: E[p·K] = 3p for K ~ Poisson(3)
+    samples = sad.derivative_samples(lambda p: p * sad.poisson(3.0), 0.5, n_samples=20_000,
+                                     rng=1)
+    assert engine.why_not(lambda p: p * sad.poisson(3.0)) is None and samples.std() > 0
+    assert_unbiased(samples, 3.0)
+    # a multinomial of constant parameters (a chain of binomials, stacked) is not recorded
+    # today, and is not baked in either: E[q·N₂] = 3q with N₂ drawn per sample
+    chain = lambda q: q * sad.Generator().multinomial(10, [0.2, 0.5, 0.3])[2]  # noqa: E731
+    assert engine.why_not(chain) is not None
+    samples = sad.derivative_samples(chain, 0.2, n_samples=50_000, rng=3)
+    assert samples.std() > 0
+    assert_unbiased(samples, 3.0)
+
+
+def test_a_subclass_of_a_builtin_law_is_not_compiled():
+    class Shifted(sad.distributions.Poisson):  # another sampler under the same name
+        pass
+
+    assert "poisson" in engine.why_not(lambda p: sad.draw(Shifted(), p))
