@@ -137,7 +137,6 @@ def test_same_samples_without_the_jit():
         import numpy as np, stochad as sad
         from bench.problems import PROBLEMS
         from stochad.compiled import engine
-from stochad.resampling import resample
         for name in ["random-walk", "galton-watson", "binomial-square", "mixed"]:
             program = engine.compile_program(PROBLEMS[name].program, ())
             out = engine.run_program(program, np.array(PROBLEMS[name].param), np.array(1.0),

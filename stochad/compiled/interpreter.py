@@ -266,14 +266,19 @@ def _new_perturbation(op, k, a, b, d):
 
 
 @njit(inline="always", error_model="numpy")
-def _prune(W, w, u):
-    """The lane's signed weight after a new perturbation of weight ``w`` meets its event of
-    weight ``W``, and whether the new one replaces it: kept with probability
-    ``|w| / (|W| + |w|)`` (never if ``w = 0``; always if ``W = 0``, as ``u < 1``), its
-    sign kept and its size ``|W| + |w|`` either way, as the pruned backend reweights."""
+def _compete(op, k, a, b, d, W, g, moved, u):
+    """A new perturbation of draw ``k`` meets the lane's event (signed weight ``W``,
+    generation ``g``): it replaces it with probability ``|w| / (|W| + |w|)`` (never if
+    ``w = 0``; always if ``W = 0``, as ``u < 1``), and the kept one gets the size
+    ``|W| + |w|`` with its own sign either way, as the pruned backend reweights. Returns the
+    lane's new weight and generation, and the draw's jump (``moved`` if it was not replaced).
+    """
+    step, w = _new_perturbation(op, k, a, b, d)
     total = abs(W) + abs(w)
     replace = u * total < abs(w)
-    return (math.copysign(total, w) if replace else math.copysign(total, W)), replace
+    if replace:
+        return math.copysign(total, w), g + 1, step
+    return math.copysign(total, W), g, moved
 
 
 @njit(inline="always")
@@ -447,12 +452,8 @@ def _draw_lanes(op, xa, ja, ga, xb, jb, gb, d_row, new, vo, jo, go, G, W, keys, 
                     return False
                 moved = _sample(op, x + jx, y + jy, u, alt_base) - k
             if new:
-                # the new perturbation replaces the lane's event with probability w / (W + w)
-                # (never if w = 0; always if W = 0, as u < 1); W + w is the weight either way
-                step, w = _new_perturbation(op, k, x, y, d_row[i])
-                W[i], replace = _prune(W[i], w, uniform(keys[i], counter + 1))
-                g = g + 1 if replace else g
-                moved = step if replace else moved
+                W[i], g, moved = _compete(op, k, x, y, d_row[i], W[i], g, moved,
+                                          uniform(keys[i], counter + 1))
                 G[i] = g
             jo[i] = moved
             go[i] = g
@@ -489,10 +490,8 @@ def _bernoulli_lanes(xa, ja, ga, d_row, new, vo, jo, go, G, W, keys, counter, ou
             moved = (1.0 if u < x + live[i] else 0.0) - k
             g = G[i]
             if new:
-                step, w = _new_perturbation(O.BERNOULLI, k, x, 0.0, d_row[i])
-                W[i], replace = _prune(W[i], w, u2_row[i])
-                g = g + 1 if replace else g
-                moved = step if replace else moved
+                W[i], g, moved = _compete(O.BERNOULLI, k, x, 0.0, d_row[i], W[i], g, moved,
+                                          u2_row[i])
                 G[i] = g
             jo[i] = moved
             go[i] = g
