@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from . import replay
 from .auto import AUTO, resolve_backend
 from .backends import backend_class
+from .compiled import engine as compiled
 from .context import normalize_rng
 from .driver import (
     SERIAL_TASK,
@@ -56,15 +58,21 @@ def _directions(p: np.ndarray, direction) -> tuple[list[np.ndarray], bool]:
     return list(basis), True
 
 
-def _triple_samples(f, p, d, lanes, generator, backend, vectorize):
-    """One task's samples of the stochastic-triple estimator (one sample per call with the
-    pruned or exact backend: the replay engine, :mod:`stochad.replay`)."""
+def _triple_samples(f, p, d, lanes, generator, backend, vectorize, compile=True):
+    """One task's samples of the stochastic-triple estimator: one sample per call with the
+    pruned or exact backend is the replay engine (:mod:`stochad.replay`); a batched run of the
+    pruned backend goes through the compiled engine when ``f`` records (its seed drawn from
+    the task's generator); anything else runs on the operator engine."""
     if not vectorize and backend in ("pruned", "exact"):
         state = generator.bit_generator.state
         try:
             return replay.samples_along(f, p, d, lanes, generator, backend)
         except replay.NotReplayable:  # a law replay lacks: one-lane triples, from the same state
             generator.bit_generator.state = state
+    if vectorize and compile and backend == "pruned":  # compiled engine (docs/design.md §6)
+        samples = compiled.samples(f, p, d, lanes, generator)
+        if samples is not None:
+            return samples
     cls = backend_class(backend)
     return split_runs(lanes, vectorize, generator,
                       lambda n: (run_once(f, p, d, cls(n), generator, contribution),))[0]
@@ -102,7 +110,7 @@ class _Call:
 
 
 def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size, estimator,
-             baseline, h, workers, progress) -> _Call:
+             baseline, h, workers, progress, compile=True) -> _Call:
     n_samples = check_count(n_samples, "n_samples")
     if chunk_size is not None:
         chunk_size = check_count(chunk_size, "chunk_size")
@@ -110,7 +118,9 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
     workers = check_workers(workers)
     if backend != AUTO:
         backend_class(backend)
-    along = sampler(estimator, baseline=baseline, h=h) or _triple_samples
+    compile = check_flag(compile, "compile")
+    along = sampler(estimator, baseline=baseline, h=h) or functools.partial(
+        _triple_samples, compile=compile)
     generator = normalize_rng(rng)
     layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
     if layout is not None:
@@ -124,13 +134,13 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
     tasks = plan(n_samples, len(directions), task_size, generator)
     options = {"backend": backend, "vectorize": vectorize, "workers": workers,
                "progress": progress, "estimator": estimator, "n_samples": n_samples,
-               "choice": choice}
+               "choice": choice, "compile": compile}
     return _Call(f, p, directions, per_coordinate, layout, along, tasks, options)
 
 
 def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True,
                        direction=None, chunk_size=None, estimator="triple", baseline=False,
-                       h=None, workers=None, progress=None) -> np.ndarray:
+                       h=None, workers=None, progress=None, compile=True) -> np.ndarray:
     """Independent unbiased samples of ``d/dp E[f(p)]``, sample axis first.
 
     Parameters
@@ -186,6 +196,12 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     progress : None, bool or callable, optional
         ``True`` shows a tqdm bar (optional dependency); a callable is called as
         ``progress(done, total)`` with sample counts after every task.
+    compile : bool
+        ``True`` (default): a batched run of the pruned backend records ``f`` once and runs
+        it in the compiled engine (:mod:`stochad.compiled`) when ``f`` can be recorded, else
+        in the operator engine (``STOCHAD_DEBUG_COMPILE=1`` prints why). ``False``: always
+        the operator engine. The two engines draw different random streams from one seed:
+        the same distribution, other samples. Other backends and estimators ignore it.
 
     Returns
     -------
@@ -211,7 +227,8 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
     """
     call = _prepare(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
                     direction=direction, chunk_size=chunk_size, estimator=estimator,
-                    baseline=baseline, h=h, workers=workers, progress=progress)
+                    baseline=baseline, h=h, workers=workers, progress=progress,
+                    compile=compile)
     parts = [[] for _ in call.directions]
     for i, samples in call.run():
         parts[i].append(samples)
@@ -220,7 +237,7 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
 
 def estimate(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True, direction=None,
              chunk_size=None, estimator="triple", baseline=False, h=None, workers=None,
-             progress=None) -> EstimateResult:
+             progress=None, compile=True) -> EstimateResult:
     """Estimate ``d/dp E[f(p)]`` with its standard error, in memory for one task at a time.
 
     The samples are folded into a running mean and variance task by task, so any
@@ -229,7 +246,7 @@ def estimate(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True, dir
     Parameters
     ----------
     f, p, n_samples, rng, backend, vectorize, direction, chunk_size, estimator, baseline, h, \
-workers, progress
+workers, progress, compile
         As in :func:`derivative_samples`.
 
     Returns
@@ -247,14 +264,15 @@ workers, progress
     >>> import stochad as sad
     >>> result = sad.estimate(lambda lam: (sad.poisson(lam) + 1) ** 2, 3.0,
     ...                       n_samples=100_000, rng=0)
-    >>> result
-    9.000 ± 0.011
+    >>> round(result.df, 1), round(result.error, 2)     # its repr: df ± error
+    (9.0, 0.01)
     >>> abs(result.df - 9.0) < 5 * result.error
     True
     """
     call = _prepare(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
                     direction=direction, chunk_size=chunk_size, estimator=estimator,
-                    baseline=baseline, h=h, workers=workers, progress=progress)
+                    baseline=baseline, h=h, workers=workers, progress=progress,
+                    compile=compile)
     n = call.options["n_samples"]
     moments = [Moments(n) for _ in call.directions]
     for i, samples in call.run():
@@ -275,7 +293,7 @@ def _plain(tree):
 
 def derivative_estimate(f, p, *, n_samples=1, rng=None, backend="pruned", vectorize=True,
                         direction=None, chunk_size=None, estimator="triple", baseline=False,
-                        h=None, workers=None, progress=None):
+                        h=None, workers=None, progress=None, compile=True):
     """Unbiased estimate of ``d/dp E[f(p)]``: the mean of ``n_samples`` samples.
 
     The default ``n_samples=1`` (StochasticAD's convention) returns **one** noisy sample;
@@ -284,7 +302,7 @@ def derivative_estimate(f, p, *, n_samples=1, rng=None, backend="pruned", vector
     Parameters
     ----------
     f, p, n_samples, rng, backend, vectorize, direction, chunk_size, estimator, baseline, h, \
-workers, progress
+workers, progress, compile
         As in :func:`derivative_samples`.
 
     Returns
@@ -302,7 +320,8 @@ workers, progress
     """
     return estimate(f, p, n_samples=n_samples, rng=rng, backend=backend, vectorize=vectorize,
                     direction=direction, chunk_size=chunk_size, estimator=estimator,
-                    baseline=baseline, h=h, workers=workers, progress=progress).df
+                    baseline=baseline, h=h, workers=workers, progress=progress,
+                    compile=compile).df
 
 
 def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned", vectorize=True):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import distributions as laws
+from .compiled.hook import recording
 from .context import current_run, normalize_rng
 from .samplers import _as_param, binomial, draw
 from .shape import stack
@@ -177,6 +178,8 @@ def logseries(p, size=None, *, rng=None):
 
 
 def _inside(*args) -> bool:
+    if recording() is not None:  # compiled engine: the chain's draws are recorded
+        return True
     return current_run() is not None or holds_triple(list(args))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import families, rules, samplers
+from .compiled.hook import recording, refuse
 from .context import current_run, current_tape, normalize_rng
 from .indexing import take
 from .propagation import apply
@@ -125,12 +126,15 @@ class Generator(np.random.Generator):
         return super().permuted(x, axis=axis, out=out)
 
     def _unsupported(self, name, *args):
+        refuse(f"Generator.{name}")  # compiled engine: no recorded form
         if self._inside(*args):
             raise TypeError(f"Generator.{name} has no differentiable version inside a stochad "
                             f"run: {UNSUPPORTED[name]}")
 
     @staticmethod
     def _inside(*args) -> bool:
+        if recording() is not None:  # compiled engine: the samplers' hook takes the draws
+            return True
         return current_run() is not None or current_tape() is not None or holds_triple(args)
 
     @staticmethod
@@ -183,6 +187,7 @@ class Generator(np.random.Generator):
         tape = current_tape()  # the replay engine (stochad.replay): its hot path
         if tape is not None and out is None:
             return tape.random(size, dtype)
+        refuse("Generator.random")  # compiled engine: no recorded form
         if not self._inside():
             return super().random(size, dtype, out)
         if out is not None:
@@ -225,6 +230,7 @@ class Generator(np.random.Generator):
         tape = current_tape()  # the replay engine (stochad.replay)
         if tape is not None:
             return tape.integers(low, high, size, dtype, endpoint)
+        refuse("Generator.integers")  # compiled engine: no recorded form
         if not self._inside(low, high):
             return super().integers(low, high, size, dtype, endpoint)
         if high is None:
@@ -387,6 +393,7 @@ class Generator(np.random.Generator):
         tape = current_tape()  # the replay engine (stochad.replay)
         if tape is not None:
             return tape.choice(a, size, replace, p, axis, shuffle)
+        refuse("Generator.choice")  # compiled engine: no recorded form
         if not self._inside(a, p):
             return super().choice(a, size, replace, p, axis, shuffle)
         run = run_of([a] + (p if isinstance(p, list | tuple) else [p])) or current_run()
@@ -694,6 +701,7 @@ class Generator(np.random.Generator):
         1.0...
         """
         self._not_replayed("permutation")
+        refuse("Generator.permutation")  # compiled engine: no recorded form
         if not self._inside(x):
             return super().permutation(x, axis)
         run = run_of([x]) or current_run()
@@ -707,6 +715,7 @@ class Generator(np.random.Generator):
         """Shuffle ``x`` in place along ``axis``; inside a run ``x`` must be a triple (its
         lanes are permuted independently; the values keep their derivatives)."""
         self._not_replayed("shuffle")
+        refuse("Generator.shuffle")  # compiled engine: no recorded form
         if not self._inside(x):
             return super().shuffle(x, axis)
         if not isinstance(x, StochasticTriple):

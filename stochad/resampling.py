@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
+from .compiled.hook import refuse
 from .context import current_run, normalize_rng
 from .triple import StochasticTriple
 
@@ -210,6 +211,7 @@ def resample(weights, particles, *, n=None, method="systematic", rng=None, defen
     >>> w.tolist(), x.tolist()
     ([0.6666666666666666, 0.6666666666666666, 0.6666666666666666], [8.0, 8.0, 8.0])
     """
+    refuse("resample")  # compiled engine: no recorded form
     particles = list(particles)
     is_triple = isinstance(weights, StochasticTriple)
     run = weights.run if is_triple else current_run()

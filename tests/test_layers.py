@@ -11,10 +11,12 @@ OPTIONAL = {"matplotlib", "tqdm"}
 
 LAYERS = [
     # bottom: plain arrays and tables, no triples
-    {"_version", "_jit"},
+    {"_version", "_jit", "compiled", "compiled.hook", "compiled.ops"},
     {"kernels.events"},
     {"kernels.coupling"},
-    {"lanes", "kernels", "kpath_kernels", "rules", "structure", "result", "parallel"},
+    {"lanes", "kernels", "kpath_kernels", "rules", "structure", "result", "parallel",
+     "compiled.streams"},
+    {"compiled.interpreter"},
     {"context", "distributions.base", "scalar_laws"},
     {"dual"},
     {"distributions.discrete", "distributions.continuous"},
@@ -22,6 +24,9 @@ LAYERS = [
      "distributions.implicit"},
     {"distributions.composite"},
     {"distributions"},
+    {"compiled.trace"},
+    {"compiled.program"},
+    {"compiled.engine"},
     {"backends.base"},
     {"backends.pruned", "backends.exact", "backends.smoothed", "backends.inert"},
     {"backends.kpaths", "backends.scored", "backends.relaxed"},

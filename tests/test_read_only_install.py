@@ -18,7 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 WARNING = "no writable numba cache"
 
-# The walk (Bernoulli draws: the pruning kernels) and a Poisson count (the inversion walk).
+# The walk (Bernoulli draws: the pruning kernels) and a Poisson count (the inversion walk), on
+# the compiled engine's interpreter and on the operator engine's kernels.
 PROGRAM = """
 import stochad as sad
 def f(p):
@@ -26,7 +27,8 @@ def f(p):
     for i in range(20):
         n = n + sad.bernoulli(p * (1 - i / 40))
     return n + sad.poisson(3 * p)
-result = float(sad.derivative_estimate(f, 0.4, n_samples=2000, rng=1))
+result = sum(float(sad.derivative_estimate(f, 0.4, n_samples=2000, rng=1, compile=c))
+             for c in (True, False))
 print(repr(result))
 """
 
@@ -110,7 +112,8 @@ def test_pre_filled_read_only_cache(tmp_path, read_only_home):
     install = _copy_package(tmp_path)
     value, stderr = _run(install, read_only_home, prefix)  # fills the package's __pycache__
     assert WARNING not in stderr
-    assert list((install / "stochad").rglob("__pycache__/*.nbi"))
+    assert list((install / "stochad" / "kernels" / "__pycache__").glob("*.nbi"))
+    assert list((install / "stochad" / "compiled" / "__pycache__").glob("*.nbi"))
     again, _ = _run_read_only(install, read_only_home, prefix)
     assert again == value == _expected()
 

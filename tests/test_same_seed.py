@@ -8,7 +8,12 @@ change that is *meant* to alter the samples: ``python3 tests/test_same_seed.py -
 Changed on purpose since: ``chunked_fd_vector`` (issue 12: several chunks draw from generators
 spawned per chunk, so that workers give the same samples); ``mixture_exact_per_sample``,
 ``per_sample_propagate`` and ``python_loop_per_sample`` (issue 15: ``vectorize=False`` with the
-pruned and exact backends runs the replay engine, a different sampler).
+pruned and exact backends runs the replay engine, a different sampler); ``walk_pruned``,
+``epidemic_pruned``, ``uniform_pruned``, ``vector_p`` and ``stochastic_gradient`` (issue 13:
+batched pruned runs of programs that record go through the compiled engine, which draws its
+own counter-based stream; the batched pruned programs that do not record -- ``mixture_pruned``,
+``queue_pruned``, ``geometric_black_box``, ``generator_pruned``, ``particle_filter`` -- keep
+their samples, as the operator engine runs them from the same generator state).
 """
 
 import pathlib

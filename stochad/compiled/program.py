@@ -1,0 +1,126 @@
+"""The instruction table of a recording: nodes become rows over a few reusable slots.
+
+Every node writes one *slot* (a row of per-lane value, dual part, jump and generation in the
+interpreter's block). A slot is reused as soon as the last node reading its value has run, so
+the walk's 100 steps need a handful of slots, and a block of lanes stays in cache whatever the
+length of the program. Flags per row say which operands may carry a dual part or a jump (known
+when recording), so the interpreter touches only those arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import ops as O
+from .trace import Recorder, Traced
+
+
+@dataclass(frozen=True)
+class Program:
+    """A recorded program ready for :func:`stochad.compiled.interpreter.run`.
+
+    Attributes
+    ----------
+    code : ndarray of int64, shape (n_instructions, ops.WIDTH)
+        The instruction table (see :mod:`stochad.compiled.ops`).
+    consts : ndarray of float64
+        The constant table (operand ``-1 - i`` is ``consts[i]``).
+    n_slots : int
+        Slots a block needs.
+    outputs : ndarray of int64, shape (n_outputs, 3)
+        Per output element: its operand, may-carry-dual, may-carry-jump.
+    out_shape : tuple
+        The logical shape of ``f``'s result.
+    n_draws : int
+        Draw instructions (each has its own counter range in the random streams).
+    """
+
+    code: np.ndarray
+    consts: np.ndarray
+    n_slots: int
+    outputs: np.ndarray
+    out_shape: tuple[int, ...]
+    n_draws: int
+
+    @property
+    def n_instructions(self) -> int:
+        return self.code.shape[0]
+
+
+def _flags(rec: Recorder, node) -> int:
+    flags = 0
+    for i, code in enumerate(node.args):
+        flags |= (O.A_DUAL << 2 * i) if rec.dual(code) else 0
+        flags |= (O.A_JUMP << 2 * i) if rec.jump(code) else 0
+    return flags | (O.OUT_DUAL if node.dual else 0) | (O.OUT_JUMP if node.jump else 0)
+
+
+def build(rec: Recorder, result) -> Program:
+    """The table of ``rec``'s nodes that ``result`` (a :class:`Traced` or a constant) needs.
+
+    Nodes the result does not depend on are dropped, draws too (their events would only
+    compete with the ones that matter, adding variance), but not the checks of continuous
+    laws' parameters, which stop a run with an invalid one.
+
+    Examples
+    --------
+    >>> from stochad.compiled.trace import record
+    >>> rec, out = record(lambda p: p * p + 1.0, ())
+    >>> program = build(rec, out)
+    >>> program.n_instructions, program.n_slots
+    (3, 2)
+    """
+    out_codes = rec.codes(result) if isinstance(result, Traced) else np.asarray(
+        rec.codes(result))
+    out_shape = out_codes.shape
+    flat_out = out_codes.reshape(-1)
+    nodes = rec.nodes
+    needed = np.zeros(len(nodes), dtype=bool)
+    for code in flat_out:
+        if code >= 0:
+            needed[code] = True
+    for i in range(len(nodes) - 1, -1, -1):
+        if nodes[i].op == O.CHECK:
+            needed[i] = True
+        if needed[i]:
+            for a in nodes[i].args:
+                if a >= 0:
+                    needed[a] = True
+    last_use = np.full(len(nodes), -1)
+    for i, node in enumerate(nodes):
+        for a in node.args:
+            if a >= 0:
+                last_use[a] = i
+    for code in flat_out:
+        if code >= 0:
+            last_use[code] = len(nodes)  # outputs live to the end
+
+    slot_of = np.full(len(nodes), -1)
+    free: list[int] = []
+    n_slots = 0
+    rows = []
+    for i, node in enumerate(nodes):
+        if not needed[i]:
+            continue
+        args = [int(slot_of[a]) if a >= 0 else int(a) for a in node.args]
+        # the output never shares an operand's slot (the interpreter writes it while it still
+        # reads the operands); operands read for the last time free theirs afterwards
+        if free:
+            slot = free.pop()
+        else:
+            slot, n_slots = n_slots, n_slots + 1
+        slot_of[i] = slot
+        for a in set(node.args):
+            if a >= 0 and last_use[a] == i:
+                free.append(int(slot_of[a]))
+        if last_use[i] < 0:  # never read (a check): free at once
+            free.append(slot)
+        args += [0] * (3 - len(args))
+        rows.append([node.op, slot, *args, _flags(rec, node), node.aux])
+    code = np.array(rows, dtype=np.int64).reshape(-1, O.WIDTH)
+    outputs = np.array([[slot_of[c] if c >= 0 else c, rec.dual(c), rec.jump(c)]
+                        for c in flat_out], dtype=np.int64).reshape(-1, 3)
+    return Program(code, np.array(rec.consts, dtype=np.float64), max(n_slots, 1), outputs,
+                   out_shape, rec.n_draws)
