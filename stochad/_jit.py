@@ -73,7 +73,8 @@ def _interruptible(compiled):
 
 
 def njit(func=None, *, nested=False, **options):
-    """``numba.njit(cache=True, **options)``, compiling in memory where no cache is writable.
+    """``numba.njit(cache=True, nogil=True, **options)``, compiling in memory where no cache is
+    writable.
 
     Used as ``@njit``, ``@njit(nested=True)`` or ``@njit(inline="always")``. A kernel is
     returned wrapped so that Ctrl-C raises ``KeyboardInterrupt`` (module docstring); its
@@ -95,6 +96,7 @@ def njit(func=None, *, nested=False, **options):
     """
     if func is None:
         return lambda f: njit(f, nested=nested, **options)
+    options.setdefault("nogil", True)  # threads (workers=pool.map) run kernels side by side
     compiled = numba.njit(**options)(func)
     if not hasattr(compiled, "enable_caching"):  # NUMBA_DISABLE_JIT=1
         return compiled

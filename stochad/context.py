@@ -52,9 +52,9 @@ def normalize_rng(rng) -> np.random.Generator:
 class _SwallowedInterrupt:
     """A Ctrl-C that Python swallowed: a KeyboardInterrupt raised inside a weakref callback
     or a destructor (the event table's weak set has one) is only reported, never raised.
-    While a run is in progress this hook keeps it instead, and the run raises it again at
-    its next triple (:meth:`Run.allocate`) or at its end; any other report goes on to the
-    hook that was there before."""
+    Once stochad has run, this hook keeps it instead, and stochad raises it again at the next
+    triple (:meth:`Run.allocate`), at the end of a run or of a task of the driver; any other
+    report goes on to the hook that was there before."""
 
     pending = False
 
@@ -62,7 +62,7 @@ class _SwallowedInterrupt:
         self.previous = previous
 
     def __call__(self, unraisable):
-        if isinstance(unraisable.exc_value, KeyboardInterrupt) and current_run() is not None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
             _SwallowedInterrupt.pending = True
         else:
             self.previous(unraisable)
@@ -79,6 +79,9 @@ class _SwallowedInterrupt:
         if _SwallowedInterrupt.pending:
             _SwallowedInterrupt.pending = False
             raise KeyboardInterrupt
+
+keep_swallowed_interrupts = _SwallowedInterrupt.install
+raise_swallowed_interrupt = _SwallowedInterrupt.raise_pending
 
 MEMORY_BUDGET = 2 * 2 ** 30
 """Bytes the live triples of one run may hold (values, dual parts, perturbations). A batched

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .context import ChunkTooLarge, Run
+from .context import ChunkTooLarge, Run, keep_swallowed_interrupts, raise_swallowed_interrupt
 from .parallel import bind, task_generators, task_map
 from .triple import StochasticTriple
 
@@ -143,8 +143,10 @@ def run_tasks(along, f, p, directions, tasks, backend, vectorize, workers, progr
     sequential = len({t.generator for t in tasks}) < len(tasks)
     jobs = [bind(along, f, p, directions[t.direction], t.size, t.generator, backend, vectorize)
             for t in tasks]
+    keep_swallowed_interrupts()  # a Ctrl-C in a weakref callback is raised after the task
     results = task_map(jobs, None if sequential else workers, progress, [t.size for t in tasks])
     for task, samples in zip(tasks, results, strict=True):
+        raise_swallowed_interrupt()
         yield task.direction, samples
 
 

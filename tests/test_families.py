@@ -240,13 +240,8 @@ def test_one_sample_mode(name):
             lambda x: x**3 * stats.vonmises.pdf(x - t, 1.0), -np.pi, np.pi,
             epsabs=1e-13)[0], 2.5, h=1e-4)
         theta = 2.5
-    elif name in BY_NAME:
-        program, expectation, theta = BY_NAME[name]
-        exact = central_difference(expectation, theta)
     else:
-        _, make, law, g, theta = CONTINUOUS[[c[0] for c in CONTINUOUS].index(name)]
-        program = lambda t: g(make(t, sad.Generator()))  # noqa: E731
-        exact = _by_quadrature(law, g, theta)
+        program, exact, theta = _program_and_exact(name)
     samples = sad.derivative_samples(program, theta, n_samples=2000, rng=11, vectorize=False)
     assert_unbiased(samples, exact)
 
@@ -261,6 +256,15 @@ def test_multivariate_normal_checks_its_covariance_inside_a_run():
     assert_unbiased(samples, 4.0)
 
 
+def _program_and_exact(name):
+    """A family's test program (by its name in DISCRETE or CONTINUOUS), exact derivative, θ."""
+    if name in BY_NAME:
+        program, expectation, theta = BY_NAME[name]
+        return program, central_difference(expectation, theta), theta
+    _, make, law, g, theta = CONTINUOUS[[c[0] for c in CONTINUOUS].index(name)]
+    return (lambda t: g(make(t, sad.Generator()))), _by_quadrature(law, g, theta), theta
+
+
 ONE_SAMPLE = ([(c[0], 1.0) for c in CONTINUOUS]
               + [(d[0], s) for d in DISCRETE for s in (1.0, -1.0)])
 
@@ -270,13 +274,7 @@ ONE_SAMPLE = ([(c[0], 1.0) for c in CONTINUOUS]
 def test_every_family_in_one_sample_mode(name, direction):
     # vectorize=False runs each family one sample per call (the replay engine, or one-lane
     # triples for the laws it lacks): few samples, so a weak but honest 5-stderr check
-    if name in BY_NAME:
-        program, expectation, theta = BY_NAME[name]
-        exact = central_difference(expectation, theta)
-    else:
-        _, make, law, g, theta = CONTINUOUS[[c[0] for c in CONTINUOUS].index(name)]
-        program = lambda t: g(make(t, sad.Generator()))  # noqa: E731
-        exact = _by_quadrature(law, g, theta)
+    program, exact, theta = _program_and_exact(name)
     samples = sad.derivative_samples(program, theta, n_samples=300, rng=12, vectorize=False,
                                      direction=direction)
     assert_unbiased(samples, direction * exact)

@@ -422,3 +422,11 @@ def test_normal_quantile_approximation():
                         1 - 10.0 ** -np.arange(1, 16)])
     got = np.array([K._normal_quantile(x) for x in u])
     np.testing.assert_allclose(got, stats.norm.ppf(u), rtol=0, atol=4.5e-4)
+
+
+def test_kernels_release_the_gil():
+    # threads given as workers= (a ThreadPoolExecutor's map) can then run kernels side by side
+    for kernel in (K.prune_pair, K.attach_new_events, K.invert_coupled, K.new_perturbation):
+        options = getattr(kernel.dispatcher, "targetoptions", None)
+        if options is not None:  # None with NUMBA_DISABLE_JIT=1
+            assert options.get("nogil") is True

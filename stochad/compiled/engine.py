@@ -60,7 +60,7 @@ def why_not(f, shape: tuple[int, ...] = ()) -> str | None:
     Examples
     --------
     >>> import stochad as sad
-    >>> why_not(lambda p: sad.poisson(p) if p > 1 else 0.0)
+    >>> why_not(lambda p: sad.poisson(p) if sad.poisson(p) > 1 else 0.0)
     'bool() of a value (a Python branch on a random value)'
     >>> why_not(lambda p: sad.poisson(p) ** 2) is None
     True
