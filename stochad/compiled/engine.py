@@ -24,11 +24,13 @@ from .hook import Unrecordable
 from .program import Program, build
 from .trace import record
 
-BLOCK = 1024
-"""Most lanes per block."""
-CACHE_BYTES = 1 << 22
-"""A block's slots (value, dual part, jump, generation: 32 bytes per slot and lane) fit in this
-many bytes, so a program with many live values runs on smaller blocks."""
+BLOCK = 256
+"""Most lanes per block: the few rows an instruction reads and writes stay in the L1 cache
+(2 KiB each), and the dispatch of an instruction (about 30 ns) is spread over enough lanes."""
+CACHE_BYTES = 1 << 19
+"""A block's rows (value, dual part and jump per slot, and a few more: see
+:func:`stochad.compiled.interpreter.rows`) fit in this many bytes, so a program with many live
+values runs on smaller blocks."""
 
 logger = logging.getLogger("stochad.compiled")
 
@@ -87,7 +89,7 @@ def run_program(program: Program, p: np.ndarray, d: np.ndarray, n_samples: int, 
     changes the speed, never the samples.
     """
     if block is None:
-        block = min(BLOCK, max(8, CACHE_BYTES // (32 * program.n_slots)))
+        block = min(BLOCK, max(8, CACHE_BYTES // (8 * interpreter.rows(program.n_slots))))
     out = np.empty((n_samples, program.outputs.shape[0]))
     with np.errstate(over="ignore"):  # the streams' wrapping products, without the JIT
         status = interpreter.run(

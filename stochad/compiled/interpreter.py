@@ -2,17 +2,24 @@
 
 :func:`run` executes an instruction table (:mod:`stochad.compiled.program`) over blocks of
 lanes: for each block, every instruction runs over the block's lanes before the next one, so
-the dispatch costs once per instruction and block, and the block's slots stay in cache.
+the dispatch costs once per instruction and block, and the block's rows stay in cache.
 
-One alternative world per lane. Each slot holds, per lane, the value, its dual part, its jump
-(the value's change in the lane's alternative world) and the *generation* of the world that
-jump belongs to. A lane holds one live event: its generation ``G`` and weight ``W``. A draw
-whose parameter carries a dual part creates a perturbation ``(step, w)`` (DESIGN §1's table);
-it replaces the lane's event with probability ``|w| / (|W| + |w|)``, and the kept one's
-weight becomes ``|W| + |w|`` with its own sign either way, as the pruned backend reweights
-(weights are negative only at a boundary of a parameter's domain). A jump whose generation is not
-the lane's current one belongs to a dropped world and reads 0. A draw whose parameter jumps is
-coupled by inversion: the same uniform gives the primal outcome and the alternative one.
+One alternative world per lane. Each slot holds, per lane, the value, its dual part and its
+jump (the value's change in the lane's alternative world). A lane holds one live event, of
+weight ``W``. A draw whose parameter carries a dual part creates a perturbation ``(step, w)``
+(DESIGN §1's table); it replaces the lane's event with probability ``|w| / (|W| + |w|)``, and
+the kept one's weight becomes ``|W| + |w|`` with its own sign either way, as the pruned backend
+reweights (weights are negative only at a boundary of a parameter's domain). When it replaces
+it, every jump the lane holds belonged to the dropped world: they are set to 0 there and then
+(rare: the walk's lanes replace their event about ``log(steps)`` times), so that the common
+lane loops read jumps without checking whose they are. A draw whose parameter jumps is coupled
+by inversion: the same uniform gives the primal outcome and the alternative one.
+
+Speed: the lane loops are short passes over a few rows of one 2-D array, which the compiler
+vectorises (it checks at run time that the rows do not overlap, and gives up on loops over
+many rows); the dispatched functions create no array views (their reference counts are atomic
+operations, which cost more than a pass over a block); the default block (256 lanes,
+:data:`stochad.compiled.engine.BLOCK`) keeps an instruction's rows in the L1 cache.
 
 Random numbers come from :mod:`stochad.compiled.streams`: draw instruction ``d`` of lane ``l``
 uses counters ``4d .. 4d + 3`` of the lane's stream (primal, pruning choice, second normal
@@ -266,171 +273,171 @@ def _new_perturbation(op, k, a, b, d):
 
 
 @njit(inline="always", error_model="numpy")
-def _compete(op, k, a, b, d, W, g, moved, u):
-    """A new perturbation of draw ``k`` meets the lane's event (signed weight ``W``,
-    generation ``g``): it replaces it with probability ``|w| / (|W| + |w|)`` (never if
-    ``w = 0``; always if ``W = 0``, as ``u < 1``), and the kept one gets the size
-    ``|W| + |w|`` with its own sign either way, as the pruned backend reweights. Returns the
-    lane's new weight and generation, and the draw's jump (``moved`` if it was not replaced).
+def _compete(op, k, a, b, d, W, moved, u):
+    """A new perturbation of draw ``k`` meets the lane's event (signed weight ``W``): it
+    replaces it with probability ``|w| / (|W| + |w|)`` (never if ``w = 0``; always if
+    ``W = 0``, as ``u < 1``), and the kept one gets the size ``|W| + |w|`` with its own sign
+    either way, as the pruned backend reweights. Returns the lane's new weight, whether the
+    event was replaced, and the draw's jump (``moved`` if it was not replaced).
     """
     step, w = _new_perturbation(op, k, a, b, d)
     total = abs(W) + abs(w)
     replace = u * total < abs(w)
     if replace:
-        return math.copysign(total, w), g + 1, step
-    return math.copysign(total, W), g, moved
+        return math.copysign(total, w), True, step
+    return math.copysign(total, W), False, moved
+
+
+# -- the block's memory: one 2-D array, a row per lane vector ------------------------------------
+# Slot s's value, dual part and jump are rows s, n + s and 2n + s (n slots); then come scratch
+# rows for constants, temporary rows, the lanes' event weights and a row of zeros. Every
+# dispatched function takes the whole array and row numbers: it creates no array views, whose
+# reference counts (atomic operations) cost more than a short lane loop.
+_SCRATCH, _TMP, _WEIGHT, _ZERO, _EXTRA = 0, 3, 7, 8, 9
+"""Rows after the slots' ``3n`` (offsets from ``3n``), and how many there are."""
+
+
+def rows(n_slots: int) -> int:
+    """Rows of a block's memory for ``n_slots`` slots.
+
+    Examples
+    --------
+    >>> rows(4)
+    21
+    """
+    return 3 * n_slots + _EXTRA
 
 
 @njit(inline="always")
-def _rows(code, may_dual, may_jump, consts, val, dual, jump, jgen, G, scratch, zeros, m):
-    """The rows an operand is read from: value, dual part, jump and generation. A constant
-    is copied to ``scratch``; an operand without a dual part or jump reads ``zeros``, so the
+def _drop_world(mem, n, lane, keep):
+    """The lane's event was replaced: every jump it holds belonged to the dropped world and
+    reads 0 from now on (all but slot ``keep``'s, the new jump)."""
+    for s in range(n):
+        if s != keep:
+            mem[2 * n + s, lane] = 0.0
+
+
+@njit(inline="always")
+def _rows(code, may_dual, may_jump, consts, mem, n, scratch, m):
+    """The rows an operand is read from: value, dual part and jump. A constant is copied to
+    row ``scratch``; an operand without a dual part or jump reads the row of zeros, so the
     lane loops need no branch per operand."""
+    zero = 3 * n + _ZERO
     if code < 0:
-        scratch[:m] = consts[-1 - code]
-        return scratch, zeros, zeros, G
-    return (val[code], dual[code] if may_dual else zeros, jump[code] if may_jump else zeros,
-            jgen[code] if may_jump else G)
+        c = consts[-1 - code]
+        for i in range(m):
+            mem[scratch, i] = c
+        return scratch, zero, zero
+    return code, n + code if may_dual else zero, 2 * n + code if may_jump else zero
 
 
 @njit(inline="always", error_model="numpy")
-def _lanes(op, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual, out_jump, tmp, zeros,
-           m):
+def _lanes(op, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m):
     """One elementwise operation on ``m`` lanes (inlined with a constant ``op``, so that the
-    compiler keeps only that operation's arithmetic).
+    compiler keeps only that operation's arithmetic); operands and outputs are rows of
+    ``mem``.
 
-    Written as short passes (the operands' live jumps go through the scratch rows ``tmp``):
-    each pass touches few arrays, so the compiler can vectorise it, where one loop over a
-    dozen arrays it cannot prove apart stays scalar. The output's slot is never an operand's
-    (:func:`stochad.compiled.program.build`).
+    Written as short passes: each pass touches few rows, so the compiler can vectorise it
+    (it checks at run time that the rows do not overlap, which it gives up on for many
+    rows). The output's slot is never an operand's (:func:`stochad.compiled.program.build`).
     """
     for i in range(m):
-        vo[i] = _value(op, xa[i], xb[i])
+        mem[vo, i] = _value(op, mem[xa, i], mem[xb, i])
     if out_dual:  # a zero dual part contributes 0, even where the partial is infinite
         for i in range(m):
-            x = xa[i]
-            y = xb[i]
-            out = vo[i]
-            dx = da[i]
-            dy = db[i]
+            x = mem[xa, i]
+            y = mem[xb, i]
+            out = mem[vo, i]
+            dx = mem[da, i]
+            dy = mem[db, i]
             tx = _partial(op, False, x, y, out) * dx
             ty = _partial(op, True, x, y, out) * dy
-            do[i] = (tx if dx != 0.0 else 0.0) + (ty if dy != 0.0 else 0.0)
+            mem[do, i] = (tx if dx != 0.0 else 0.0) + (ty if dy != 0.0 else 0.0)
     if out_jump:
-        # an operand that cannot jump reads the zeros row (and G as its generations)
-        live_x = zeros if ga is G else tmp[0]
-        live_y = zeros if gb is G else tmp[1]
-        if ga is not G:
-            for i in range(m):
-                live_x[i] = ja[i] if ga[i] == G[i] else 0.0
-        if gb is not G:
-            for i in range(m):
-                live_y[i] = jb[i] if gb[i] == G[i] else 0.0
         for i in range(m):
-            jo[i] = _jump(op, xa[i], xb[i], live_x[i], live_y[i], vo[i])
-        for i in range(m):
-            go[i] = G[i]
+            mem[jo, i] = _jump(op, mem[xa, i], mem[xb, i], mem[ja, i], mem[jb, i], mem[vo, i])
 
 
 @njit(nested=True, error_model="numpy")
-def _elementwise(op, o, a, b, flags, consts, val, dual, jump, jgen, G, scratch, zeros, tmp,
-                 m):
-    xa, da, ja, ga = _rows(a, flags & O.A_DUAL != 0, flags & O.A_JUMP != 0, consts, val, dual,
-                           jump, jgen, G, scratch[0], zeros, m)
+def _elementwise(op, o, a, b, flags, consts, mem, n, m):
+    xa, da, ja = _rows(a, flags & O.A_DUAL != 0, flags & O.A_JUMP != 0, consts, mem, n,
+                       3 * n + _SCRATCH, m)
+    zero = 3 * n + _ZERO
     if op >= O.FIRST_BINARY:
-        xb, db, jb, gb = _rows(b, flags & O.B_DUAL != 0, flags & O.B_JUMP != 0, consts, val,
-                               dual, jump, jgen, G, scratch[1], zeros, m)
+        xb, db, jb = _rows(b, flags & O.B_DUAL != 0, flags & O.B_JUMP != 0, consts, mem, n,
+                           3 * n + _SCRATCH + 1, m)
     else:
-        xb, db, jb, gb = zeros, zeros, zeros, G
+        xb, db, jb = zero, zero, zero
     out_dual = flags & O.OUT_DUAL != 0
     out_jump = flags & O.OUT_JUMP != 0
-    vo, do, jo, go = val[o], dual[o], jump[o], jgen[o]
+    vo, do, jo = o, n + o, 2 * n + o
     # the common operations get a loop of their own (op is a constant there)
     if op == O.ADD:
-        _lanes(O.ADD, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.ADD, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.SUB:
-        _lanes(O.SUB, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.SUB, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.MUL:
-        _lanes(O.MUL, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.MUL, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.DIV:
-        _lanes(O.DIV, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.DIV, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.MAX:
-        _lanes(O.MAX, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.MAX, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.MIN:
-        _lanes(O.MIN, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.MIN, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.POW:
-        _lanes(O.POW, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.POW, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.LT:
-        _lanes(O.LT, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.LT, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.GT:
-        _lanes(O.GT, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.GT, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.NEG:
-        _lanes(O.NEG, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.NEG, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.EXP:
-        _lanes(O.EXP, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.EXP, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.LOG:
-        _lanes(O.LOG, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.LOG, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     elif op == O.SQRT:
-        _lanes(O.SQRT, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(O.SQRT, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
     else:
-        _lanes(op, xa, da, ja, ga, xb, db, jb, gb, vo, do, jo, go, G, out_dual,
-               out_jump, tmp, zeros, m)
+        _lanes(op, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m)
 
 
 @njit(nested=True, error_model="numpy")
-def _where(o, c, a, b, flags, consts, val, dual, jump, jgen, G, scratch, zeros, m):
+def _where(o, c, a, b, flags, consts, mem, n, m):
     """``where(c, a, b)``: both branches exactly; the condition's flip selects the other."""
-    xc, _, jc_row, gc = _rows(c, False, flags & O.A_JUMP != 0, consts, val, dual, jump, jgen,
-                              G, scratch[0], zeros, m)
-    xa, da, ja, ga = _rows(a, flags & O.B_DUAL != 0, flags & O.B_JUMP != 0, consts, val, dual,
-                           jump, jgen, G, scratch[1], zeros, m)
-    xb, db, jb, gb = _rows(b, flags & O.C_DUAL != 0, flags & O.C_JUMP != 0, consts, val, dual,
-                           jump, jgen, G, scratch[2], zeros, m)
-    out_dual = flags & O.OUT_DUAL != 0
-    out_jump = flags & O.OUT_JUMP != 0
+    scratch = 3 * n + _SCRATCH
+    xc, _, jc = _rows(c, False, flags & O.A_JUMP != 0, consts, mem, n, scratch, m)
+    xa, da, ja = _rows(a, flags & O.B_DUAL != 0, flags & O.B_JUMP != 0, consts, mem, n,
+                       scratch + 1, m)
+    xb, db, jb = _rows(b, flags & O.C_DUAL != 0, flags & O.C_JUMP != 0, consts, mem, n,
+                       scratch + 2, m)
     for i in range(m):
-        cond = xc[i] != 0.0
-        x = xa[i]
-        y = xb[i]
-        out = x if cond else y
-        if out_dual:
-            dual[o, i] = da[i] if cond else db[i]
-        if out_jump:
-            g = G[i]
-            jc = jc_row[i] if gc[i] == g else 0.0
-            jx = ja[i] if ga[i] == g else 0.0
-            jy = jb[i] if gb[i] == g else 0.0
-            alt = x + jx if (xc[i] + jc != 0.0) else y + jy
-            jump[o, i] = alt - out if (jc != 0.0 or jx != 0.0 or jy != 0.0) else 0.0
-            jgen[o, i] = g
-        val[o, i] = out
+        mem[o, i] = mem[xa, i] if mem[xc, i] != 0.0 else mem[xb, i]
+    if flags & O.OUT_DUAL != 0:
+        for i in range(m):
+            mem[n + o, i] = mem[da, i] if mem[xc, i] != 0.0 else mem[db, i]
+    if flags & O.OUT_JUMP != 0:
+        for i in range(m):
+            jx = mem[ja, i]
+            jy = mem[jb, i]
+            j = mem[jc, i]
+            alt = mem[xa, i] + jx if (mem[xc, i] + j != 0.0) else mem[xb, i] + jy
+            mem[2 * n + o, i] = alt - mem[o, i] if (j != 0.0 or jx != 0.0 or jy != 0.0) else 0.0
 
 
 @njit(inline="always", error_model="numpy")
-def _draw_lanes(op, xa, ja, ga, xb, jb, gb, d_row, new, vo, jo, go, G, W, keys, counter,
-                out_jump, m):
+def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_jump, m):
     """Draws of law ``op`` (binomial, Poisson or geometric: a constant once inlined) on ``m``
-    lanes; False if a parameter is invalid. Bernoulli draws: :func:`_bernoulli_lanes`."""
+    lanes into slot ``o``; False if a parameter is invalid. Bernoulli draws:
+    :func:`_bernoulli_lanes`."""
+    weight = 3 * n + _WEIGHT
     last_x = math.nan
     last_y = math.nan
     base = 1.0
     bad = False  # checked after the loop: an early exit would keep it from vectorising
     for i in range(m):
-        x = xa[i]
-        y = xb[i]
+        x = mem[xa, i]
+        y = mem[xb, i]
         bad |= not _valid(op, x, y)
         if op != O.BERNOULLI and (x != last_x or y != last_y):
             base = _base(op, x, y)
@@ -441,9 +448,8 @@ def _draw_lanes(op, xa, ja, ga, xb, jb, gb, d_row, new, vo, jo, go, G, W, keys, 
         u = uniform(keys[i], counter)
         k = _sample(op, x, y, u, base)
         if out_jump:
-            g = G[i]
-            jx = ja[i] if ga[i] == g else 0.0
-            jy = jb[i] if gb[i] == g else 0.0
+            jx = mem[ja, i]
+            jy = mem[jb, i]
             moved = 0.0
             if jx != 0.0 or jy != 0.0:
                 alt_base = _base(op, x + jx, y + jy)
@@ -452,99 +458,107 @@ def _draw_lanes(op, xa, ja, ga, xb, jb, gb, d_row, new, vo, jo, go, G, W, keys, 
                     return False
                 moved = _sample(op, x + jx, y + jy, u, alt_base) - k
             if new:
-                W[i], g, moved = _compete(op, k, x, y, d_row[i], W[i], g, moved,
-                                          uniform(keys[i], counter + 1))
-                G[i] = g
-            jo[i] = moved
-            go[i] = g
-        vo[i] = k
+                mem[weight, i], replaced, moved = _compete(
+                    op, k, x, y, mem[d_row, i], mem[weight, i], moved,
+                    uniform(keys[i], counter + 1))
+                if replaced:
+                    _drop_world(mem, n, i, o)
+            mem[2 * n + o, i] = moved
+        mem[o, i] = k
     return not bad
 
 
 @njit(nested=True, error_model="numpy")
-def _bernoulli_lanes(xa, ja, ga, d_row, new, vo, jo, go, G, W, keys, counter, out_jump, tmp,
-                     m):
-    """Bernoulli draws on ``m`` lanes as short passes (the hashes of the uniforms vectorise
-    apart from the rest); coupled by the same uniform (``u < p + Δ``), pruned as
+def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
+    """Bernoulli draws on ``m`` lanes into slot ``o``, as short passes over few rows each (see
+    :func:`_lanes`); coupled by the same uniform (``u < p + Δ``), pruned as
     :func:`_draw_lanes` prunes."""
-    u_row, u2_row, live = tmp[0], tmp[1], tmp[2]
+    u_row = 3 * n + _TMP
+    u2_row, step_row, w_row = u_row + 1, u_row + 2, u_row + 3
+    weight = 3 * n + _WEIGHT
+    jo = 2 * n + o
     bad = False
     for i in range(m):
-        u_row[i] = uniform(keys[i], counter)
+        mem[u_row, i] = uniform(keys[i], counter)
     for i in range(m):
-        bad |= not (xa[i] >= 0.0 and xa[i] <= 1.0)
-    if out_jump:
-        for i in range(m):
-            live[i] = ja[i] if ga[i] == G[i] else 0.0
-        for i in range(m):
-            q = xa[i] + live[i]
-            bad |= live[i] != 0.0 and not (q >= 0.0 and q <= 1.0)
-        if new:
-            for i in range(m):
-                u2_row[i] = uniform(keys[i], counter + 1)
+        bad |= not (mem[xa, i] >= 0.0 and mem[xa, i] <= 1.0)
     for i in range(m):
-        u = u_row[i]
-        x = xa[i]
-        k = 1.0 if u < x else 0.0
-        if out_jump:
-            moved = (1.0 if u < x + live[i] else 0.0) - k
-            g = G[i]
-            if new:
-                W[i], g, moved = _compete(O.BERNOULLI, k, x, 0.0, d_row[i], W[i], g, moved,
-                                          u2_row[i])
-                G[i] = g
-            jo[i] = moved
-            go[i] = g
-        vo[i] = k
+        mem[o, i] = 1.0 if mem[u_row, i] < mem[xa, i] else 0.0
+    if not out_jump:
+        return not bad
+    for i in range(m):
+        q = mem[xa, i] + mem[ja, i]
+        bad |= mem[ja, i] != 0.0 and not (q >= 0.0 and q <= 1.0)
+    for i in range(m):
+        mem[jo, i] = (1.0 if mem[u_row, i] < mem[xa, i] + mem[ja, i] else 0.0) - mem[o, i]
+    if not new:
+        return not bad
+    for i in range(m):
+        mem[u2_row, i] = uniform(keys[i], counter + 1)
+    for i in range(m):
+        mem[step_row, i], mem[w_row, i] = _new_perturbation(O.BERNOULLI, mem[o, i], mem[xa, i],
+                                                            0.0, mem[d_row, i])
+    # _compete's choice, pass by pass: u_row now says whether the new event replaced the old
+    for i in range(m):
+        w = abs(mem[w_row, i])
+        mem[u_row, i] = 1.0 if mem[u2_row, i] * (abs(mem[weight, i]) + w) < w else 0.0
+    for i in range(m):
+        total = abs(mem[weight, i]) + abs(mem[w_row, i])
+        kept = mem[w_row, i] if mem[u_row, i] != 0.0 else mem[weight, i]
+        mem[weight, i] = math.copysign(total, kept)
+    for i in range(m):
+        if mem[u_row, i] != 0.0:
+            _drop_world(mem, n, i, o)
+            mem[jo, i] = mem[step_row, i]
     return not bad
 
 
 @njit(nested=True, error_model="numpy")
-def _draw(op, o, a, b, flags, draw, consts, val, dual, jump, jgen, G, W, keys, scratch, zeros,
-          tmp, m):
+def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, m):
     """A discrete draw on every lane; returns False if a parameter is invalid."""
     counter = draw * DRAW_STRIDE
-    xa, da, ja, ga = _rows(a, flags & O.A_DUAL != 0, flags & O.A_JUMP != 0, consts, val, dual,
-                           jump, jgen, G, scratch[0], zeros, m)
+    out_jump = flags & O.OUT_JUMP != 0
+    xa, da, ja = _rows(a, flags & O.A_DUAL != 0, flags & O.A_JUMP != 0, consts, mem, n,
+                       3 * n + _SCRATCH, m)
+    zero = 3 * n + _ZERO
     if op == O.BINOMIAL:
-        xb, db, jb, gb = _rows(b, flags & O.B_DUAL != 0, flags & O.B_JUMP != 0, consts, val,
-                               dual, jump, jgen, G, scratch[1], zeros, m)
+        xb, db, jb = _rows(b, flags & O.B_DUAL != 0, flags & O.B_JUMP != 0, consts, mem, n,
+                           3 * n + _SCRATCH + 1, m)
         new = flags & O.B_DUAL != 0  # the dual part of the law's last parameter
-        return _draw_lanes(O.BINOMIAL, xa, ja, ga, xb, jb, gb, db, new, val[o], jump[o],
-                           jgen[o], G, W, keys, counter, flags & O.OUT_JUMP != 0, m)
+        return _draw_lanes(O.BINOMIAL, xa, ja, xb, jb, db, new, o, mem, n, keys, counter,
+                           out_jump, m)
     new = flags & O.A_DUAL != 0
     if op == O.BERNOULLI:
-        return _bernoulli_lanes(xa, ja, ga, da, new, val[o], jump[o], jgen[o], G, W, keys,
-                                counter, flags & O.OUT_JUMP != 0, tmp, m)
+        return _bernoulli_lanes(xa, ja, da, new, o, mem, n, keys, counter, out_jump, m)
     if op == O.POISSON:
-        return _draw_lanes(O.POISSON, xa, ja, ga, zeros, zeros, G, da, new, val[o], jump[o],
-                           jgen[o], G, W, keys, counter, flags & O.OUT_JUMP != 0, m)
-    return _draw_lanes(O.GEOMETRIC, xa, ja, ga, zeros, zeros, G, da, new, val[o], jump[o],
-                       jgen[o], G, W, keys, counter, flags & O.OUT_JUMP != 0, m)
+        return _draw_lanes(O.POISSON, xa, ja, zero, zero, da, new, o, mem, n, keys, counter,
+                           out_jump, m)
+    return _draw_lanes(O.GEOMETRIC, xa, ja, zero, zero, da, new, o, mem, n, keys, counter,
+                       out_jump, m)
 
 
 @njit(nested=True, error_model="numpy")
-def _noise(op, o, draw, val, keys, m):
+def _noise(op, o, draw, mem, keys, m):
     counter = draw * DRAW_STRIDE
     for i in range(m):
         u = uniform(keys[i], counter)
         if op == O.NOISE_UNIFORM:
-            val[o, i] = u
+            mem[o, i] = u
         elif op == O.NOISE_EXPONENTIAL:
-            val[o, i] = -math.log1p(-u)
+            mem[o, i] = -math.log1p(-u)
         else:  # Box-Muller
             angle = 2.0 * math.pi * uniform(keys[i], counter + 1)
-            val[o, i] = math.sqrt(-2.0 * math.log1p(-u)) * math.cos(angle)
+            mem[o, i] = math.sqrt(-2.0 * math.log1p(-u)) * math.cos(angle)
 
 
 @njit(nested=True, error_model="numpy")
-def _check(a, flags, scale, val, jump, jgen, G, m):
+def _check(a, flags, scale, mem, n, m):
     """Whether operand ``a`` is finite (and >= 0 for a ``scale``), on the alternative path
     too."""
     may_jump = flags & O.A_JUMP != 0
     for i in range(m):
-        x = val[a, i]
-        moved = x + jump[a, i] if may_jump and jgen[a, i] == G[i] else x
+        x = mem[a, i]
+        moved = x + mem[2 * n + a, i] if may_jump else x
         if not (math.isfinite(x) and math.isfinite(moved)):
             return False
         if scale and not (x >= 0.0 and moved >= 0.0):
@@ -561,21 +575,16 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, seed, first_lane, blo
     falls back to the operator engine, which reports it).
     """
     n_lanes = out.shape[0]
-    val = np.empty((n_slots, block))
-    dual = np.zeros((n_slots, block))
-    jump = np.zeros((n_slots, block))
-    jgen = np.zeros((n_slots, block), dtype=np.int64)
-    G = np.zeros(block, dtype=np.int64)
-    W = np.zeros(block)
+    n = n_slots
+    # dual parts and jumps start at 0: a slot's rows are read only where its flags say they
+    # were written, but a dropped world zeroes every jump row
+    mem = np.zeros((3 * n + _EXTRA, block))
+    weight = 3 * n + _WEIGHT
     keys = np.empty(block, dtype=np.uint64)
-    scratch = np.empty((3, block))
-    tmp = np.empty((4, block))
-    zeros = np.zeros(block)
     for start in range(0, n_lanes, block):
         m = min(block, n_lanes - start)
         for i in range(m):
-            G[i] = 0
-            W[i] = 0.0
+            mem[weight, i] = 0.0
             keys[i] = lane_key(seed, first_lane + start + i)
         for t in range(code.shape[0]):
             op = code[t, O.OP]
@@ -583,25 +592,23 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, seed, first_lane, blo
             a = code[t, O.A]
             flags = code[t, O.FLAGS]
             if op < O.WHERE:
-                _elementwise(op, o, a, code[t, O.B], flags, consts, val, dual, jump, jgen, G,
-                             scratch, zeros, tmp, m)
+                _elementwise(op, o, a, code[t, O.B], flags, consts, mem, n, m)
             elif op == O.WHERE:
-                _where(o, a, code[t, O.B], code[t, O.C], flags, consts, val, dual, jump, jgen,
-                       G, scratch, zeros, m)
+                _where(o, a, code[t, O.B], code[t, O.C], flags, consts, mem, n, m)
             elif op == O.INPUT:
                 index = code[t, O.AUX]
                 for i in range(m):
-                    val[o, i] = in_value[index]
-                    dual[o, i] = in_dual[index]
+                    mem[o, i] = in_value[index]
+                    mem[n + o, i] = in_dual[index]
             elif op <= O.GEOMETRIC:
-                if not _draw(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, val, dual,
-                             jump, jgen, G, W, keys, scratch, zeros, tmp, m):
+                if not _draw(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, mem, n,
+                             keys, m):
                     return t
             elif op == O.CHECK:
-                if not _check(a, flags, code[t, O.AUX] == 1, val, jump, jgen, G, m):
+                if not _check(a, flags, code[t, O.AUX] == 1, mem, n, m):
                     return t
             else:
-                _noise(op, o, code[t, O.AUX], val, keys, m)
+                _noise(op, o, code[t, O.AUX], mem, keys, m)
         for k in range(outputs.shape[0]):
             s = outputs[k, 0]
             if s < 0:  # a constant result
@@ -609,8 +616,9 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, seed, first_lane, blo
                     out[start + i, k] = 0.0
                 continue
             for i in range(m):
-                total = dual[s, i] if outputs[k, 1] else 0.0
-                if outputs[k, 2] and jgen[s, i] == G[i] and W[i] != 0.0:
-                    total += W[i] * jump[s, i]
+                total = mem[n + s, i] if outputs[k, 1] else 0.0
+                w = mem[weight, i]
+                if outputs[k, 2] and w != 0.0:
+                    total += w * mem[2 * n + s, i]
                 out[start + i, k] = total
     return -1

@@ -50,22 +50,35 @@ def _new_jump_and_weight(kind, k, a, b, d):
     up = d > 0.0
     p = b if kind == BINOMIAL else a
     if kind == POISSON:
-        outward = d < 0.0 and a <= 0.0
+        outward = (d < 0.0) & (a <= 0.0)
     else:  # p = 1 is a boundary of all three, p = 0 of Bernoulli and binomial
-        outward = (p >= 1.0) if up else (d < 0.0 and p <= 0.0)
+        outward = (up & (p >= 1.0)) | ((not up) & (d < 0.0) & (p <= 0.0))
     up = up != outward
+    # rate = num / den where ``ok``, else 0; every operand is computed and then selected (no
+    # branch), so that the lane loops vectorise; a division happens only where ``ok``
     if kind == BERNOULLI:
-        rate = (1.0 / (1.0 - a) if k == 0 else 0.0) if up else (1.0 / a if k == 1 else 0.0)
+        ok = (k == 0.0) if up else (k == 1.0)
+        num = 1.0
+        den = (1.0 - a) if up else a
     elif kind == BINOMIAL:
-        rate = ((a - k) / (1.0 - b) if k < a else 0.0) if up else (k / b if k > 0 else 0.0)
+        ok = (k < a) if up else (k > 0.0)
+        num = (a - k) if up else k
+        den = (1.0 - b) if up else b
     elif kind == POISSON:
-        rate = 1.0 if up else (k / a if k > 0 else 0.0)
+        ok = up | (k > 0.0)
+        num = 1.0 if up else k
+        den = 1.0 if up else a
     else:
-        rate = ((k - 1.0) / (a * (1.0 - a)) if k > 1 else 0.0) if up else k / a
+        ok = (k > 1.0) if up else True
+        num = (k - 1.0) if up else k
+        den = (a * (1.0 - a)) if up else a
+    quotient = num / (den if ok else 1.0)
+    rate = quotient if ok else 0.0
     step = 1.0 if up else -1.0
     if kind == GEOMETRIC:
         step = -step
-    weight = -abs(d) * rate if outward else abs(d) * rate
+    size = abs(d) * rate
+    weight = -size if outward else size
     return (step if weight != 0.0 else 0.0), weight
 
 
