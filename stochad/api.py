@@ -58,11 +58,12 @@ def _directions(p: np.ndarray, direction) -> tuple[list[np.ndarray], bool]:
     return list(basis), True
 
 
-def _triple_samples(f, p, d, lanes, generator, backend, vectorize, compile=True):
+def _triple_samples(f, p, d, lanes, generator, backend, vectorize, compile=True, programs=None):
     """One task's samples of the stochastic-triple estimator: one sample per call with the
     pruned or exact backend is the replay engine (:mod:`stochad.replay`); a batched run of the
     pruned backend goes through the compiled engine when ``f`` records (its seed drawn from
-    the task's generator); anything else runs on the operator engine."""
+    the task's generator; ``programs``, a dict shared by a call's tasks, keeps the recording);
+    anything else runs on the operator engine."""
     if not vectorize and backend in ("pruned", "exact"):
         state = generator.bit_generator.state
         try:
@@ -70,7 +71,7 @@ def _triple_samples(f, p, d, lanes, generator, backend, vectorize, compile=True)
         except replay.NotReplayable:  # a law replay lacks: one-lane triples, from the same state
             generator.bit_generator.state = state
     if vectorize and compile and backend == "pruned":  # compiled engine (docs/design.md §6)
-        samples = compiled.samples(f, p, d, lanes, generator)
+        samples = compiled.samples(f, p, d, lanes, generator, programs=programs)
         if samples is not None:
             return samples
     cls = backend_class(backend)
@@ -120,7 +121,7 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
         backend_class(backend)
     compile = check_flag(compile, "compile")
     along = sampler(estimator, baseline=baseline, h=h) or functools.partial(
-        _triple_samples, compile=compile)
+        _triple_samples, compile=compile, programs={})
     generator = normalize_rng(rng)
     layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
     if layout is not None:

@@ -103,13 +103,15 @@ def run_program(program: Program, p: np.ndarray, d: np.ndarray, n_samples: int, 
 
 
 def samples(f, p: np.ndarray, d: np.ndarray, n_samples: int, generator: np.random.Generator,
-            block: int | None = None) -> np.ndarray | None:
+            block: int | None = None, programs: dict | None = None) -> np.ndarray | None:
     """Derivative samples of ``f`` at ``p`` along ``d`` by the compiled engine, or ``None``
     (with the reason logged) when it cannot run ``f``.
 
     One 63-bit seed is drawn from ``generator``; the lanes' streams follow from it. When it
     returns ``None`` the generator is as it was, so the operator engine then draws what it
-    draws with ``compile=False``.
+    draws with ``compile=False``. ``programs`` (a dict the tasks of one estimator call share)
+    keeps the recording, or the reason there is none, so that ``f`` is recorded once per call
+    rather than once per chunk.
 
     Examples
     --------
@@ -119,10 +121,16 @@ def samples(f, p: np.ndarray, d: np.ndarray, n_samples: int, generator: np.rando
     >>> sorted(set(s.round(12).tolist()))     # 0, or 7 jumps of weight 1/(1 - 0.3)
     [0.0, 10.0]
     """
-    try:
-        program = compile_program(f, np.shape(p))
-    except Unrecordable as reason:
-        _fall_back(str(reason))
+    programs = {} if programs is None else programs
+    program = programs.get(np.shape(p))
+    if program is None:
+        try:
+            program = compile_program(f, np.shape(p))
+        except Unrecordable as reason:
+            program = str(reason)
+        programs[np.shape(p)] = program
+    if isinstance(program, str):
+        _fall_back(program)
         return None
     state = generator.bit_generator.state
     seed = int(generator.integers(2**63))

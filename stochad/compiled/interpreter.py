@@ -481,16 +481,15 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
     for i in range(m):
         mem[u_row, i] = uniform(keys[i], counter)
     for i in range(m):
-        bad |= not (mem[xa, i] >= 0.0 and mem[xa, i] <= 1.0)
-    for i in range(m):
-        mem[o, i] = 1.0 if mem[u_row, i] < mem[xa, i] else 0.0
+        x = mem[xa, i]
+        bad |= not (x >= 0.0 and x <= 1.0)
+        mem[o, i] = 1.0 if mem[u_row, i] < x else 0.0
     if not out_jump:
         return not bad
     for i in range(m):
         q = mem[xa, i] + mem[ja, i]
         bad |= mem[ja, i] != 0.0 and not (q >= 0.0 and q <= 1.0)
-    for i in range(m):
-        mem[jo, i] = (1.0 if mem[u_row, i] < mem[xa, i] + mem[ja, i] else 0.0) - mem[o, i]
+        mem[jo, i] = (1.0 if mem[u_row, i] < q else 0.0) - mem[o, i]
     if not new:
         return not bad
     for i in range(m):
@@ -498,14 +497,14 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
     for i in range(m):
         mem[step_row, i], mem[w_row, i] = _new_perturbation(O.BERNOULLI, mem[o, i], mem[xa, i],
                                                             0.0, mem[d_row, i])
-    # _compete's choice, pass by pass: u_row now says whether the new event replaced the old
+    # _compete, pass by pass: u_row now says whether the new event replaced the lane's
     for i in range(m):
-        w = abs(mem[w_row, i])
-        mem[u_row, i] = 1.0 if mem[u2_row, i] * (abs(mem[weight, i]) + w) < w else 0.0
-    for i in range(m):
-        total = abs(mem[weight, i]) + abs(mem[w_row, i])
-        kept = mem[w_row, i] if mem[u_row, i] != 0.0 else mem[weight, i]
-        mem[weight, i] = math.copysign(total, kept)
+        w = mem[w_row, i]
+        old = mem[weight, i]
+        total = abs(old) + abs(w)
+        replace = mem[u2_row, i] * total < abs(w)
+        mem[u_row, i] = 1.0 if replace else 0.0
+        mem[weight, i] = math.copysign(total, w if replace else old)
     for i in range(m):
         if mem[u_row, i] != 0.0:
             _drop_world(mem, n, i, o)

@@ -77,8 +77,9 @@ def build(rec: Recorder, result) -> Program:
     out_shape = out_codes.shape
     flat_out = out_codes.reshape(-1)
     nodes = rec.nodes
-    needed = np.zeros(len(nodes), dtype=bool)
-    for code in flat_out:
+    # plain lists, not arrays: a recording has thousands of nodes, read one at a time
+    needed = [False] * len(nodes)
+    for code in flat_out.tolist():
         if code >= 0:
             needed[code] = True
     for i in range(len(nodes) - 1, -1, -1):
@@ -88,23 +89,24 @@ def build(rec: Recorder, result) -> Program:
             for a in nodes[i].args:
                 if a >= 0:
                     needed[a] = True
-    last_use = np.full(len(nodes), -1)
+    last_use = [-1] * len(nodes)  # by the nodes that run
     for i, node in enumerate(nodes):
-        for a in node.args:
-            if a >= 0:
-                last_use[a] = i
-    for code in flat_out:
+        if needed[i]:
+            for a in node.args:
+                if a >= 0:
+                    last_use[a] = i
+    for code in flat_out.tolist():
         if code >= 0:
             last_use[code] = len(nodes)  # outputs live to the end
 
-    slot_of = np.full(len(nodes), -1)
+    slot_of = [-1] * len(nodes)
     free: list[int] = []
     n_slots = 0
     rows = []
     for i, node in enumerate(nodes):
         if not needed[i]:
             continue
-        args = [int(slot_of[a]) if a >= 0 else int(a) for a in node.args]
+        args = [slot_of[a] if a >= 0 else int(a) for a in node.args]
         # the output never shares an operand's slot (the interpreter writes it while it still
         # reads the operands); operands read for the last time free theirs afterwards
         if free:
@@ -114,7 +116,7 @@ def build(rec: Recorder, result) -> Program:
         slot_of[i] = slot
         for a in set(node.args):
             if a >= 0 and last_use[a] == i:
-                free.append(int(slot_of[a]))
+                free.append(slot_of[a])
         if last_use[i] < 0:  # never read (a check): free at once
             free.append(slot)
         args += [0] * (3 - len(args))

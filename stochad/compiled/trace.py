@@ -98,6 +98,9 @@ class Recorder:
             if x.recorder is not self:
                 raise ValueError(TWO_RUNS)
             return x.codes
+        kind = _SCALAR_KINDS.get(type(x))
+        if kind is not None and (kind != INT or _INT64_MIN <= x <= _INT64_MAX):
+            return np.array(self.const(x, kind), dtype=np.int64)  # the common case, quickly
         if isinstance(x, list | tuple) and any(_holds_traced(e) for e in x):
             return np.stack([self.codes(e) for e in x])
         array = np.asarray(x)
@@ -121,7 +124,10 @@ class Recorder:
     def elementwise(self, op: int, args: list, fold) -> Traced | np.ndarray:
         """``op`` on every element of the broadcast ``args``; ``fold`` computes it on
         constants (numpy's own function)."""
-        codes = np.broadcast_arrays(*(self.codes(a) for a in args))
+        codes = [self.codes(a) for a in args]
+        if all(c.ndim == 0 for c in codes):  # scalars (most programs): no broadcasting
+            return self.wrap(np.array(self.node(op, [int(c) for c in codes], fold)))
+        codes = np.broadcast_arrays(*codes)
         out = np.empty(codes[0].shape, dtype=np.int64)
         for index in np.ndindex(out.shape):
             out[index] = self.node(op, [c[index] for c in codes], fold)
@@ -265,6 +271,12 @@ def _holds_traced(x) -> bool:
     if isinstance(x, Traced):
         return True
     return isinstance(x, list | tuple) and any(_holds_traced(e) for e in x)
+
+
+_SCALAR_KINDS = {bool: BOOL, np.bool_: BOOL, int: INT, np.int64: INT, float: FLOAT,
+                 np.float64: FLOAT}
+"""Python and numpy scalar types whose constants :meth:`Recorder.codes` takes directly."""
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _kind_of_dtype(dtype) -> int:
