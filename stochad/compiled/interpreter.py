@@ -30,12 +30,19 @@ from __future__ import annotations
 
 import math
 
+import llvmlite.binding as llvm
 import numpy as np
 
 from .._jit import njit
 from ..kernels.coupling import _new_jump_and_weight as new_jump_and_weight
 from . import ops as O
 from .streams import DRAW_STRIDE, lane_key, uniform
+
+# The lane loops read and write several rows of one array; LLVM vectorises a loop only after
+# checking at run time that its rows do not overlap, and gives up on loops that need more
+# than 8 such checks by default (a fused elementwise loop needs up to 21). Raised before the
+# kernels compile; it changes which loops are vectorised, never a result.
+llvm.set_option("", "-runtime-memory-check-threshold=32")
 
 MAX_POISSON_RATE = 700.0
 """Largest Poisson rate the inversion sampler takes (``exp(-rate)`` stays a normal float);
@@ -332,30 +339,46 @@ def _rows(code, may_dual, may_jump, consts, mem, n, scratch, m):
 
 
 @njit(inline="always", error_model="numpy")
+def _dual_part(op, x, y, out, dx, dy):
+    """The dual part of ``op(x, y)`` (value ``out``): a zero dual part contributes 0, even
+    where the partial is infinite."""
+    tx = _partial(op, False, x, y, out) * dx
+    ty = _partial(op, True, x, y, out) * dy
+    return (tx if dx != 0.0 else 0.0) + (ty if dy != 0.0 else 0.0)
+
+
+@njit(inline="always", error_model="numpy")
 def _lanes(op, mem, xa, da, ja, xb, db, jb, vo, do, jo, out_dual, out_jump, m):
     """One elementwise operation on ``m`` lanes (inlined with a constant ``op``, so that the
     compiler keeps only that operation's arithmetic); operands and outputs are rows of
-    ``mem``.
-
-    Written as short passes: each pass touches few rows, so the compiler can vectorise it
-    (it checks at run time that the rows do not overlap, which it gives up on for many
-    rows). The output's slot is never an operand's (:func:`stochad.compiled.program.build`).
+    ``mem``. One loop per combination of outputs, so that each computes only what is read
+    later. The output's slot is never an operand's (:func:`stochad.compiled.program.build`).
     """
-    for i in range(m):
-        mem[vo, i] = _value(op, mem[xa, i], mem[xb, i])
-    if out_dual:  # a zero dual part contributes 0, even where the partial is infinite
+    if out_dual and out_jump:
         for i in range(m):
             x = mem[xa, i]
             y = mem[xb, i]
-            out = mem[vo, i]
-            dx = mem[da, i]
-            dy = mem[db, i]
-            tx = _partial(op, False, x, y, out) * dx
-            ty = _partial(op, True, x, y, out) * dy
-            mem[do, i] = (tx if dx != 0.0 else 0.0) + (ty if dy != 0.0 else 0.0)
-    if out_jump:
+            out = _value(op, x, y)
+            mem[vo, i] = out
+            mem[do, i] = _dual_part(op, x, y, out, mem[da, i], mem[db, i])
+            mem[jo, i] = _jump(op, x, y, mem[ja, i], mem[jb, i], out)
+    elif out_dual:
         for i in range(m):
-            mem[jo, i] = _jump(op, mem[xa, i], mem[xb, i], mem[ja, i], mem[jb, i], mem[vo, i])
+            x = mem[xa, i]
+            y = mem[xb, i]
+            out = _value(op, x, y)
+            mem[vo, i] = out
+            mem[do, i] = _dual_part(op, x, y, out, mem[da, i], mem[db, i])
+    elif out_jump:
+        for i in range(m):
+            x = mem[xa, i]
+            y = mem[xb, i]
+            out = _value(op, x, y)
+            mem[vo, i] = out
+            mem[jo, i] = _jump(op, x, y, mem[ja, i], mem[jb, i], out)
+    else:
+        for i in range(m):
+            mem[vo, i] = _value(op, mem[xa, i], mem[xb, i])
 
 
 @njit(nested=True, error_model="numpy")
@@ -470,45 +493,51 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
 
 @njit(nested=True, error_model="numpy")
 def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
-    """Bernoulli draws on ``m`` lanes into slot ``o``, as short passes over few rows each (see
-    :func:`_lanes`); coupled by the same uniform (``u < p + Δ``), pruned as
-    :func:`_draw_lanes` prunes."""
-    u_row = 3 * n + _TMP
-    u2_row, step_row, w_row = u_row + 1, u_row + 2, u_row + 3
-    weight = 3 * n + _WEIGHT
+    """Bernoulli draws on ``m`` lanes into slot ``o``, coupled by the same uniform
+    (``u < p + Δ``) and pruned as :func:`_draw_lanes` prunes, in one loop of selects that the
+    compiler vectorises (the hashes of the uniforms included); the rare lanes whose event was
+    replaced drop their world afterwards."""
     jo = 2 * n + o
+    weight = 3 * n + _WEIGHT
+    replaced = 3 * n + _TMP
     bad = False
-    for i in range(m):
-        mem[u_row, i] = uniform(keys[i], counter)
+    if not out_jump:
+        for i in range(m):
+            x = mem[xa, i]
+            bad |= not (x >= 0.0 and x <= 1.0)
+            mem[o, i] = 1.0 if uniform(keys[i], counter) < x else 0.0
+        return not bad
+    if not new:
+        for i in range(m):
+            x = mem[xa, i]
+            jx = mem[ja, i]
+            q = x + jx
+            bad |= not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
+            u = uniform(keys[i], counter)
+            k = 1.0 if u < x else 0.0
+            mem[o, i] = k
+            mem[jo, i] = (1.0 if u < q else 0.0) - k
+        return not bad
     for i in range(m):
         x = mem[xa, i]
-        bad |= not (x >= 0.0 and x <= 1.0)
-        mem[o, i] = 1.0 if mem[u_row, i] < x else 0.0
-    if not out_jump:
-        return not bad
-    for i in range(m):
-        q = mem[xa, i] + mem[ja, i]
-        bad |= mem[ja, i] != 0.0 and not (q >= 0.0 and q <= 1.0)
-        mem[jo, i] = (1.0 if mem[u_row, i] < q else 0.0) - mem[o, i]
-    if not new:
-        return not bad
-    for i in range(m):
-        mem[u2_row, i] = uniform(keys[i], counter + 1)
-    for i in range(m):
-        mem[step_row, i], mem[w_row, i] = _new_perturbation(O.BERNOULLI, mem[o, i], mem[xa, i],
-                                                            0.0, mem[d_row, i])
-    # _compete, pass by pass: u_row now says whether the new event replaced the lane's
-    for i in range(m):
-        w = mem[w_row, i]
+        jx = mem[ja, i]
+        q = x + jx
+        bad |= not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
+        u = uniform(keys[i], counter)
+        k = 1.0 if u < x else 0.0
+        moved = (1.0 if u < q else 0.0) - k
+        # _compete, written out so that it stays a select
+        step, w = _new_perturbation(O.BERNOULLI, k, x, 0.0, mem[d_row, i])
         old = mem[weight, i]
         total = abs(old) + abs(w)
-        replace = mem[u2_row, i] * total < abs(w)
-        mem[u_row, i] = 1.0 if replace else 0.0
+        replace = uniform(keys[i], counter + 1) * total < abs(w)
         mem[weight, i] = math.copysign(total, w if replace else old)
+        mem[replaced, i] = 1.0 if replace else 0.0
+        mem[o, i] = k
+        mem[jo, i] = step if replace else moved
     for i in range(m):
-        if mem[u_row, i] != 0.0:
+        if mem[replaced, i] != 0.0:
             _drop_world(mem, n, i, o)
-            mem[jo, i] = mem[step_row, i]
     return not bad
 
 
