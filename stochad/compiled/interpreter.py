@@ -316,12 +316,27 @@ def rows(n_slots: int) -> int:
 
 
 @njit(inline="always")
-def _drop_world(mem, n, lane, keep):
-    """The lane's event was replaced: every jump it holds belonged to the dropped world and
-    reads 0 from now on (all but slot ``keep``'s, the new jump)."""
-    for s in range(n):
-        if s != keep:
-            mem[2 * n + s, lane] = 0.0
+def _drop_worlds(mem, n, replaced, count, keep, m):
+    """The lanes whose row ``replaced`` is nonzero (``count`` of them) replaced their event:
+    every jump they hold belonged to the dropped world and reads 0 from now on (all but slot
+    ``keep``'s, the new jump). Row by row (vectorised) when many lanes replaced theirs, as at
+    a program's first draws; lane by lane when few did, as later."""
+    if count * 8 > m:
+        for s in range(n):
+            if s != keep:
+                # (the row computed and the jump loaded before the select, as everywhere
+                # here: an index computed or a load made inside a loop's branch keeps it from
+                # vectorising)
+                row = 2 * n + s
+                for i in range(m):
+                    jump = mem[row, i]
+                    mem[row, i] = 0.0 if mem[replaced, i] != 0.0 else jump
+    elif count > 0:
+        for i in range(m):
+            if mem[replaced, i] != 0.0:
+                for s in range(n):
+                    if s != keep:
+                        mem[2 * n + s, i] = 0.0
 
 
 @njit(inline="always")
@@ -435,17 +450,23 @@ def _where(o, c, a, b, flags, consts, mem, n, m):
     xb, db, jb = _rows(b, flags & O.C_DUAL != 0, flags & O.C_JUMP != 0, consts, mem, n,
                        scratch + 2, m)
     for i in range(m):
-        mem[o, i] = mem[xa, i] if mem[xc, i] != 0.0 else mem[xb, i]
+        x = mem[xa, i]
+        y = mem[xb, i]
+        mem[o, i] = x if mem[xc, i] != 0.0 else y
     if flags & O.OUT_DUAL != 0:
+        do = n + o
         for i in range(m):
-            mem[n + o, i] = mem[da, i] if mem[xc, i] != 0.0 else mem[db, i]
+            dx = mem[da, i]
+            dy = mem[db, i]
+            mem[do, i] = dx if mem[xc, i] != 0.0 else dy
     if flags & O.OUT_JUMP != 0:
+        jo = 2 * n + o
         for i in range(m):
             jx = mem[ja, i]
             jy = mem[jb, i]
             j = mem[jc, i]
             alt = mem[xa, i] + jx if (mem[xc, i] + j != 0.0) else mem[xb, i] + jy
-            mem[2 * n + o, i] = alt - mem[o, i] if (j != 0.0 or jx != 0.0 or jy != 0.0) else 0.0
+            mem[jo, i] = alt - mem[o, i] if (j != 0.0 or jx != 0.0 or jy != 0.0) else 0.0
 
 
 @njit(inline="always", error_model="numpy")
@@ -454,6 +475,9 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
     lanes into slot ``o``; False if a parameter is invalid. Bernoulli draws:
     :func:`_bernoulli_lanes`."""
     weight = 3 * n + _WEIGHT
+    replaced = 3 * n + _TMP
+    jo = 2 * n + o
+    count = 0
     last_x = math.nan
     last_y = math.nan
     base = 1.0
@@ -481,13 +505,14 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
                     return False
                 moved = _sample(op, x + jx, y + jy, u, alt_base) - k
             if new:
-                mem[weight, i], replaced, moved = _compete(
+                mem[weight, i], replace, moved = _compete(
                     op, k, x, y, mem[d_row, i], mem[weight, i], moved,
                     uniform(keys[i], counter + 1))
-                if replaced:
-                    _drop_world(mem, n, i, o)
-            mem[2 * n + o, i] = moved
+                mem[replaced, i] = 1.0 if replace else 0.0
+                count += 1 if replace else 0
+            mem[jo, i] = moved
         mem[o, i] = k
+    _drop_worlds(mem, n, replaced, count, o, m)
     return not bad
 
 
@@ -500,6 +525,7 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
     jo = 2 * n + o
     weight = 3 * n + _WEIGHT
     replaced = 3 * n + _TMP
+    count = 0
     bad = False
     if not out_jump:
         for i in range(m):
@@ -533,11 +559,10 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
         replace = uniform(keys[i], counter + 1) * total < abs(w)
         mem[weight, i] = math.copysign(total, w if replace else old)
         mem[replaced, i] = 1.0 if replace else 0.0
+        count += 1 if replace else 0
         mem[o, i] = k
         mem[jo, i] = step if replace else moved
-    for i in range(m):
-        if mem[replaced, i] != 0.0:
-            _drop_world(mem, n, i, o)
+    _drop_worlds(mem, n, replaced, count, o, m)
     return not bad
 
 
@@ -584,9 +609,10 @@ def _check(a, flags, scale, mem, n, m):
     """Whether operand ``a`` is finite (and >= 0 for a ``scale``), on the alternative path
     too."""
     may_jump = flags & O.A_JUMP != 0
+    ja = 2 * n + a
     for i in range(m):
         x = mem[a, i]
-        moved = x + mem[2 * n + a, i] if may_jump else x
+        moved = x + mem[ja, i] if may_jump else x
         if not (math.isfinite(x) and math.isfinite(moved)):
             return False
         if scale and not (x >= 0.0 and moved >= 0.0):
@@ -624,10 +650,10 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, seed, first_lane, blo
             elif op == O.WHERE:
                 _where(o, a, code[t, O.B], code[t, O.C], flags, consts, mem, n, m)
             elif op == O.INPUT:
-                index = code[t, O.AUX]
+                value, dual, do = in_value[code[t, O.AUX]], in_dual[code[t, O.AUX]], n + o
                 for i in range(m):
-                    mem[o, i] = in_value[index]
-                    mem[n + o, i] = in_dual[index]
+                    mem[o, i] = value
+                    mem[do, i] = dual
             elif op <= O.GEOMETRIC:
                 if not _draw(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, mem, n,
                              keys, m):
@@ -643,10 +669,14 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, seed, first_lane, blo
                 for i in range(m):
                     out[start + i, k] = 0.0
                 continue
+            ds = n + s if outputs[k, 1] else 3 * n + _ZERO
+            if not outputs[k, 2]:
+                for i in range(m):
+                    out[start + i, k] = mem[ds, i]
+                continue
+            js = 2 * n + s
             for i in range(m):
-                total = mem[n + s, i] if outputs[k, 1] else 0.0
                 w = mem[weight, i]
-                if outputs[k, 2] and w != 0.0:
-                    total += w * mem[2 * n + s, i]
-                out[start + i, k] = total
+                jump = mem[js, i]
+                out[start + i, k] = mem[ds, i] + (w * jump if w != 0.0 else 0.0)
     return -1
