@@ -23,7 +23,8 @@ from stochad.compiled import engine
 
 from .problems import PROBLEMS
 
-DEFAULT = ["random-walk", "lindley-queue", "galton-watson", "binomial-square"]
+DEFAULT = ["random-walk", "lindley-queue", "lindley-20", "galton-watson", "binomial-square",
+           "geometric-square"]
 
 
 def _timed(f):

@@ -117,6 +117,33 @@ def lindley_queue(lam: float, steps: int = 30, cap: int = 200):
     return value / steps, derivative / steps
 
 
+def lindley_waiting(lam: float, q: float = 0.5, customers: int = 20, cap: int = 150):
+    """Lindley's recursion ``W ← max(W + S − A, 0)`` from 0 for ``customers`` customers,
+    service times ``S ~ Poisson(λ)`` and interarrival times ``A ~ Geometric(q)`` (trials, ``A
+    >= 1``): ``(E[W], d/dλ)`` of the last customer's waiting time.
+
+    Service times above 80 and interarrival times above ``cap`` are cut off, and so are waits
+    above ``cap`` (each below 1e-35 for the defaults).
+    """
+    s = np.arange(81)
+    pmf = stats.poisson.pmf(s, lam)
+    dpmf = np.concatenate([[0.0], pmf[:-1]]) - pmf  # d/dλ of the Poisson pmf
+    a = np.arange(1, cap + 1)
+    gap = stats.geom.pmf(a, q)
+    increments = (s[:, None] - a[None, :]).reshape(-1)  # S − A, with its probability
+    prob = (pmf[:, None] * gap[None, :]).reshape(-1)
+    dprob = (dpmf[:, None] * gap[None, :]).reshape(-1)
+    w = np.arange(cap + 1)
+    target = np.maximum(w[:, None] + increments[None, :], 0)
+    keep = target <= cap
+    rows = np.broadcast_to(w[:, None], target.shape)[keep]
+    matrix, dmatrix = np.zeros((cap + 1, cap + 1)), np.zeros((cap + 1, cap + 1))
+    np.add.at(matrix, (rows, target[keep]), np.broadcast_to(prob, target.shape)[keep])
+    np.add.at(dmatrix, (rows, target[keep]), np.broadcast_to(dprob, target.shape)[keep])
+    start = np.eye(cap + 1)[0]
+    return markov_derivative(start, [(matrix, dmatrix)] * customers, final=w.astype(float))
+
+
 def poisson_kl(lam: float, r: float = 10, q: float = 0.25, cap: int = 400):
     """``KL(Poisson(λ) ‖ NegBin(r, q))`` and its derivative in ``λ``, by enumeration."""
     k = np.arange(cap + 1)

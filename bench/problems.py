@@ -164,6 +164,22 @@ def lindley_queue_plain(lam, size, rng):
     return total / 30
 
 
+def lindley_waiting(lam):
+    """Lindley's recursion for the waiting time of the 20th customer of a single-server queue:
+    service times Poisson(λ), interarrival times Geometric(1/2) (in time slots)."""
+    w = 0
+    for _ in range(20):
+        w = np.maximum(w + sad.poisson(lam) - sad.geometric(0.5), 0)
+    return w
+
+
+def lindley_waiting_plain(lam, size, rng):
+    w = np.zeros(size)
+    for _ in range(20):
+        w = np.maximum(w + rng.poisson(lam, size) - rng.geometric(0.5, size), 0)
+    return w
+
+
 def _log_ratio_constant(k):
     """``−log k! − log NegBin(k; 10, 0.25)``: the parts of the KL integrand free of λ."""
     return -exact.log_factorial(k) - stats.nbinom.logpmf(k, 10, 0.25)
@@ -318,6 +334,9 @@ PROBLEMS: dict[str, Problem] = {problem.name: problem for problem in [
              galton_watson, galton_watson_plain, exact.galton_watson(1.5)[1], 0.02),
     Problem("lindley-queue", "W <- max(W + Poisson(p) - 1, 0), 30 steps; f = mean W", 0.8,
              lindley_queue, lindley_queue_plain, exact.lindley_queue(0.8)[1], 0.02,
+             exact_method="exact DP"),
+    Problem("lindley-20", "W <- max(W + Poisson(p) - Geometric(1/2), 0), 20 customers; f = W",
+             1.5, lindley_waiting, lindley_waiting_plain, exact.lindley_waiting(1.5)[1], 0.02,
              exact_method="exact DP"),
     Problem("poisson-kl", "KL(Poisson(p) || NegBin(10, 0.25)), single-sample integrand", 20.0,
              poisson_kl, poisson_kl_plain, exact.poisson_kl(20.0)[1], 0.2,

@@ -93,6 +93,7 @@ SECOND_ROUTE = {  # E[program(p)] by scipy enumeration, differentiated by centra
     "random-walk": lambda p: exact.random_walk(p)[0],
     "random-walk-exp": lambda p: exact.random_walk_exp(p)[0],
     "lindley-queue": lambda p: exact.lindley_queue(p)[0],
+    "lindley-20": lambda p: exact.lindley_waiting(p)[0],
     "poisson-kl": lambda lam: exact.poisson_kl(lam)[0],
 }
 

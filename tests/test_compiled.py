@@ -18,7 +18,7 @@ from stochad.resampling import resample
 
 RECORDED = ["random-walk", "random-walk-exp", "binomial-square", "geometric-square",
             "poisson-square", "nested-binomial", "two-bernoullis", "galton-watson",
-            "lindley-queue", "mixed"]
+            "lindley-queue", "lindley-20", "mixed"]
 
 
 def compiled_samples(f, p, n, seed, direction=1.0, block=None):

@@ -96,7 +96,8 @@ def run_program(program: Program, p: np.ndarray, d: np.ndarray, n_samples: int, 
             program.code, program.consts,
             np.ascontiguousarray(p, dtype=np.float64).reshape(-1),
             np.ascontiguousarray(d, dtype=np.float64).reshape(-1),
-            program.n_slots, program.outputs, np.uint64(seed), 0, int(block), out)
+            program.n_slots, program.outputs, program.live, np.uint64(seed), 0, int(block),
+            out)
     if status >= 0:
         return int(status)
     return out.reshape((n_samples,) + program.out_shape)

@@ -340,6 +340,21 @@ def _drop_worlds(mem, n, replaced, count, keep, m):
 
 
 @njit(inline="always")
+def _mark_alive(mem, n, live, first, count, alive, m):
+    """Row ``alive``: 1 where the lane's event still moves a value that will be read (a
+    nonzero jump in one of the slots ``live[first:first + count]``), else 0: a dead event's
+    alternative world has rejoined the primal one and contributes 0 from now on."""
+    for i in range(m):
+        mem[alive, i] = 0.0
+    for k in range(first, first + count):
+        row = 2 * n + live[k]
+        for i in range(m):
+            jump = mem[row, i]
+            seen = mem[alive, i]
+            mem[alive, i] = 1.0 if jump != 0.0 else seen
+
+
+@njit(inline="always")
 def _rows(code, may_dual, may_jump, consts, mem, n, scratch, m):
     """The rows an operand is read from: value, dual part and jump. A constant is copied to
     row ``scratch``; an operand without a dual part or jump reads the row of zeros, so the
@@ -470,14 +485,17 @@ def _where(o, c, a, b, flags, consts, mem, n, m):
 
 
 @njit(inline="always", error_model="numpy")
-def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_jump, m):
+def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_jump, live,
+                first, count_live, m):
     """Draws of law ``op`` (binomial, Poisson or geometric: a constant once inlined) on ``m``
     lanes into slot ``o``; False if a parameter is invalid. Bernoulli draws:
     :func:`_bernoulli_lanes`."""
     weight = 3 * n + _WEIGHT
-    replaced = 3 * n + _TMP
+    replaced, alive = 3 * n + _TMP, 3 * n + _TMP + 1
     jo = 2 * n + o
     count = 0
+    if out_jump and new:
+        _mark_alive(mem, n, live, first, count_live, alive, m)
     last_x = math.nan
     last_y = math.nan
     base = 1.0
@@ -505,9 +523,9 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
                     return False
                 moved = _sample(op, x + jx, y + jy, u, alt_base) - k
             if new:
+                old = mem[weight, i] if mem[alive, i] != 0.0 else 0.0  # a dead one: 0
                 mem[weight, i], replace, moved = _compete(
-                    op, k, x, y, mem[d_row, i], mem[weight, i], moved,
-                    uniform(keys[i], counter + 1))
+                    op, k, x, y, mem[d_row, i], old, moved, uniform(keys[i], counter + 1))
                 mem[replaced, i] = 1.0 if replace else 0.0
                 count += 1 if replace else 0
             mem[jo, i] = moved
@@ -517,7 +535,8 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
 
 
 @njit(nested=True, error_model="numpy")
-def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
+def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, live, first,
+                     count_live, m):
     """Bernoulli draws on ``m`` lanes into slot ``o``, coupled by the same uniform
     (``u < p + Δ``) and pruned as :func:`_draw_lanes` prunes, in one loop of selects that the
     compiler vectorises (the hashes of the uniforms included); the rare lanes whose event was
@@ -544,6 +563,8 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
             mem[o, i] = k
             mem[jo, i] = (1.0 if u < q else 0.0) - k
         return not bad
+    alive = replaced + 1
+    _mark_alive(mem, n, live, first, count_live, alive, m)
     for i in range(m):
         x = mem[xa, i]
         jx = mem[ja, i]
@@ -555,6 +576,7 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
         # _compete, written out so that it stays a select
         step, w = _new_perturbation(O.BERNOULLI, k, x, 0.0, mem[d_row, i])
         old = mem[weight, i]
+        old = old if mem[alive, i] != 0.0 else 0.0  # a dead event: replaced outright
         total = abs(old) + abs(w)
         replace = uniform(keys[i], counter + 1) * total < abs(w)
         mem[weight, i] = math.copysign(total, w if replace else old)
@@ -567,7 +589,7 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, m):
 
 
 @njit(nested=True, error_model="numpy")
-def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, m):
+def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, live, first, count_live, m):
     """A discrete draw on every lane; returns False if a parameter is invalid."""
     counter = draw * DRAW_STRIDE
     out_jump = flags & O.OUT_JUMP != 0
@@ -579,15 +601,16 @@ def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, m):
                            3 * n + _SCRATCH + 1, m)
         new = flags & O.B_DUAL != 0  # the dual part of the law's last parameter
         return _draw_lanes(O.BINOMIAL, xa, ja, xb, jb, db, new, o, mem, n, keys, counter,
-                           out_jump, m)
+                           out_jump, live, first, count_live, m)
     new = flags & O.A_DUAL != 0
     if op == O.BERNOULLI:
-        return _bernoulli_lanes(xa, ja, da, new, o, mem, n, keys, counter, out_jump, m)
+        return _bernoulli_lanes(xa, ja, da, new, o, mem, n, keys, counter, out_jump, live,
+                                first, count_live, m)
     if op == O.POISSON:
         return _draw_lanes(O.POISSON, xa, ja, zero, zero, da, new, o, mem, n, keys, counter,
-                           out_jump, m)
+                           out_jump, live, first, count_live, m)
     return _draw_lanes(O.GEOMETRIC, xa, ja, zero, zero, da, new, o, mem, n, keys, counter,
-                       out_jump, m)
+                       out_jump, live, first, count_live, m)
 
 
 @njit(nested=True, error_model="numpy")
@@ -621,7 +644,7 @@ def _check(a, flags, scale, mem, n, m):
 
 
 @njit(error_model="numpy")
-def run(code, consts, in_value, in_dual, n_slots, outputs, seed, first_lane, block, out):
+def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lane, block, out):
     """Run ``code`` on ``out.shape[0]`` lanes (global lanes ``first_lane, ...``), writing each
     lane's derivative contributions to ``out`` (lanes × outputs).
 
@@ -656,7 +679,7 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, seed, first_lane, blo
                     mem[do, i] = dual
             elif op <= O.GEOMETRIC:
                 if not _draw(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, mem, n,
-                             keys, m):
+                             keys, live, code[t, O.LIVE], code[t, O.N_LIVE], m):
                     return t
             elif op == O.CHECK:
                 if not _check(a, flags, code[t, O.AUX] == 1, mem, n, m):

@@ -1,9 +1,11 @@
 """Opcodes of the instruction table, and the numpy functions they stand for.
 
-An instruction is one row ``(op, out, a, b, c, flags, aux)`` of int64: operands ``a, b, c``
-are slots (``>= 0``) or constants (``-1 - index`` into the constant table); ``flags`` says
-which operands may carry a dual part or a jump (:data:`A_DUAL` ...), so the interpreter reads
-only what can be there; ``aux`` is the draw's index (draws) or the parameter's index (inputs).
+An instruction is one row ``(op, out, a, b, c, flags, aux, live, n_live)`` of int64: operands
+``a, b, c`` are slots (``>= 0``) or constants (``-1 - index`` into the constant table);
+``flags`` says which operands may carry a dual part or a jump (:data:`A_DUAL` ...), so the
+interpreter reads only what can be there; ``aux`` is the draw's index (draws) or the
+parameter's index (inputs); a discrete draw's ``live, n_live`` locate, in the program's list of
+live slots, the slots whose jumps may still reach the result when it runs.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 # one row of the table
-OP, OUT, A, B, C, FLAGS, AUX = range(7)
-WIDTH = 7
+OP, OUT, A, B, C, FLAGS, AUX, LIVE, N_LIVE = range(9)
+WIDTH = 9
 
 # flags: bit 2i is "operand i may carry a dual part", bit 2i+1 "may carry a jump"; the output's
 # bits follow the three operands

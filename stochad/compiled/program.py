@@ -35,6 +35,11 @@ class Program:
         The logical shape of ``f``'s result.
     n_draws : int
         Draw instructions (each has its own counter range in the random streams).
+    live : ndarray of int64
+        The slots each discrete draw's ``(live, n_live)`` columns point to: those holding a
+        value that is read at the draw or later, or is a result. A lane whose jumps in these
+        slots are all 0 has a dead event (its alternative world has rejoined the primal one),
+        which a new perturbation then replaces outright.
     """
 
     code: np.ndarray
@@ -43,6 +48,7 @@ class Program:
     outputs: np.ndarray
     out_shape: tuple[int, ...]
     n_draws: int
+    live: np.ndarray
 
     @property
     def n_instructions(self) -> int:
@@ -103,9 +109,14 @@ def build(rec: Recorder, result) -> Program:
     free: list[int] = []
     n_slots = 0
     rows = []
+    live: list[int] = []
+    holding: dict[int, int] = {}  # slot -> the node whose value it holds, while it is read
     for i, node in enumerate(nodes):
         if not needed[i]:
             continue
+        start = len(live)
+        if O.BERNOULLI <= node.op <= O.GEOMETRIC:
+            live += sorted(slot for slot, j in holding.items() if last_use[j] >= i)
         args = [slot_of[a] if a >= 0 else int(a) for a in node.args]
         # the output never shares an operand's slot (the interpreter writes it while it still
         # reads the operands); operands read for the last time free theirs afterwards
@@ -117,12 +128,16 @@ def build(rec: Recorder, result) -> Program:
         for a in set(node.args):
             if a >= 0 and last_use[a] == i:
                 free.append(slot_of[a])
+                holding.pop(slot_of[a], None)
         if last_use[i] < 0:  # never read (a check): free at once
             free.append(slot)
+        else:
+            holding[slot] = i
         args += [0] * (3 - len(args))
-        rows.append([node.op, slot, *args, _flags(rec, node), node.aux])
+        rows.append([node.op, slot, *args, _flags(rec, node), node.aux, start,
+                     len(live) - start])
     code = np.array(rows, dtype=np.int64).reshape(-1, O.WIDTH)
     outputs = np.array([[slot_of[c] if c >= 0 else c, rec.dual(c), rec.jump(c)]
                         for c in flat_out], dtype=np.int64).reshape(-1, 3)
     return Program(code, np.array(rec.consts, dtype=np.float64), max(n_slots, 1), outputs,
-                   out_shape, rec.n_draws)
+                   out_shape, rec.n_draws, np.array(live + [0], dtype=np.int64))
