@@ -122,6 +122,17 @@ def test_array_parameter_and_single_sample_facts():
     assert set(np.round(k_and_d * 0.7, 9)) <= set(float(20 - k) for k in range(21))
 
 
+def test_a_dead_event_is_replaced_outright():
+    # the first draw's jump dies in the maximum (max(b - 1, 0) is always 0): the second draw's
+    # perturbation takes the lane with its own weight, 7 jumps of weight 1/(1 - 0.3), exactly
+    def f(p):
+        return np.maximum(sad.bernoulli(p) - 1, 0) + 7 * sad.bernoulli(p)
+
+    samples = compiled_samples(f, 0.3, 2000, seed=4)
+    assert sorted(set(np.round(samples, 12).tolist())) == [0.0, 10.0]
+    assert_unbiased(compiled_samples(f, 0.3, 100_000, seed=5), 7.0)
+
+
 # -- reproducibility -------------------------------------------------------------------------
 
 def test_same_samples_whatever_the_block_size():

@@ -13,7 +13,9 @@ pruned and exact backends runs the replay engine, a different sampler); ``walk_p
 batched pruned runs of programs that record go through the compiled engine, which draws its
 own counter-based stream; the batched pruned programs that do not record -- ``mixture_pruned``,
 ``queue_pruned``, ``geometric_black_box``, ``generator_pruned``, ``particle_filter`` -- keep
-their samples, as the operator engine runs them from the same generator state).
+their samples, as the operator engine runs them from the same generator state); ``walk_pruned``
+again (issue 13, speed session: in the compiled engine a new perturbation replaces a dead event
+outright, one whose jumps have all returned to 0, instead of competing with it).
 """
 
 import pathlib
