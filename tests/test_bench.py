@@ -364,3 +364,12 @@ def test_runner_takes_workers_and_gives_the_same_estimate():
     two = runner.measure(PROBLEMS["random-walk"], "triple", 2_000, 0, "pruned", 500, repeats=1,
                          workers=2)
     assert (one.mean, one.sd) == (two.mean, two.sd)
+
+
+def test_natural_report_sets_replay_against_the_hand_written_score_function():
+    from bench import natural_bench
+    row = natural_bench.measure(natural_bench.PROGRAMS["reed_frost"], 200, 0, 1)
+    assert row.replay.shape == row.score.shape == (200,)
+    assert row.time_x_variance_ratio > 0
+    table = natural_bench.report(["reed_frost"], 50, 0, 1)
+    assert "score+baseline" in table and "t×var" in table and "reed_frost" in table
