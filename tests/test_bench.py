@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import assert_unbiased
 from scipy import stats
+from stochad.bench.natural import PROGRAMS as NATURAL
 from stochad.bench.problems import PROBLEMS, fd_reference
 
 import stochad as sad
@@ -94,6 +95,12 @@ SECOND_ROUTE = {  # E[program(p)] by scipy enumeration, differentiated by centra
     "random-walk-exp": lambda p: exact.random_walk_exp(p)[0],
     "lindley-queue": lambda p: exact.lindley_queue(p)[0],
     "poisson-kl": lambda lam: exact.poisson_kl(lam)[0],
+    # the batched rewrites: their derivative (complex step) against central differences of the
+    # natural programs' exact values (checked against plain Monte Carlo in test_natural_exact)
+    "reed-frost": NATURAL["reed_frost"].exact_value,
+    "inventory": NATURAL["inventory_sS"].exact_value,
+    "finite-buffer-queue": NATURAL["finite_buffer_queue"].exact_value,
+    "percolation": NATURAL["site_percolation"].exact_value,
 }
 
 
