@@ -19,6 +19,8 @@ import stochad as sad
 from stochad.resampling import resample
 
 from . import exact_values as exact
+from . import rewritten
+from .natural import PROGRAMS as NATURAL
 
 
 @dataclass(frozen=True)
@@ -353,4 +355,19 @@ PROBLEMS: dict[str, Problem] = {problem.name: problem for problem in [
              f"{GENERATIONS} generations, cells alive w.p. p; f = live cells", 0.5,
              game_of_life, game_of_life_plain, GAME_OF_LIFE_REFERENCE[0], 0.02,
              exact_method="finite-difference reference", exact_stderr=GAME_OF_LIFE_REFERENCE[1]),
+    *(Problem(name, description, NATURAL[natural].theta0, program, plain,
+              NATURAL[natural].exact_derivative(NATURAL[natural].theta0), h,
+              exact_method=NATURAL[natural].exact_method)
+      for name, natural, description, program, plain, h in [
+          ("reed-frost", "reed_frost", "Reed-Frost epidemic, N = 20, final size (batched rewrite)",
+           rewritten.reed_frost, rewritten.reed_frost_plain, 0.005),
+          ("inventory", "inventory_sS", "(s, S) = (4, 10) inventory, Poisson demand, lost "
+           "sales, 20 periods (batched rewrite)", rewritten.inventory, rewritten.inventory_plain,
+           0.1),
+          ("finite-buffer-queue", "finite_buffer_queue", "Geo/Geo/1/5 queue, holding + loss "
+           "cost, 30 slots (batched rewrite)", rewritten.queue, rewritten.queue_plain, 0.01),
+          ("percolation", "site_percolation", "4x4 site percolation, top-bottom spanning, "
+           "flood fill by shifts (batched rewrite)", rewritten.percolation,
+           rewritten.percolation_plain, 0.01),
+      ]),
 ]}

@@ -89,6 +89,8 @@ class Result:
     samples: int
     z: float
     cost_ratio: float
+    variant: str | None = None
+    """``backend="auto"``'s choice (``"estimator/backend"``), else ``None``."""
 
     @property
     def time_x_variance(self) -> float:
@@ -100,7 +102,7 @@ class Result:
         return {
             "mean": self.mean, "stderr": self.stderr, "sd": self.sd, "seconds": self.seconds,
             "samples_per_second": self.samples / self.seconds, "cost_ratio": self.cost_ratio,
-            "z": self.z, "time_x_variance": self.time_x_variance,
+            "z": self.z, "time_x_variance": self.time_x_variance, "variant": self.variant,
         }
 
 
@@ -145,18 +147,27 @@ def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
         if profiler:
             profiler.enable()
         start = time.perf_counter()
-        draws = sad.derivative_samples(problem.program, problem.param, n_samples=samples,
-                                       rng=seed, workers=workers, **options)
+        mean, sd, variant = _draw(problem, samples, seed, workers, options)
         elapsed = time.perf_counter() - start
         if profiler:
             profiler.disable()
         seconds, spent, runs = min(seconds, elapsed), spent + elapsed, runs + 1
-    mean = float(draws.mean())
-    sd = float(draws.std(ddof=1)) if samples > 1 else math.nan
     stderr = sd / math.sqrt(samples)
     scale = math.hypot(stderr, problem.exact_stderr)
     z = abs(mean - problem.exact) / scale if scale > 0 else math.nan
-    return Result(mean, stderr, sd, seconds, samples, z, math.nan)
+    return Result(mean, stderr, sd, seconds, samples, z, math.nan, variant)
+
+
+def _draw(problem, samples, seed, workers, options):
+    """``(mean, sd, variant)`` of one run; ``variant`` is what ``backend="auto"`` chose
+    (``"estimator/backend"``), else ``None``."""
+    if options.get("backend") == "auto":
+        result = sad.estimate(problem.program, problem.param, n_samples=samples, rng=seed,
+                              workers=workers, **options)
+        return result.df, result.sd, f"{result.estimator}/{result.backend}"
+    draws = sad.derivative_samples(problem.program, problem.param, n_samples=samples,
+                                   rng=seed, workers=workers, **options)
+    return float(draws.mean()), float(draws.std(ddof=1)) if samples > 1 else math.nan, None
 
 
 def format_table(rows: list[tuple[Problem, str, Result]]) -> str:
@@ -166,7 +177,8 @@ def format_table(rows: list[tuple[Problem, str, Result]]) -> str:
     lines = []
     for problem, name, r in rows:
         exact = f"{'≈' if problem.is_reference else ''}{problem.exact:.6g}"
-        lines.append((problem.name, exact, name, f"{r.mean:.6g} ± {r.stderr:.2g}",
+        label = name if r.variant is None else f"{name} ({r.variant})"
+        lines.append((problem.name, exact, label, f"{r.mean:.6g} ± {r.stderr:.2g}",
                       f"{r.sd:.4g}", f"{r.z:.2f}", f"{r.seconds:.3f}",
                       f"{r.samples / r.seconds:,.0f}", f"{r.cost_ratio:.1f}",
                       f"{r.time_x_variance:.3g}"))

@@ -23,6 +23,7 @@ from . import (
 from . import rules as _rules
 from ._version import __version__
 from .api import (
+    choose_backend,
     delta,
     derivative_contribution,
     derivative_estimate,
@@ -32,7 +33,7 @@ from .api import (
     stochastic_triple,
     value,
 )
-from .auto import BackendChoice, choose_backend
+from .auto import BackendChoice
 from .branching import propagate, where
 from .distributions import ContinuousDistribution, DiscreteDistribution, ImplicitDistribution
 from .dual import LostDerivativeWarning

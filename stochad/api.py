@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import replay
-from .auto import AUTO, resolve_backend
+from . import auto, replay
+from .auto import AUTO, BackendChoice
 from .backends import backend_class
 from .compiled import engine as compiled
 from .context import normalize_rng
@@ -28,8 +28,8 @@ from .result import EstimateResult, Moments
 from .structure import Layout, map_leaves
 from .triple import StochasticTriple, delta, perturbations, value
 
-__all__ = ["delta", "derivative_contribution", "derivative_estimate", "derivative_samples",
-           "estimate", "perturbations", "stochastic_triple", "value"]
+__all__ = ["choose_backend", "delta", "derivative_contribution", "derivative_estimate",
+           "derivative_samples", "estimate", "perturbations", "stochastic_triple", "value"]
 
 def _as_parameter(p) -> np.ndarray:
     raw = np.asarray(p)
@@ -110,6 +110,29 @@ class _Call:
         return stacked if self.layout is None else self.layout.unflatten(stacked)
 
 
+def _along(estimator, compile=True, baseline=False, h=None):
+    """The per-task sampling function of ``estimator`` (the triple estimator's: this module's
+    :func:`_triple_samples`)."""
+    return sampler(estimator, baseline=baseline, h=h) or functools.partial(
+        _triple_samples, compile=compile, programs={})
+
+
+def _task_size(backend, vectorize, chunk_size):
+    return chunk_size or (backend_class(backend).chunk_size if vectorize else SERIAL_TASK)
+
+
+def _pilot(f, p, d, estimator, n_samples, generator, vectorize, chunk_size, compile):
+    """The :class:`~stochad.auto.BackendChoice` of a pilot of ``estimator``'s candidates
+    (:data:`stochad.auto.CANDIDATES`) along ``d``, each run as the estimate would run it."""
+    def runner(est, backend):
+        along = _along(est, compile)
+        return est, backend, lambda n, gen: along(f, p, d, n, gen, backend, vectorize)
+
+    runners = {label: runner(*pair) for label, pair in auto.CANDIDATES[estimator].items()}
+    return auto.pilot(runners, auto.pilot_size(n_samples), generator,
+                      lambda backend: _task_size(backend, vectorize, chunk_size))
+
+
 def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size, estimator,
              baseline, h, workers, progress, compile=True) -> _Call:
     n_samples = check_count(n_samples, "n_samples")
@@ -120,23 +143,71 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
     if backend != AUTO:
         backend_class(backend)
     compile = check_flag(compile, "compile")
-    along = sampler(estimator, baseline=baseline, h=h) or functools.partial(
-        _triple_samples, compile=compile, programs={})
+    along = _along(estimator, compile, baseline, h)
     generator = normalize_rng(rng)
     layout = Layout.of(p)  # tuple/dict p: differentiate the flat vector of its leaves
     if layout is not None:
         f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
     p = _as_parameter(p)
     directions, per_coordinate = _directions(p, direction)
-    choice = resolve_backend(backend, estimator, f, p, directions, n_samples, generator,
-                             vectorize, chunk_size)  # backend="auto": a pilot picks one
-    backend = backend if choice is None else choice.backend
-    task_size = chunk_size or (backend_class(backend).chunk_size if vectorize else SERIAL_TASK)
-    tasks = plan(n_samples, len(directions), task_size, generator)
+    choice = None
+    if backend == AUTO:  # a pilot along the sum of the directions serves every coordinate
+        if estimator in auto.CANDIDATES:
+            choice = _pilot(f, p, np.sum(directions, axis=0), estimator, n_samples, generator,
+                            vectorize, chunk_size, compile)
+            estimator, along = choice.estimator, _along(choice.estimator, compile)
+        else:  # the classical estimators run the pruned backend's inert twin: no choice
+            choice = BackendChoice("pruned", 0, {}, estimator)
+        backend = choice.backend
+    tasks = plan(n_samples, len(directions), _task_size(backend, vectorize, chunk_size),
+                 generator)
     options = {"backend": backend, "vectorize": vectorize, "workers": workers,
                "progress": progress, "estimator": estimator, "n_samples": n_samples,
                "choice": choice, "compile": compile}
     return _Call(f, p, directions, per_coordinate, layout, along, tasks, options)
+
+
+def choose_backend(f, p, *, n_samples=100_000, rng=None, direction=None, vectorize=True,
+                   chunk_size=None, estimator="triple", compile=True) -> BackendChoice:
+    """The variant ``backend="auto"`` would choose for ``n_samples`` samples, and the pilot's
+    figures (a pilot of :func:`stochad.auto.pilot_size` samples per candidate).
+
+    ``f``, ``p``, ``rng``, ``vectorize``, ``chunk_size``, ``estimator`` (``"triple"`` or
+    ``"combined"``) and ``compile`` as for :func:`derivative_samples`; ``direction`` (default:
+    every coordinate at once) is the direction of the pilot's derivative. The triple
+    estimator's candidates are the pruned, kpaths (K = 4) and exact backends and the combined
+    estimator on the pruned backend; the combined estimator's are the three backends.
+
+    Examples
+    --------
+    Thirty Poisson queue steps: the exact backend keeps every arrival's perturbation.
+
+    >>> import numpy as np
+    >>> import stochad as sad
+    >>> def queue(lam):
+    ...     w, total = 0, 0
+    ...     for _ in range(30):
+    ...         w = np.maximum(w + sad.poisson(lam) - 1, 0)
+    ...         total = total + w
+    ...     return total / 30
+    >>> choice = sad.choose_backend(queue, 0.8, n_samples=20_000, rng=0)
+    >>> sorted(choice.figures), choice.n_pilot
+    (['combined', 'exact', 'kpaths', 'pruned'], 400)
+    >>> choice.figures["exact"]["variance"] < choice.figures["pruned"]["variance"]
+    True
+    """
+    if estimator not in auto.CANDIDATES:
+        raise ValueError(f"choose_backend compares the variants of estimator='triple' or "
+                         f"'combined', got estimator={estimator!r}")
+    layout = Layout.of(p)
+    if layout is not None:
+        f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
+    p = _as_parameter(p)
+    d = np.ones(p.shape) if direction is None else np.asarray(direction, dtype=np.float64)
+    return _pilot(f, p, d, estimator, check_count(n_samples, "n_samples"), normalize_rng(rng),
+                  check_flag(vectorize, "vectorize"),
+                  None if chunk_size is None else check_count(chunk_size, "chunk_size"),
+                  check_flag(compile, "compile"))
 
 
 def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True,
@@ -161,7 +232,8 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         How perturbations are reconciled (docs/design.md §1): ``"pruned"`` keeps one per sample;
         ``"exact"`` keeps all (lowest variance, cost grows with live events); ``"kpaths"``
         keeps up to K = 4 per element (``"kpaths:K"``: another K), unbiased; ``"auto"`` picks
-        one of pruned, kpaths, exact by a short pilot (:func:`stochad.choose_backend`);
+        one of pruned, kpaths, exact (and, for ``estimator="triple"``, the combined estimator
+        on pruned) by a short pilot (:func:`stochad.choose_backend`);
         ``"smoothed"`` folds them into the dual part (cheapest, **biased** for non-linear
         programs).
     vectorize : bool
@@ -282,7 +354,7 @@ workers, progress, compile
     return EstimateResult(
         df=_plain(call.shaped([m.mean for m in moments])),
         error=_plain(call.shaped([s / np.sqrt(n) for s in sd])),
-        sd=_plain(call.shaped(sd)), n_samples=n, estimator=estimator,
+        sd=_plain(call.shaped(sd)), n_samples=n, estimator=call.options["estimator"],
         backend=call.options["backend"], backend_choice=call.options["choice"],
         tail_share=float(max(np.max(m.tail_share) for m in moments)))
 

@@ -1,59 +1,72 @@
-"""Automatic backend choice (``backend="auto"``): a short pilot picks by time × variance.
+"""Automatic choice (``backend="auto"``): a short pilot picks by time × variance.
 
-Which backend is cheapest per unit of accuracy depends on the program: the pruned backend
+Which variant is cheapest per unit of accuracy depends on the program: the pruned backend
 costs least per sample, the exact one has the least variance but a cost that grows with the
-number of events alive at once, and K-paths lies between (docs/design.md §1). The figure of
-merit is *time × variance*: the time to reach a given standard error is proportional to it.
+number of events alive at once, K-paths lies between (docs/design.md §1), and the combined
+estimator (:mod:`stochad.combined`) adds the score function as a control variate to the
+pruned triples. The figure of merit is *time × variance*: the time to reach a given standard
+error is proportional to it.
 
-:func:`choose_backend` runs a pilot of each candidate on ``n_pilot`` samples (after a warm-up of
-a few lanes, untimed, so that compilation is not counted), measures seconds per sample and the
-per-sample variance, and returns a :class:`BackendChoice` with the winner and the figures.
-``derivative_samples(..., backend="auto")`` calls it and then draws its samples afresh: the
-pilot's samples are discarded, so the choice, which depends on them, cannot bias the result.
+:func:`pilot` runs each candidate on ``n_pilot`` samples, exactly as the estimate will run it
+(the compiled engine, replay or the operator engine: the caller passes the samplers), after an
+untimed warm-up of a few lanes so that compilation is not counted. It times the candidate at
+two sizes to separate the cost per sample from the fixed cost of a run (recording a program
+for the compiled engine, setting up a run), charges the fixed cost once per task of the real
+run, and returns a :class:`BackendChoice` with the winner and the figures. The pilot's
+samples are discarded, so the choice, which depends on them, cannot bias the estimate.
 
 The pilot draws a fixed number of random numbers, so given the choice the final samples are
-those of the chosen backend with the generator advanced past the pilot; but the choice itself
+those of the chosen variant with the generator advanced past the pilot; but the choice itself
 depends on timings, so the same seed may choose differently on a busier machine. To reproduce
-a run, pass the recorded :attr:`BackendChoice.backend` explicitly.
+a run, pass the recorded :attr:`BackendChoice.backend` and :attr:`BackendChoice.estimator`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends import backend_class
-from .context import normalize_rng
-from .driver import contribution, run_once, split_runs
-from .structure import Layout
-
 AUTO = "auto"
-CANDIDATES = ("pruned", "kpaths", "exact")
+BACKENDS = ("pruned", "kpaths", "exact")
 """The backends a pilot compares (``"kpaths"``: K = 4)."""
+CANDIDATES = {
+    "triple": {"pruned": ("triple", "pruned"), "kpaths": ("triple", "kpaths"),
+               "exact": ("triple", "exact"), "combined": ("combined", "pruned")},
+    "combined": {name: ("combined", name) for name in BACKENDS},
+}
+"""Per estimator asked for, the pilot's candidates: ``label -> (estimator, backend)``. The
+triple estimator's pilot includes the combined estimator on the pruned backend (the same
+triples with the score function as a control variate); other estimators run no pilot."""
 WARM_UP = 8
-"""Lanes of each candidate's untimed first run."""
+"""Lanes of each candidate's untimed first run, and of its timed small run."""
 
 
 @dataclass(frozen=True)
 class BackendChoice:
-    """The backend a pilot chose, and its figures.
+    """The variant a pilot chose, and its figures.
 
     Attributes
     ----------
     backend : str
-        The chosen backend: the smallest ``seconds_per_sample × variance``.
+        The chosen backend.
     n_pilot : int
         Pilot samples per candidate (discarded afterwards).
     figures : dict
-        ``{backend: {"seconds_per_sample", "variance", "time_x_variance"}}`` per candidate;
-        the variance is summed over output elements.
+        ``{label: {"estimator", "backend", "seconds_per_sample", "variance",
+        "time_x_variance"}}`` per candidate (labels: the backends, and ``"combined"`` for the
+        combined estimator on the pruned backend); the variance is summed over output elements
+        and the seconds include the fixed cost of a run spread over a task's samples.
+    estimator : str
+        The chosen estimator: ``"triple"``, or ``"combined"`` when the combined estimator won.
     """
 
     backend: str
     n_pilot: int
     figures: dict = field(default_factory=dict)
+    estimator: str = "triple"
 
 
 def pilot_size(n_samples: int) -> int:
@@ -67,74 +80,56 @@ def pilot_size(n_samples: int) -> int:
     return int(np.clip(n_samples // 50, 100, 2000))
 
 
-def choose_backend(f, p, *, n_samples=100_000, rng=None, direction=None, vectorize=True,
-                   chunk_size=None, candidates=CANDIDATES) -> BackendChoice:
-    """The backend ``backend="auto"`` would choose for ``n_samples`` samples, and the pilot's
-    figures (a pilot of :func:`pilot_size` samples per candidate).
-
-    ``f``, ``p``, ``rng``, ``vectorize``, ``chunk_size`` as for
-    :func:`stochad.derivative_samples`; ``direction`` (default: every coordinate at once) is the
-    direction of the pilot's derivative.
+def seconds_per_sample(small: float, large: float, n_large: int, task_size: int) -> float:
+    """The cost per sample of runs of ``task_size`` samples, from the times of a run of
+    :data:`WARM_UP` samples (``small``) and one of ``n_large`` (``large``): the line through
+    the two gives the cost per sample and the fixed cost per run, which the real run pays once
+    per task. Timing noise that makes either negative counts it as 0.
 
     Examples
     --------
-    Thirty Poisson queue steps: the exact backend keeps every arrival's perturbation.
+    A run costs 1 ms plus 1 µs per sample; tasks of 10,000 samples pay 1.1 µs per sample:
 
-    >>> import numpy as np
-    >>> import stochad as sad
-    >>> def queue(lam):
-    ...     w, total = 0, 0
-    ...     for _ in range(30):
-    ...         w = np.maximum(w + sad.poisson(lam) - 1, 0)
-    ...         total = total + w
-    ...     return total / 30
-    >>> choice = sad.choose_backend(queue, 0.8, n_samples=20_000, rng=0)
-    >>> sorted(choice.figures), choice.n_pilot
-    (['exact', 'kpaths', 'pruned'], 400)
-    >>> choice.figures["exact"]["variance"] < choice.figures["pruned"]["variance"]
-    True
+    >>> round(seconds_per_sample(1e-3 + 8e-6, 1e-3 + 400e-6, 400, 10_000) * 1e6, 3)
+    1.1
     """
-    layout = Layout.of(p)
-    if layout is not None:
-        f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
-    p = np.asarray(p, dtype=np.float64)
-    d = np.ones(p.shape) if direction is None else np.asarray(direction, dtype=np.float64)
-    return pilot(f, p, d, pilot_size(int(n_samples)), normalize_rng(rng), vectorize, chunk_size,
-                 candidates)
+    slope = (large - small) / (n_large - WARM_UP)
+    fixed = small - WARM_UP * slope
+    return max(slope, 0.0) + max(fixed, 0.0) / task_size
 
 
-def pilot(f, p, d, n_pilot, generator, vectorize=True, chunk_size=None,
-          candidates=CANDIDATES) -> BackendChoice:
-    """Run a pilot of every candidate backend and pick by time × variance.
+def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
+          generator: np.random.Generator, task_size: Callable[[str], int]) -> BackendChoice:
+    """Run every candidate and pick the least time × variance.
 
-    ``f`` is run at the parameter array ``p`` with dual part ``d`` (as the estimators do);
-    ``generator`` (a :class:`numpy.random.Generator`) drives the pilot.
+    Parameters
+    ----------
+    runners : dict
+        ``{label: (estimator, backend, run)}``; ``run(n, generator)`` returns ``n`` samples
+        exactly as the estimate would make them.
+    n_pilot : int
+        Samples of each candidate's timed pilot, drawn from ``generator``.
+    generator : numpy.random.Generator
+        Drives the pilot (the warm-up and the small timed run use a throwaway generator).
+    task_size : callable
+        ``task_size(backend)``: the samples per task of the real run, which pays a run's fixed
+        cost once per task.
     """
     figures = {}
-    for name in candidates:
-        cls = backend_class(name)
-        run_once(f, p, d, cls(WARM_UP), np.random.default_rng(0), contribution)
+    for label, (estimator, backend, run) in runners.items():
+        run(WARM_UP, np.random.default_rng(0))  # compiles, records, fills caches: untimed
         start = time.perf_counter()
-        samples = split_runs(n_pilot, vectorize, generator, lambda n, cls=cls: (
-            run_once(f, p, d, cls(n), generator, contribution),))[0]
-        seconds = (time.perf_counter() - start) / n_pilot
+        run(WARM_UP, np.random.default_rng(1))
+        small = time.perf_counter() - start
+        start = time.perf_counter()
+        samples = run(n_pilot, generator)
+        large = time.perf_counter() - start
+        seconds = seconds_per_sample(small, large, n_pilot, task_size(backend))
         variance = float(samples.reshape(n_pilot, -1).var(axis=0, ddof=1).sum())
-        figures[name] = {"seconds_per_sample": seconds, "variance": variance,
-                         "time_x_variance": seconds * variance}
+        figures[label] = {"estimator": estimator, "backend": backend,
+                          "seconds_per_sample": seconds, "variance": variance,
+                          "time_x_variance": seconds * variance}
     best = min(figures, key=lambda b: (figures[b]["time_x_variance"],
                                        figures[b]["seconds_per_sample"]))
-    return BackendChoice(best, n_pilot, figures)
-
-
-def resolve_backend(backend, estimator, f, p, directions, n_samples, generator, vectorize,
-                    chunk_size):
-    """For ``"auto"``, the :class:`BackendChoice` a pilot makes (along the sum of the
-    ``directions``, so one pilot serves every coordinate); ``None`` for a named backend, and
-    for the score-function and finite-difference estimators, which run no triple backend
-    (they then run the pruned backend's inert twin: the name does not matter)."""
-    if backend != AUTO:
-        return None
-    if estimator in ("score", "fd"):
-        return BackendChoice("pruned", 0, {})
-    d = np.sum(directions, axis=0)
-    return pilot(f, p, d, pilot_size(n_samples), generator, vectorize, chunk_size)
+    return BackendChoice(figures[best]["backend"], n_pilot, figures,
+                         figures[best]["estimator"])

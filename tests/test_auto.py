@@ -21,21 +21,67 @@ def test_choice_records_every_candidate():
     problem = PROBLEMS["galton-watson"]
     choice = sad.choose_backend(problem.program, problem.param, n_samples=20_000, rng=1)
     assert isinstance(choice, sad.BackendChoice)
-    assert choice.backend in auto.CANDIDATES
     assert choice.n_pilot == 400
-    assert sorted(choice.figures) == sorted(auto.CANDIDATES)
-    for figure in choice.figures.values():
+    assert sorted(choice.figures) == ["combined", "exact", "kpaths", "pruned"]
+    for label, figure in choice.figures.items():
+        assert (figure["estimator"], figure["backend"]) == auto.CANDIDATES["triple"][label]
         assert figure["seconds_per_sample"] > 0
         assert figure["time_x_variance"] == pytest.approx(
             figure["seconds_per_sample"] * figure["variance"])
-    best = min(f["time_x_variance"] for f in choice.figures.values())
-    assert choice.figures[choice.backend]["time_x_variance"] == best
+    best = min(choice.figures.values(), key=lambda f: f["time_x_variance"])
+    assert (choice.estimator, choice.backend) == (best["estimator"], best["backend"])
+
+
+def test_the_pilot_times_the_engine_that_runs(monkeypatch):
+    """The pruned candidate is timed through the compiled engine (a recordable program), one
+    sample per call through replay: the same path as the estimate."""
+    from stochad import api
+    seen = []
+    real = api._triple_samples
+
+    def spy(f, p, d, lanes, generator, backend, vectorize, compile=True, **options):
+        seen.append((backend, vectorize, compile))
+        return real(f, p, d, lanes, generator, backend, vectorize, compile, **options)
+
+    monkeypatch.setattr(api, "_triple_samples", spy)
+    f = PROBLEMS["two-bernoullis"].program
+    sad.choose_backend(f, 0.1, n_samples=5_000, rng=0, vectorize=False)
+    assert ("pruned", False, True) in seen
+    seen.clear()
+    sad.choose_backend(f, 0.1, n_samples=5_000, rng=0, compile=False)
+    assert ("pruned", True, False) in seen
+
+
+def test_fixed_cost_is_charged_once_per_task():
+    # 2 ms per run and 1 µs per sample: runs of 65,536 samples pay about 1.03 µs a sample
+    small, large = 2e-3 + auto.WARM_UP * 1e-6, 2e-3 + 400e-6
+    assert auto.seconds_per_sample(small, large, 400, 65_536) == pytest.approx(
+        1e-6 + 2e-3 / 65_536)
+    # timing noise: a larger run that took less time has no cost per sample, only a fixed one
+    slope = (1e-3 - 5e-3) / (400 - auto.WARM_UP)
+    assert auto.seconds_per_sample(5e-3, 1e-3, 400, 1000) == pytest.approx(
+        (5e-3 - auto.WARM_UP * slope) / 1000)
+
+
+def test_a_won_combined_estimator_is_reported(monkeypatch):
+    def forced(runners, n_pilot, generator, task_size):
+        assert set(runners) == {"pruned", "kpaths", "exact", "combined"}
+        return auto.BackendChoice("pruned", n_pilot, {}, "combined")
+
+    monkeypatch.setattr(auto, "pilot", forced)
+    f = PROBLEMS["two-bernoullis"].program
+    result = sad.estimate(f, 0.1, n_samples=4_000, rng=2, backend="auto")
+    assert (result.estimator, result.backend) == ("combined", "pruned")
+    generator = np.random.default_rng(2)
+    expected = sad.derivative_samples(f, 0.1, n_samples=4_000, rng=generator,
+                                      estimator="combined")
+    assert result.df == pytest.approx(expected.mean(), rel=1e-12)
 
 
 def test_the_pilot_samples_are_discarded(monkeypatch):
     """backend="auto" gives the chosen backend's samples from the generator advanced past the
     pilot (the choice is forced here, as real timings vary)."""
-    def forced(f, p, d, n_pilot, generator, vectorize=True, chunk_size=None):
+    def forced(runners, n_pilot, generator, task_size):
         generator.random(n_pilot)  # what a pilot consumes does not matter, only that it does
         return auto.BackendChoice("exact", n_pilot)
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import assert_unbiased
 from scipy import stats
+from stochad.bench.natural import PROGRAMS as NATURAL
 from stochad.bench.problems import PROBLEMS, fd_reference
 
 import stochad as sad
@@ -95,6 +96,12 @@ SECOND_ROUTE = {  # E[program(p)] by scipy enumeration, differentiated by centra
     "lindley-queue": lambda p: exact.lindley_queue(p)[0],
     "lindley-20": lambda p: exact.lindley_waiting(p)[0],
     "poisson-kl": lambda lam: exact.poisson_kl(lam)[0],
+    # the batched rewrites: their derivative (complex step) against central differences of the
+    # natural programs' exact values (checked against plain Monte Carlo in test_natural_exact)
+    "reed-frost": NATURAL["reed_frost"].exact_value,
+    "inventory": NATURAL["inventory_sS"].exact_value,
+    "finite-buffer-queue": NATURAL["finite_buffer_queue"].exact_value,
+    "percolation": NATURAL["site_percolation"].exact_value,
 }
 
 
@@ -365,3 +372,12 @@ def test_runner_takes_workers_and_gives_the_same_estimate():
     two = runner.measure(PROBLEMS["random-walk"], "triple", 2_000, 0, "pruned", 500, repeats=1,
                          workers=2)
     assert (one.mean, one.sd) == (two.mean, two.sd)
+
+
+def test_natural_report_sets_replay_against_the_hand_written_score_function():
+    from bench import natural_bench
+    row = natural_bench.measure(natural_bench.PROGRAMS["reed_frost"], 200, 0, 1)
+    assert row.replay.shape == row.score.shape == (200,)
+    assert row.time_x_variance_ratio > 0
+    table = natural_bench.report(["reed_frost"], 50, 0, 1)
+    assert "score+baseline" in table and "t×var" in table and "reed_frost" in table

@@ -72,5 +72,6 @@ def test_auto_records_its_choice_in_the_result():
     result = sad.estimate(f, 3.0, n_samples=5_000, rng=0, backend="auto")
     assert result.backend in ("pruned", "kpaths", "exact")
     assert result.backend_choice.backend == result.backend
-    assert set(result.backend_choice.figures) == {"pruned", "kpaths", "exact"}
+    assert result.backend_choice.estimator == result.estimator
+    assert set(result.backend_choice.figures) == {"pruned", "kpaths", "exact", "combined"}
     assert abs(result.df - 9.0) < 5 * result.error
