@@ -7,18 +7,19 @@ estimator (:mod:`stochad.combined`) adds the score function as a control variate
 pruned triples. The figure of merit is *time × variance*: the time to reach a given standard
 error is proportional to it.
 
-:func:`pilot` runs each candidate on ``n_pilot`` samples, exactly as the estimate will run it
-(the compiled engine, replay or the operator engine: the caller passes the samplers), after an
-untimed warm-up of a few lanes so that compilation is not counted. It times the candidate at
-two sizes to separate the cost per sample from the fixed cost of a run (recording a program
-for the compiled engine, setting up a run), charges the fixed cost once per task of the real
-run, and returns a :class:`BackendChoice` with the winner and the figures. The pilot's
-samples are discarded, so the choice, which depends on them, cannot bias the estimate.
+:func:`pilot` runs each candidate on a few samples, and the contenders on ``n_pilot``, exactly
+as the estimate will run it (the compiled engine, replay or the operator engine: the caller
+passes the samplers), after an untimed warm-up of a few lanes so that compilation and
+recording are not counted. It times a candidate at two sizes to separate the cost per sample
+from the fixed cost of a run, charges the fixed cost once per task of the real run, and returns
+a :class:`BackendChoice` with the winner and the figures. The pilot's samples are discarded,
+so the choice, which depends on them, cannot bias the estimate.
 
-The pilot draws a fixed number of random numbers, so given the choice the final samples are
-those of the chosen variant with the generator advanced past the pilot; but the choice itself
-depends on timings, so the same seed may choose differently on a busier machine. To reproduce
-a run, pass the recorded :attr:`BackendChoice.backend` and :attr:`BackendChoice.estimator`.
+The pilot draws from a generator of its own, seeded by one draw of the caller's, so given the
+choice the final samples are those of the chosen variant with the generator advanced by that
+one draw; but the choice itself depends on timings, so the same seed may choose differently
+on a busier machine. To reproduce a run, pass the recorded :attr:`BackendChoice.backend` and
+:attr:`BackendChoice.estimator`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,18 @@ CANDIDATES = {
 triple estimator's pilot includes the combined estimator on the pruned backend (the same
 triples with the score function as a control variate); other estimators run no pilot."""
 WARM_UP = 8
-"""Lanes of each candidate's untimed first run, and of its timed small run."""
+"""Lanes of each candidate's untimed first run, and of its timed small runs."""
+FIRST_STAGE = 100
+"""Pilot samples of every candidate; the contenders go on to the full pilot."""
+DOMINANT = 4.0
+"""A first-stage run long enough to time: this many times a run of :data:`WARM_UP` lanes."""
+LONG_ENOUGH = 0.05
+"""Seconds of a first-stage run that are enough to time it, whatever the fixed cost."""
+GROWTH_CAP = 8
+"""The first stage grows to at most this many times the pilot's size."""
+CONTENDER = 4.0
+"""A candidate whose first-stage time × variance is within this factor of the best one's is
+a contender: its figures are refined on the full pilot."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +65,13 @@ class BackendChoice:
     backend : str
         The chosen backend.
     n_pilot : int
-        Pilot samples per candidate (discarded afterwards).
+        Pilot samples of a contending candidate (discarded afterwards).
     figures : dict
-        ``{label: {"estimator", "backend", "seconds_per_sample", "variance",
+        ``{label: {"estimator", "backend", "n", "seconds_per_sample", "variance",
         "time_x_variance"}}`` per candidate (labels: the backends, and ``"combined"`` for the
-        combined estimator on the pruned backend); the variance is summed over output elements
-        and the seconds include the fixed cost of a run spread over a task's samples.
+        combined estimator on the pruned backend): ``n`` pilot samples, the variance summed
+        over output elements, the seconds with the fixed cost of a run spread over a task's
+        samples.
     estimator : str
         The chosen estimator: ``"triple"``, or ``"combined"`` when the combined estimator won.
     """
@@ -102,34 +115,80 @@ def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
           generator: np.random.Generator, task_size: Callable[[str], int]) -> BackendChoice:
     """Run every candidate and pick the least time × variance.
 
+    Every candidate first runs :data:`FIRST_STAGE` samples, and more (fourfold each time)
+    while a run is too short to show its cost per sample above its fixed cost; those whose
+    time × variance is then within :data:`CONTENDER` times the best go on to ``n_pilot``
+    samples in all, so that a candidate hundreds of times dearer per sample (the exact backend
+    on a long walk) costs the pilot little. The pilot draws from a generator seeded by one
+    draw of ``generator``, so the estimate's samples do not depend on how far each candidate
+    got.
+
     Parameters
     ----------
     runners : dict
         ``{label: (estimator, backend, run)}``; ``run(n, generator)`` returns ``n`` samples
         exactly as the estimate would make them.
     n_pilot : int
-        Samples of each candidate's timed pilot, drawn from ``generator``.
+        Samples of a contender's pilot.
     generator : numpy.random.Generator
-        Drives the pilot (the warm-up and the small timed run use a throwaway generator).
+        Seeds the pilot (the warm-up and the small timed runs use throwaway generators).
     task_size : callable
         ``task_size(backend)``: the samples per task of the real run, which pays a run's fixed
         cost once per task.
     """
-    figures = {}
-    for label, (estimator, backend, run) in runners.items():
-        run(WARM_UP, np.random.default_rng(0))  # compiles, records, fills caches: untimed
-        start = time.perf_counter()
-        run(WARM_UP, np.random.default_rng(1))
-        small = time.perf_counter() - start
-        start = time.perf_counter()
-        samples = run(n_pilot, generator)
-        large = time.perf_counter() - start
-        seconds = seconds_per_sample(small, large, n_pilot, task_size(backend))
-        variance = float(samples.reshape(n_pilot, -1).var(axis=0, ddof=1).sum())
-        figures[label] = {"estimator": estimator, "backend": backend,
-                          "seconds_per_sample": seconds, "variance": variance,
-                          "time_x_variance": seconds * variance}
+    own = np.random.default_rng(generator.integers(2**63))
+    stages = {label: _first_stage(run, own, n_pilot, task_size(backend))
+              for label, (_, backend, run) in runners.items()}
+    figures = {label: _figure(runners[label], task_size, *stage)
+               for label, stage in stages.items()}
+    best = min(f["time_x_variance"] for f in figures.values())
+    for label, (small, parts, cost) in stages.items():
+        n = figures[label]["n"]
+        if n < n_pilot and figures[label]["time_x_variance"] <= CONTENDER * best:
+            seconds, samples = _timed(runners[label][2], n_pilot - n, own)
+            parts.append(samples)
+            if n_pilot - n > cost[1]:  # the longer run shows the cost per sample better
+                cost = (seconds, n_pilot - n)
+            figures[label] = _figure(runners[label], task_size, small, parts, cost)
     best = min(figures, key=lambda b: (figures[b]["time_x_variance"],
                                        figures[b]["seconds_per_sample"]))
     return BackendChoice(figures[best]["backend"], n_pilot, figures,
                          figures[best]["estimator"])
+
+
+def _timed(run, n, generator):
+    """``(seconds, samples)`` of ``run(n, generator)``."""
+    start = time.perf_counter()
+    samples = run(n, generator)
+    return time.perf_counter() - start, samples
+
+
+def _first_stage(run, generator, n_pilot, task):
+    """``(small, parts, (seconds, n))``: the lesser time of two runs of :data:`WARM_UP` lanes,
+    the samples of runs of :data:`FIRST_STAGE` samples growing
+    fourfold until one takes :data:`DOMINANT` times the small one (so that its cost per sample
+    shows above a run's fixed cost) or :data:`LONG_ENOUGH` seconds, or would pass a task's size
+    or :data:`GROWTH_CAP` times ``n_pilot``, and the time and size of the last of them."""
+    # the first run may compile, record and fill caches; a second one does not: the lesser
+    # time is a run's fixed cost (on a busy machine it varies by milliseconds)
+    small = min(_timed(run, WARM_UP, np.random.default_rng(seed))[0] for seed in range(2))
+    n, parts = min(FIRST_STAGE, n_pilot), []
+    while True:
+        seconds, samples = _timed(run, n, generator)
+        parts.append(samples)
+        if (seconds >= min(DOMINANT * small, LONG_ENOUGH)
+                or 4 * n > min(task, GROWTH_CAP * n_pilot)):
+            return small, parts, (seconds, n)
+        n *= 4
+
+
+def _figure(runner, task_size, small, parts, cost):
+    """A candidate's figures: the cost per sample from the small run and the timed run
+    ``cost = (seconds, n)``, the variance from all its samples ``parts``."""
+    estimator, backend, _ = runner
+    samples = np.concatenate([np.reshape(x, (len(x), -1)) for x in parts])
+    seconds = seconds_per_sample(small, *cost, task_size(backend))
+    variance = float(samples.var(axis=0, ddof=1).sum())
+    return {"estimator": estimator, "backend": backend, "n": len(samples),
+            "seconds_per_sample": seconds, "variance": variance,
+            "time_x_variance": seconds * variance}

@@ -109,3 +109,25 @@ def test_auto_with_an_array_parameter_and_the_combined_estimator():
     samples = sad.derivative_samples(f, [2.0, 0.4], n_samples=20_000, rng=6, backend="auto",
                                      estimator="combined")
     assert_unbiased(samples, [1 + 2 * 2.0, 3.0])
+
+
+def test_only_contenders_run_the_full_pilot():
+    def sampler(sd):
+        return lambda n, generator: sd * generator.standard_normal(n)
+
+    runners = {"quiet": ("triple", "pruned", sampler(1.0)),
+               "noisy": ("triple", "exact", sampler(1000.0))}
+    choice = auto.pilot(runners, 1000, np.random.default_rng(0), lambda backend: 1000)
+    assert (choice.estimator, choice.backend, choice.n_pilot) == ("triple", "pruned", 1000)
+    assert choice.figures["quiet"]["n"] == 1000
+    assert choice.figures["noisy"]["n"] < 1000  # 10^6 times the variance: no contender
+
+
+def test_the_real_pilot_advances_the_generator_by_one_draw():
+    f = PROBLEMS["two-bernoullis"].program
+    result = sad.estimate(f, 0.1, n_samples=3_000, rng=5, backend="auto")
+    generator = np.random.default_rng(5)
+    generator.integers(2**63)
+    again = sad.estimate(f, 0.1, n_samples=3_000, rng=generator, backend=result.backend,
+                         estimator=result.estimator)
+    assert again.df == result.df and again.sd == result.sd
