@@ -150,10 +150,19 @@ class ScoreGenerator:
         return x
 
     def integers(self, *args):
-        return self._rng.integers(*args)
+        return self._rng.integers(*_constant(args, "integers"))
 
     def choice(self, *args):
-        return self._rng.choice(*args)
+        return self._rng.choice(*_constant(args, "choice"))
+
+
+def _constant(args, method):
+    """``args`` if none depends on θ: these draws add no score, so a :class:`Dual` argument
+    would lose its derivative silently."""
+    if any(isinstance(a, Dual) for a in args):
+        raise TypeError(f"ScoreGenerator.{method} adds no score: its arguments must not "
+                        f"depend on the parameter, got {args!r}")
+    return args
 
 
 def score_baseline_samples(program, theta: float, n: int, rng: np.random.Generator):
@@ -167,6 +176,8 @@ def score_baseline_samples(program, theta: float, n: int, rng: np.random.Generat
     >>> samples.shape
     (500,)
     """
+    if n < 2:
+        raise ValueError(f"a leave-one-out baseline needs n >= 2 samples, got {n}")
     values, scores, deltas = np.empty(n), np.empty(n), np.empty(n)
     for r in range(n):
         generator = ScoreGenerator(rng)

@@ -141,6 +141,8 @@ def measure(problem: Problem, estimator: str, samples: int, seed, backend: str,
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     options = {"backend": backend, "chunk_size": chunk_size,
                **estimator_options(estimator, problem)}
+    if options["backend"] == "auto":  # each run pilots anew and may pick another variant:
+        repeats = 1                   # one run, so that its time, sd and pick belong together
     sad.derivative_samples(problem.program, problem.param, n_samples=64, rng=0, **options)
     seconds, spent, runs = math.inf, 0.0, 0
     while runs < repeats and (runs == 0 or spent < TIMING_BUDGET):

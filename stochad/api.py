@@ -10,12 +10,14 @@ import numpy as np
 from . import auto, replay
 from .auto import AUTO, BackendChoice
 from .backends import backend_class
+from .combined import MIN_SAMPLES
 from .compiled import engine as compiled
 from .context import normalize_rng
 from .driver import (
     SERIAL_TASK,
     check_count,
     check_flag,
+    chunk_lanes,
     contribution,
     plan,
     run_once,
@@ -121,16 +123,34 @@ def _task_size(backend, vectorize, chunk_size):
     return chunk_size or (backend_class(backend).chunk_size if vectorize else SERIAL_TASK)
 
 
-def _pilot(f, p, d, estimator, n_samples, generator, vectorize, chunk_size, compile):
-    """The :class:`~stochad.auto.BackendChoice` of a pilot of ``estimator``'s candidates
-    (:data:`stochad.auto.CANDIDATES`) along ``d``, each run as the estimate would run it."""
-    def runner(est, backend):
-        along = _along(est, compile)
-        return est, backend, lambda n, gen: along(f, p, d, n, gen, backend, vectorize)
+def _candidates(estimator, vectorize, n_samples, task_size):
+    """``auto``'s candidates ``{label: (estimator, backend)}`` for this call: one sample per
+    call, triples have the two backends replay runs (kpaths would run one-lane triples, which
+    refuse the ``if`` that replay is for); the combined estimator of a triple pilot is left out
+    when a task would have fewer samples than it needs."""
+    pairs = dict(auto.CANDIDATES[estimator])
+    if estimator == "triple" and not vectorize:
+        pairs = {k: v for k, v in pairs.items() if v in (("triple", "pruned"), ("triple", "exact"))}
+    if estimator == "triple" and min(chunk_lanes(n_samples, task_size("pruned"))) < MIN_SAMPLES:
+        pairs = {k: v for k, v in pairs.items() if v[0] != "combined"}
+    return pairs
 
-    runners = {label: runner(*pair) for label, pair in auto.CANDIDATES[estimator].items()}
-    return auto.pilot(runners, auto.pilot_size(n_samples), generator,
-                      lambda backend: _task_size(backend, vectorize, chunk_size))
+
+def _pilot(f, p, d, estimator, n_samples, generator, vectorize, chunk_size, compile):
+    """``(choice, along)``: the :class:`~stochad.auto.BackendChoice` of a pilot of the
+    candidates (:func:`_candidates`) along ``d``, each run as the estimate would run it, and
+    the chosen one's sampling function (whose program cache holds the pilot's recording)."""
+    def task_size(backend):
+        return _task_size(backend, vectorize, chunk_size)
+
+    alongs, runners = {}, {}
+    for label, (est, backend) in _candidates(estimator, vectorize, n_samples, task_size).items():
+        alongs[label] = along = _along(est, compile)
+        runners[label] = (est, backend, functools.partial(
+            lambda n, gen, along, backend: along(f, p, d, n, gen, backend, vectorize),
+            along=along, backend=backend))
+    choice = auto.pilot(runners, auto.pilot_size(n_samples), generator, task_size)
+    return choice, alongs.get(choice.label) or _along(choice.estimator, compile)
 
 
 def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size, estimator,
@@ -153,9 +173,9 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
     choice = None
     if backend == AUTO:  # a pilot along the sum of the directions serves every coordinate
         if estimator in auto.CANDIDATES:
-            choice = _pilot(f, p, np.sum(directions, axis=0), estimator, n_samples, generator,
-                            vectorize, chunk_size, compile)
-            estimator, along = choice.estimator, _along(choice.estimator, compile)
+            choice, along = _pilot(f, p, np.sum(directions, axis=0), estimator, n_samples,
+                                   generator, vectorize, chunk_size, compile)
+            estimator = choice.estimator
         else:  # the classical estimators run the pruned backend's inert twin: no choice
             choice = BackendChoice("pruned", 0, {}, estimator)
         backend = choice.backend
@@ -176,7 +196,8 @@ def choose_backend(f, p, *, n_samples=100_000, rng=None, direction=None, vectori
     ``"combined"``) and ``compile`` as for :func:`derivative_samples`; ``direction`` (default:
     every coordinate at once) is the direction of the pilot's derivative. The triple
     estimator's candidates are the pruned, kpaths (K = 4) and exact backends and the combined
-    estimator on the pruned backend; the combined estimator's are the three backends.
+    estimator on the pruned backend (one sample per call: pruned and exact, which replay
+    runs); the combined estimator's are the three backends.
 
     Examples
     --------
@@ -196,18 +217,19 @@ def choose_backend(f, p, *, n_samples=100_000, rng=None, direction=None, vectori
     >>> choice.figures["exact"]["variance"] < choice.figures["pruned"]["variance"]
     True
     """
-    if estimator not in auto.CANDIDATES:
+    if not isinstance(estimator, str) or estimator not in auto.CANDIDATES:
         raise ValueError(f"choose_backend compares the variants of estimator='triple' or "
                          f"'combined', got estimator={estimator!r}")
     layout = Layout.of(p)
     if layout is not None:
         f, p, direction = layout.wrap(f), layout.flatten(p), layout.flatten(direction, "direction")
     p = _as_parameter(p)
-    d = np.ones(p.shape) if direction is None else np.asarray(direction, dtype=np.float64)
-    return _pilot(f, p, d, estimator, check_count(n_samples, "n_samples"), normalize_rng(rng),
+    directions, _ = _directions(p, direction)
+    return _pilot(f, p, np.sum(directions, axis=0), estimator,
+                  check_count(n_samples, "n_samples"), normalize_rng(rng),
                   check_flag(vectorize, "vectorize"),
                   None if chunk_size is None else check_count(chunk_size, "chunk_size"),
-                  check_flag(compile, "compile"))
+                  check_flag(compile, "compile"))[0]
 
 
 def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize=True,

@@ -18,8 +18,9 @@ so the choice, which depends on them, cannot bias the estimate.
 The pilot draws from a generator of its own, seeded by one draw of the caller's, so given the
 choice the final samples are those of the chosen variant with the generator advanced by that
 one draw; but the choice itself depends on timings, so the same seed may choose differently
-on a busier machine. To reproduce a run, pass the recorded :attr:`BackendChoice.backend` and
-:attr:`BackendChoice.estimator`.
+on a busier machine. The recorded :attr:`BackendChoice.backend` and
+:attr:`BackendChoice.estimator` reproduce the variant; for the same samples too, pass a
+generator advanced by the pilot's one draw (``g.integers(2**63)``).
 """
 
 from __future__ import annotations
@@ -49,8 +50,6 @@ DOMINANT = 4.0
 """A first-stage run long enough to time: this many times a run of :data:`WARM_UP` lanes."""
 LONG_ENOUGH = 0.05
 """Seconds of a first-stage run that are enough to time it, whatever the fixed cost."""
-GROWTH_CAP = 8
-"""The first stage grows to at most this many times the pilot's size."""
 CONTENDER = 4.0
 """A candidate whose first-stage time × variance is within this factor of the best one's is
 a contender: its figures are refined on the full pilot."""
@@ -80,6 +79,12 @@ class BackendChoice:
     n_pilot: int
     figures: dict = field(default_factory=dict)
     estimator: str = "triple"
+
+    @property
+    def label(self) -> str | None:
+        """The chosen candidate's key in :attr:`figures` (``None`` if it has none)."""
+        return next((label for label, f in self.figures.items()
+                     if (f["estimator"], f["backend"]) == (self.estimator, self.backend)), None)
 
 
 def pilot_size(n_samples: int) -> int:
@@ -136,6 +141,9 @@ def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
         ``task_size(backend)``: the samples per task of the real run, which pays a run's fixed
         cost once per task.
     """
+    if n_pilot <= WARM_UP:
+        raise ValueError(f"n_pilot must be more than {WARM_UP} (the small timed runs), "
+                         f"got {n_pilot}")
     own = np.random.default_rng(generator.integers(2**63))
     stages = {label: _first_stage(run, own, n_pilot, task_size(backend))
               for label, (_, backend, run) in runners.items()}
@@ -167,17 +175,18 @@ def _first_stage(run, generator, n_pilot, task):
     """``(small, parts, (seconds, n))``: the lesser time of two runs of :data:`WARM_UP` lanes,
     the samples of runs of :data:`FIRST_STAGE` samples growing
     fourfold until one takes :data:`DOMINANT` times the small one (so that its cost per sample
-    shows above a run's fixed cost) or :data:`LONG_ENOUGH` seconds, or would pass a task's size
-    or :data:`GROWTH_CAP` times ``n_pilot``, and the time and size of the last of them."""
+    shows above a run's fixed cost) or :data:`LONG_ENOUGH` seconds, or the next would pass a
+    task's size or ``n_pilot`` samples in all, and the time and size of the last of them."""
     # the first run may compile, record and fill caches; a second one does not: the lesser
     # time is a run's fixed cost (on a busy machine it varies by milliseconds)
     small = min(_timed(run, WARM_UP, np.random.default_rng(seed))[0] for seed in range(2))
-    n, parts = min(FIRST_STAGE, n_pilot), []
+    n, total, parts = min(FIRST_STAGE, n_pilot), 0, []
     while True:
         seconds, samples = _timed(run, n, generator)
         parts.append(samples)
+        total += n
         if (seconds >= min(DOMINANT * small, LONG_ENOUGH)
-                or 4 * n > min(task, GROWTH_CAP * n_pilot)):
+                or total + 4 * n > n_pilot or 4 * n > task):
             return small, parts, (seconds, n)
         n *= 4
 
@@ -189,6 +198,7 @@ def _figure(runner, task_size, small, parts, cost):
     samples = np.concatenate([np.reshape(x, (len(x), -1)) for x in parts])
     seconds = seconds_per_sample(small, *cost, task_size(backend))
     variance = float(samples.var(axis=0, ddof=1).sum())
+    product = seconds * variance
     return {"estimator": estimator, "backend": backend, "n": len(samples),
             "seconds_per_sample": seconds, "variance": variance,
-            "time_x_variance": seconds * variance}
+            "time_x_variance": product if np.isfinite(product) else np.inf}

@@ -5,8 +5,9 @@ import pytest
 from conftest import assert_unbiased
 
 import stochad as sad
+from bench.natural import PROGRAMS as NATURAL
 from bench.problems import PROBLEMS
-from stochad import auto
+from stochad import api, auto
 
 
 @pytest.mark.parametrize("name", ["lindley-queue", "galton-watson", "two-bernoullis"])
@@ -35,7 +36,6 @@ def test_choice_records_every_candidate():
 def test_the_pilot_times_the_engine_that_runs(monkeypatch):
     """The pruned candidate is timed through the compiled engine (a recordable program), one
     sample per call through replay: the same path as the estimate."""
-    from stochad import api
     seen = []
     real = api._triple_samples
 
@@ -58,9 +58,8 @@ def test_fixed_cost_is_charged_once_per_task():
     assert auto.seconds_per_sample(small, large, 400, 65_536) == pytest.approx(
         1e-6 + 2e-3 / 65_536)
     # timing noise: a larger run that took less time has no cost per sample, only a fixed one
-    slope = (1e-3 - 5e-3) / (400 - auto.WARM_UP)
-    assert auto.seconds_per_sample(5e-3, 1e-3, 400, 1000) == pytest.approx(
-        (5e-3 - auto.WARM_UP * slope) / 1000)
+    # (the line through them has a negative slope and a fixed cost above 5 ms)
+    assert auto.seconds_per_sample(5e-3, 1e-3, 400, 1000) == pytest.approx(5.0816e-6, rel=1e-4)
 
 
 def test_a_won_combined_estimator_is_reported(monkeypatch):
@@ -131,3 +130,39 @@ def test_the_real_pilot_advances_the_generator_by_one_draw():
     again = sad.estimate(f, 0.1, n_samples=3_000, rng=generator, backend=result.backend,
                          estimator=result.estimator)
     assert again.df == result.df and again.sd == result.sd
+
+
+def test_one_sample_per_call_pilots_the_replay_backends():
+    """With vectorize=False the candidates are what replay runs, so a program that branches on
+    its draws (the natural Reed-Frost epidemic, with its break) gets a pilot and an estimate."""
+    program = NATURAL["reed_frost"]
+    result = sad.estimate(lambda t: program.prog(t, sad.Generator()), program.theta0,
+                          n_samples=3_000, rng=2, vectorize=False, backend="auto")
+    assert set(result.backend_choice.figures) == {"pruned", "exact"}
+    assert abs(result.df - program.exact_derivative(program.theta0)) < 5 * result.error
+
+
+@pytest.mark.parametrize("n_samples, chunk_size", [(5, None), (1_000, 6)])
+def test_combined_is_no_candidate_for_tasks_too_small_for_it(n_samples, chunk_size):
+    f = PROBLEMS["two-bernoullis"].program
+    result = sad.estimate(f, 0.1, n_samples=n_samples, rng=0, backend="auto",
+                          chunk_size=chunk_size)
+    assert "combined" not in result.backend_choice.figures
+    assert result.estimator == "triple"
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"direction": [1.0]}, "direction has shape"),
+    ({"direction": [np.nan, 1.0]}, "direction must be finite"),
+    ({"estimator": ["triple"]}, "choose_backend compares"),
+    ({"estimator": "score"}, "choose_backend compares"),
+])
+def test_choose_backend_checks_its_arguments(options, message):
+    f = PROBLEMS["two-bernoullis"].program
+    with pytest.raises(ValueError, match=message):
+        sad.choose_backend(lambda q: f(q[0]) + f(q[1]), [0.1, 0.2], n_samples=1000, **options)
+
+
+def test_a_pilot_needs_more_samples_than_its_small_runs():
+    with pytest.raises(ValueError, match="n_pilot must be more than"):
+        auto.pilot({}, auto.WARM_UP, np.random.default_rng(0), lambda backend: 100)
