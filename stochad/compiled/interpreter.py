@@ -21,6 +21,12 @@ many rows); the dispatched functions create no array views (their reference coun
 operations, which cost more than a pass over a block); the default block (256 lanes,
 :data:`stochad.compiled.engine.BLOCK`) keeps an instruction's rows in the L1 cache.
 
+Scores, when the caller asks (the combined estimator, :mod:`stochad.combined`): every discrete
+draw whose parameter carries a dual part adds ``∂/∂θ log P(k; θ)·δθ`` at the primal ``θ`` to
+its lane's score, the score-function estimator's term (a parameter's jump does not enter it;
+continuous draws stay reparameterised). A separate pass after the draw, so that a run without
+scores costs what it did.
+
 Random numbers come from :mod:`stochad.compiled.streams`: draw instruction ``d`` of lane ``l``
 uses counters ``4d .. 4d + 3`` of the lane's stream (primal, pruning choice, second normal
 uniform), so the samples do not depend on the block size.
@@ -613,6 +619,40 @@ def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, live, first, count_liv
                        out_jump, live, first, count_live, m)
 
 
+@njit(inline="always", error_model="numpy")
+def _ratio(count, denominator):
+    """``count / denominator``, 0 where ``count`` is 0 (the laws' ``ratio``: the term is
+    absent there)."""
+    return count / denominator if count > 0.0 else 0.0
+
+
+@njit(nested=True, error_model="numpy")
+def _score(op, o, a, b, flags, consts, mem, n, score, m):
+    """Adds to ``score`` each lane's ``∂/∂θ log P(k; θ)·δθ`` of the draw ``k`` in slot ``o``
+    (``θ`` the law's last parameter, at its primal value, ``δθ`` its dual part), as
+    :meth:`stochad.distributions.Bernoulli.score` and the other laws' ``score`` compute it.
+    Geometric counts trials (``k >= 1``)."""
+    scratch = 3 * n + _SCRATCH
+    xa, da, _ = _rows(a, flags & O.A_DUAL != 0, False, consts, mem, n, scratch, m)
+    if op == O.BINOMIAL:
+        xb, db, _ = _rows(b, flags & O.B_DUAL != 0, False, consts, mem, n, scratch + 1, m)
+        for i in range(m):
+            k = mem[o, i]
+            p = mem[xb, i]
+            score[i] += (_ratio(k, p) - _ratio(mem[xa, i] - k, 1.0 - p)) * mem[db, i]
+        return
+    for i in range(m):
+        k = mem[o, i]
+        x = mem[xa, i]
+        if op == O.BERNOULLI:
+            s = _ratio(k, x) - _ratio(1.0 - k, 1.0 - x)
+        elif op == O.POISSON:
+            s = _ratio(k, x) - 1.0
+        else:
+            s = 1.0 / x - _ratio(k - 1.0, 1.0 - x)
+        score[i] += s * mem[da, i]
+
+
 @njit(nested=True, error_model="numpy")
 def _noise(op, o, draw, mem, keys, m):
     counter = draw * DRAW_STRIDE
@@ -643,10 +683,34 @@ def _check(a, flags, scale, mem, n, m):
     return True
 
 
+@njit(nested=True, error_model="numpy")
+def _values_and_score(mem, n, consts, outputs, score, extra, start, m):
+    """Lanes ``start .. start + m`` of ``extra``: the outputs' values, their dual parts, and
+    the score."""
+    n_out = outputs.shape[0]
+    for k in range(n_out):
+        s = outputs[k, 0]
+        if s < 0:  # a constant result
+            for i in range(m):
+                extra[start + i, k] = consts[-1 - s]
+                extra[start + i, n_out + k] = 0.0
+            continue
+        ds = n + s if outputs[k, 1] else 3 * n + _ZERO
+        for i in range(m):
+            extra[start + i, k] = mem[s, i]
+            extra[start + i, n_out + k] = mem[ds, i]
+    for i in range(m):
+        extra[start + i, 2 * n_out] = score[i]
+
+
 @njit(error_model="numpy")
-def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lane, block, out):
+def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lane, block, out,
+        extra):
     """Run ``code`` on ``out.shape[0]`` lanes (global lanes ``first_lane, ...``), writing each
     lane's derivative contributions to ``out`` (lanes × outputs).
+
+    ``extra`` (lanes × (2·outputs + 1), or no rows: not wanted) receives per lane the
+    outputs' values, their dual parts and the lane's score (module docstring).
 
     Returns -1, or the index of the instruction that met an invalid parameter (the caller
     falls back to the operator engine, which reports it).
@@ -658,11 +722,14 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
     mem = np.zeros((3 * n + _EXTRA, block))
     weight = 3 * n + _WEIGHT
     keys = np.empty(block, dtype=np.uint64)
+    scoring = extra.shape[0] > 0
+    score = np.zeros(block)
     for start in range(0, n_lanes, block):
         m = min(block, n_lanes - start)
         for i in range(m):
             mem[weight, i] = 0.0
             keys[i] = lane_key(seed, first_lane + start + i)
+            score[i] = 0.0
         for t in range(code.shape[0]):
             op = code[t, O.OP]
             o = code[t, O.OUT]
@@ -681,6 +748,8 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
                 if not _draw(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, mem, n,
                              keys, live, code[t, O.LIVE], code[t, O.N_LIVE], m):
                     return t
+                if scoring and flags & (O.B_DUAL if op == O.BINOMIAL else O.A_DUAL) != 0:
+                    _score(op, o, a, code[t, O.B], flags, consts, mem, n, score, m)
             elif op == O.CHECK:
                 if not _check(a, flags, code[t, O.AUX] == 1, mem, n, m):
                     return t
@@ -702,4 +771,6 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
                 w = mem[weight, i]
                 jump = mem[js, i]
                 out[start + i, k] = mem[ds, i] + (w * jump if w != 0.0 else 0.0)
+        if scoring:
+            _values_and_score(mem, n, consts, outputs, score, extra, start, m)
     return -1
