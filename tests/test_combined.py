@@ -223,3 +223,17 @@ def test_compiled_combined_same_samples_without_the_jit():
                              text=True, check=True)
         outputs.append(run.stdout)
     assert outputs[0] == outputs[1]
+
+
+def test_compiled_combined_on_an_array_parameter_and_a_deterministic_program():
+    def f(p):  # d/dp = (3 + E[Poisson(p₁)], p₀) = (5, 0.3) at p = (0.3, 2)
+        return 3 * sad.bernoulli(p[0]) + sad.poisson(p[1]) * sad.normal(p[0], 1.0)
+
+    assert engine.why_not(f, (2,)) is None
+    samples = sad.derivative_samples(f, np.array([0.3, 2.0]), n_samples=100_000, rng=2,
+                                     estimator="combined")
+    assert samples.shape == (100_000, 2)
+    assert_unbiased(samples, [5.0, 0.3])
+    exact = sad.derivative_samples(lambda p: p * p, 0.3, n_samples=16, rng=0,
+                                   estimator="combined")
+    np.testing.assert_allclose(exact, 0.6, rtol=1e-12)
