@@ -8,14 +8,11 @@ pass: each lane's score is exactly its draws' laws' scores, and the samples are 
 JIT off; other programs get exactly the operator engine's samples.
 """
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
-from conftest import assert_unbiased, central_difference
+from conftest import assert_unbiased, central_difference, stdout_with_and_without_jit
 
 import stochad as sad
 from bench.problems import PROBLEMS
@@ -216,13 +213,8 @@ def test_compiled_combined_same_samples_without_the_jit():
                                          estimator="combined")
             print(name, out.tobytes().hex())
     """)
-    outputs = []
-    for disable in ("0", "1"):
-        env = dict(os.environ, NUMBA_DISABLE_JIT=disable, PYTHONPATH=os.getcwd())
-        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, check=True)
-        outputs.append(run.stdout)
-    assert outputs[0] == outputs[1]
+    with_jit, without = stdout_with_and_without_jit(script)
+    assert with_jit == without
 
 
 def test_compiled_combined_on_an_array_parameter_and_a_deterministic_program():

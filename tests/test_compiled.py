@@ -9,7 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import assert_unbiased
+from conftest import assert_unbiased, stdout_with_and_without_jit
 
 import stochad as sad
 from bench.problems import PROBLEMS
@@ -154,13 +154,8 @@ def test_same_samples_without_the_jit():
                                      40, 123, 16)
             print(name, out.tobytes().hex())
     """)
-    outputs = []
-    for disable in ("0", "1"):
-        env = dict(os.environ, NUMBA_DISABLE_JIT=disable, PYTHONPATH=os.getcwd())
-        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, check=True)
-        outputs.append(run.stdout)
-    assert outputs[0] == outputs[1]
+    with_jit, without = stdout_with_and_without_jit(script)
+    assert with_jit == without
 
 
 def test_seed_drives_the_compiled_stream():
