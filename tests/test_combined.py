@@ -150,6 +150,17 @@ def test_a_lanes_score_is_the_laws_score_of_its_draw(law, p):
     np.testing.assert_array_equal(delta, 0.0)  # a discrete draw's own dual part
 
 
+def test_a_running_count_scores_every_draw():
+    def count(p):  # n = n + Bernoulli(p): each draw read only by the sum after it
+        n = 0
+        for _ in range(12):
+            n = n + sad.bernoulli(p)
+        return n
+
+    _, n, _, score = scored_run(count, 0.3, 2000, seed=9)
+    np.testing.assert_allclose(score, n / 0.3 - (12 - n) / 0.7, rtol=1e-12, atol=1e-12)
+
+
 def chained(p):
     """A draw whose parameter depends on another draw: the score takes the primal parameter
     ``p(1 + b)`` and its dual part ``(1 + b)·δp``, never the jump that ``b``'s flip gives."""

@@ -627,11 +627,13 @@ def _ratio(count, denominator):
 
 
 @njit(nested=True, error_model="numpy")
-def _score(op, o, a, b, flags, consts, mem, n, score, m):
+def _score(op, o, a, b, flags, draw, consts, mem, n, keys, score, m):
     """Adds to ``score`` each lane's ``∂/∂θ log P(k; θ)·δθ`` of the draw ``k`` in slot ``o``
     (``θ`` the law's last parameter, at its primal value, ``δθ`` its dual part), as
     :meth:`stochad.distributions.Bernoulli.score` and the other laws' ``score`` compute it.
-    Geometric counts trials (``k >= 1``)."""
+    Geometric counts trials (``k >= 1``). A Bernoulli ``k`` is drawn again from its uniform
+    (the slot may hold a sum the draw was fused with)."""
+    counter = draw * DRAW_STRIDE
     scratch = 3 * n + _SCRATCH
     xa, da, _ = _rows(a, flags & O.A_DUAL != 0, False, consts, mem, n, scratch, m)
     if op == O.BINOMIAL:
@@ -641,15 +643,16 @@ def _score(op, o, a, b, flags, consts, mem, n, score, m):
             p = mem[xb, i]
             score[i] += (_ratio(k, p) - _ratio(mem[xa, i] - k, 1.0 - p)) * mem[db, i]
         return
+    if op == O.BERNOULLI:
+        for i in range(m):
+            x = mem[xa, i]
+            k = 1.0 if uniform(keys[i], counter) < x else 0.0
+            score[i] += (_ratio(k, x) - _ratio(1.0 - k, 1.0 - x)) * mem[da, i]
+        return
     for i in range(m):
         k = mem[o, i]
         x = mem[xa, i]
-        if op == O.BERNOULLI:
-            s = _ratio(k, x) - _ratio(1.0 - k, 1.0 - x)
-        elif op == O.POISSON:
-            s = _ratio(k, x) - 1.0
-        else:
-            s = 1.0 / x - _ratio(k - 1.0, 1.0 - x)
+        s = _ratio(k, x) - 1.0 if op == O.POISSON else 1.0 / x - _ratio(k - 1.0, 1.0 - x)
         score[i] += s * mem[da, i]
 
 
@@ -749,7 +752,8 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
                              keys, live, code[t, O.LIVE], code[t, O.N_LIVE], m):
                     return t
                 if scoring and flags & (O.B_DUAL if op == O.BINOMIAL else O.A_DUAL) != 0:
-                    _score(op, o, a, code[t, O.B], flags, consts, mem, n, score, m)
+                    _score(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, mem, n,
+                           keys, score, m)
             elif op == O.CHECK:
                 if not _check(a, flags, code[t, O.AUX] == 1, mem, n, m):
                     return t
