@@ -5,21 +5,25 @@ lanes: for each block, every instruction runs over the block's lanes before the 
 the dispatch costs once per instruction and block, and the block's rows stay in cache.
 
 One alternative world per lane. Each slot holds, per lane, the value, its dual part and its
-jump (the value's change in the lane's alternative world). A lane holds one live event, of
-weight ``W``. A draw whose parameter carries a dual part creates a perturbation ``(step, w)``
-(DESIGN §1's table); it replaces the lane's event with probability ``|w| / (|W| + |w|)``, and
-the kept one's weight becomes ``|W| + |w|`` with its own sign either way, as the pruned backend
-reweights (weights are negative only at a boundary of a parameter's domain). When it replaces
-it, every jump the lane holds belonged to the dropped world: they are set to 0 there and then
-(rare: the walk's lanes replace their event about ``log(steps)`` times), so that the common
-lane loops read jumps without checking whose they are. A draw whose parameter jumps is coupled
-by inversion: the same uniform gives the primal outcome and the alternative one.
+jump (the value's change in the lane's alternative world). A lane holds one event, of weight
+``W``. A draw whose parameter carries a dual part creates a perturbation ``(step, w)`` (DESIGN
+§1's table); it replaces the lane's event with probability ``|w| / (|W| + |w|)``, and the kept
+one's weight becomes ``|W| + |w|`` with its own sign either way, as the pruned backend
+reweights (weights are negative only at a boundary of a parameter's domain). An event is
+*dead* when no slot that will still be read holds a nonzero jump of it (its alternative world
+has rejoined the primal one, as a queue's does when it empties): a new perturbation then
+replaces it outright, with its own weight, as the operator engine forgets an event no value
+refers to. When an event is replaced, every jump the lane holds belonged to the dropped world:
+they are set to 0 there and then, so that the common lane loops read jumps without checking
+whose they are. A draw whose parameter jumps is coupled by inversion: the same uniform gives
+the primal outcome and the alternative one.
 
-Speed: the lane loops are short passes over a few rows of one 2-D array, which the compiler
-vectorises (it checks at run time that the rows do not overlap, and gives up on loops over
-many rows); the dispatched functions create no array views (their reference counts are atomic
-operations, which cost more than a pass over a block); the default block (256 lanes,
-:data:`stochad.compiled.engine.BLOCK`) keeps an instruction's rows in the L1 cache.
+Speed: each operation is one loop of selects (no branch) over a few rows of one 2-D array,
+which the compiler vectorises once it has checked at run time that the rows do not overlap
+(the threshold of such checks is raised below); the dispatched functions create no array views
+(their reference counts are atomic operations, which cost more than a loop over a block); the
+default block (:data:`stochad.compiled.engine.BLOCK` lanes) keeps an instruction's rows in the
+L1 cache.
 
 Random numbers come from :mod:`stochad.compiled.streams`: draw instruction ``d`` of lane ``l``
 uses counters ``4d .. 4d + 3`` of the lane's stream (primal, pruning choice, second normal
@@ -655,7 +659,8 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
     n = n_slots
     # dual parts and jumps start at 0: a slot's rows are read only where its flags say they
     # were written, but a dropped world zeroes every jump row
-    mem = np.zeros((3 * n + _EXTRA, block))
+    # rows padded by 64 bytes: rows 4 KiB apart would alias in the L1 cache's store forwarding
+    mem = np.zeros((3 * n + _EXTRA, block + 8))
     weight = 3 * n + _WEIGHT
     keys = np.empty(block, dtype=np.uint64)
     for start in range(0, n_lanes, block):
