@@ -283,22 +283,6 @@ def _new_perturbation(op, k, a, b, d):
     return new_jump_and_weight(op - O.BERNOULLI, k, a, b, d)
 
 
-@njit(inline="always", error_model="numpy")
-def _compete(op, k, a, b, d, W, moved, u):
-    """A new perturbation of draw ``k`` meets the lane's event (signed weight ``W``): it
-    replaces it with probability ``|w| / (|W| + |w|)`` (never if ``w = 0``; always if
-    ``W = 0``, as ``u < 1``), and the kept one gets the size ``|W| + |w|`` with its own sign
-    either way, as the pruned backend reweights. Returns the lane's new weight, whether the
-    event was replaced, and the draw's jump (``moved`` if it was not replaced).
-    """
-    step, w = _new_perturbation(op, k, a, b, d)
-    total = abs(W) + abs(w)
-    replace = u * total < abs(w)
-    if replace:
-        return math.copysign(total, w), True, step
-    return math.copysign(total, W), False, moved
-
-
 # -- the block's memory: one 2-D array, a row per lane vector ------------------------------------
 # Slot s's value, dual part and jump are rows s, n + s and 2n + s (n slots); then come scratch
 # rows for constants, temporary rows, the lanes' event weights and a row of zeros. Every
@@ -489,17 +473,47 @@ def _where(o, c, a, b, flags, consts, mem, n, m):
 
 
 @njit(inline="always", error_model="numpy")
-def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_jump, live,
-                first, count_live, m):
-    """Draws of law ``op`` (binomial, Poisson or geometric: a constant once inlined) on ``m``
-    lanes into slot ``o``; False if a parameter is invalid. Bernoulli draws:
-    :func:`_bernoulli_lanes`."""
+def _compete(step, w, old, alive, u, moved):
+    """A new perturbation ``(step, w)`` meets the lane's event (signed weight ``old``; dead
+    where ``alive`` is 0): it replaces it with probability ``|w| / (|W| + |w|)`` (never if
+    ``w = 0``; always if ``W = 0``, as ``u < 1``; always if the event is dead, as if ``W = 0``),
+    and the kept one gets the size ``|W| + |w|`` with its own sign either way, as the pruned
+    backend reweights. Returns the lane's new weight, whether the event was replaced, and the
+    draw's jump (``moved`` if it was not replaced). Selects only: it vectorises."""
+    old = old if alive != 0.0 else 0.0
+    total = abs(old) + abs(w)
+    replace = u * total < abs(w)
+    return math.copysign(total, w if replace else old), replace, (step if replace else moved)
+
+
+@njit(inline="always", error_model="numpy")
+def _compete_lanes(op, xa, xb, d_row, o, mem, n, keys, counter, live, first, count_live, m):
+    """The new perturbations of the draws in slot ``o`` (law ``op``, parameters in rows ``xa,
+    xb``, dual part of the last one in row ``d_row``) meet the lanes' events.
+
+    One loop of :func:`_compete` (vectorised), written out for a Bernoulli draw in
+    :func:`_bernoulli_lanes`; then the lanes that replaced their event drop its world.
+    """
     weight = 3 * n + _WEIGHT
     replaced, alive = 3 * n + _TMP, 3 * n + _TMP + 1
     jo = 2 * n + o
+    _mark_alive(mem, n, live, first, count_live, alive, m)
     count = 0
-    if out_jump and new:
-        _mark_alive(mem, n, live, first, count_live, alive, m)
+    for i in range(m):
+        step, w = _new_perturbation(op, mem[o, i], mem[xa, i], mem[xb, i], mem[d_row, i])
+        mem[weight, i], replace, mem[jo, i] = _compete(
+            step, w, mem[weight, i], mem[alive, i], uniform(keys[i], counter + 1), mem[jo, i])
+        mem[replaced, i] = 1.0 if replace else 0.0
+        count += 1 if replace else 0
+    _drop_worlds(mem, n, replaced, count, o, m)
+
+
+@njit(inline="always", error_model="numpy")
+def _draw_lanes(op, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m):
+    """Draws of law ``op`` (binomial, Poisson or geometric: a constant once inlined) on ``m``
+    lanes into slot ``o``, with their jumps where a parameter jumps (coupled by the same
+    uniform); False if a parameter is invalid. Bernoulli draws: :func:`_bernoulli_lanes`."""
+    jo = 2 * n + o
     last_x = math.nan
     last_y = math.nan
     base = 1.0
@@ -508,7 +522,7 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
         x = mem[xa, i]
         y = mem[xb, i]
         bad |= not _valid(op, x, y)
-        if op != O.BERNOULLI and (x != last_x or y != last_y):
+        if x != last_x or y != last_y:
             base = _base(op, x, y)
             last_x = x
             last_y = y
@@ -526,29 +540,19 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
                         and (op == O.GEOMETRIC or alt_base > 1e-300)):
                     return False
                 moved = _sample(op, x + jx, y + jy, u, alt_base) - k
-            if new:
-                old = mem[weight, i] if mem[alive, i] != 0.0 else 0.0  # a dead one: 0
-                mem[weight, i], replace, moved = _compete(
-                    op, k, x, y, mem[d_row, i], old, moved, uniform(keys[i], counter + 1))
-                mem[replaced, i] = 1.0 if replace else 0.0
-                count += 1 if replace else 0
             mem[jo, i] = moved
         mem[o, i] = k
-    _drop_worlds(mem, n, replaced, count, o, m)
     return not bad
 
 
 @njit(nested=True, error_model="numpy")
 def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, live, first,
                      count_live, m):
-    """Bernoulli draws on ``m`` lanes into slot ``o``, coupled by the same uniform
-    (``u < p + Δ``) and pruned as :func:`_draw_lanes` prunes, in one loop of selects that the
-    compiler vectorises (the hashes of the uniforms included); the rare lanes whose event was
-    replaced drop their world afterwards."""
+    """Bernoulli draws on ``m`` lanes into slot ``o``, with their jumps where the parameter
+    jumps (coupled by the same uniform: ``u < p + Δ``) and their new perturbations
+    (:func:`_compete_lanes`), in one loop of selects that the compiler vectorises, the hashes
+    of the uniforms included (two loops run slower)."""
     jo = 2 * n + o
-    weight = 3 * n + _WEIGHT
-    replaced = 3 * n + _TMP
-    count = 0
     bad = False
     if not out_jump:
         for i in range(m):
@@ -567,8 +571,10 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, liv
             mem[o, i] = k
             mem[jo, i] = (1.0 if u < q else 0.0) - k
         return not bad
-    alive = replaced + 1
+    weight = 3 * n + _WEIGHT
+    replaced, alive = 3 * n + _TMP, 3 * n + _TMP + 1
     _mark_alive(mem, n, live, first, count_live, alive, m)
+    count = 0
     for i in range(m):
         x = mem[xa, i]
         jx = mem[ja, i]
@@ -576,45 +582,53 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, liv
         bad |= not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
         u = uniform(keys[i], counter)
         k = 1.0 if u < x else 0.0
-        moved = (1.0 if u < q else 0.0) - k
-        # _compete, written out so that it stays a select
         step, w = _new_perturbation(O.BERNOULLI, k, x, 0.0, mem[d_row, i])
-        old = mem[weight, i]
-        old = old if mem[alive, i] != 0.0 else 0.0  # a dead event: replaced outright
-        total = abs(old) + abs(w)
-        replace = uniform(keys[i], counter + 1) * total < abs(w)
-        mem[weight, i] = math.copysign(total, w if replace else old)
+        mem[weight, i], replace, mem[jo, i] = _compete(
+            step, w, mem[weight, i], mem[alive, i], uniform(keys[i], counter + 1),
+            (1.0 if u < q else 0.0) - k)
         mem[replaced, i] = 1.0 if replace else 0.0
         count += 1 if replace else 0
         mem[o, i] = k
-        mem[jo, i] = step if replace else moved
     _drop_worlds(mem, n, replaced, count, o, m)
     return not bad
 
 
 @njit(nested=True, error_model="numpy")
 def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, live, first, count_live, m):
-    """A discrete draw on every lane; returns False if a parameter is invalid."""
+    """A discrete draw on every lane, and the new perturbations where the law's last parameter
+    carries a dual part; returns False if a parameter is invalid."""
     counter = draw * DRAW_STRIDE
     out_jump = flags & O.OUT_JUMP != 0
     xa, da, ja = _rows(a, flags & O.A_DUAL != 0, flags & O.A_JUMP != 0, consts, mem, n,
                        3 * n + _SCRATCH, m)
-    zero = 3 * n + _ZERO
-    if op == O.BINOMIAL:
+    if op == O.BINOMIAL:  # the only law with a second parameter
         xb, db, jb = _rows(b, flags & O.B_DUAL != 0, flags & O.B_JUMP != 0, consts, mem, n,
                            3 * n + _SCRATCH + 1, m)
-        new = flags & O.B_DUAL != 0  # the dual part of the law's last parameter
-        return _draw_lanes(O.BINOMIAL, xa, ja, xb, jb, db, new, o, mem, n, keys, counter,
-                           out_jump, live, first, count_live, m)
-    new = flags & O.A_DUAL != 0
+    else:
+        xb = db = jb = 3 * n + _ZERO
+    d_row, new = (db, flags & O.B_DUAL != 0) if op == O.BINOMIAL else (da, flags & O.A_DUAL != 0)
+    compete = out_jump and new
+    # each law with a constant op, so that the compiler keeps only its arithmetic
     if op == O.BERNOULLI:
-        return _bernoulli_lanes(xa, ja, da, new, o, mem, n, keys, counter, out_jump, live,
-                                first, count_live, m)
-    if op == O.POISSON:
-        return _draw_lanes(O.POISSON, xa, ja, zero, zero, da, new, o, mem, n, keys, counter,
-                           out_jump, live, first, count_live, m)
-    return _draw_lanes(O.GEOMETRIC, xa, ja, zero, zero, da, new, o, mem, n, keys, counter,
-                       out_jump, live, first, count_live, m)
+        valid = _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, live,
+                                 first, count_live, m)
+    elif op == O.BINOMIAL:
+        valid = _draw_lanes(O.BINOMIAL, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m)
+        if valid and compete:
+            _compete_lanes(O.BINOMIAL, xa, xb, d_row, o, mem, n, keys, counter, live, first,
+                           count_live, m)
+    elif op == O.POISSON:
+        valid = _draw_lanes(O.POISSON, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m)
+        if valid and compete:
+            _compete_lanes(O.POISSON, xa, xb, d_row, o, mem, n, keys, counter, live, first,
+                           count_live, m)
+    else:
+        valid = _draw_lanes(O.GEOMETRIC, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump,
+                            m)
+        if valid and compete:
+            _compete_lanes(O.GEOMETRIC, xa, xb, d_row, o, mem, n, keys, counter, live, first,
+                           count_live, m)
+    return valid
 
 
 @njit(nested=True, error_model="numpy")
