@@ -546,19 +546,26 @@ def _draw_lanes(op, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m):
 
 
 @njit(nested=True, error_model="numpy")
-def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, live, first,
-                     count_live, m):
-    """Bernoulli draws on ``m`` lanes into slot ``o``, with their jumps where the parameter
-    jumps (coupled by the same uniform: ``u < p + Δ``) and their new perturbations
-    (:func:`_compete_lanes`), in one loop of selects that the compiler vectorises, the hashes
-    of the uniforms included (two loops run slower)."""
+def _bernoulli_lanes(xa, ja, d_row, new, xc, dc, jc, o, mem, n, keys, counter, out_dual,
+                     out_jump, live, first, count_live, m):
+    """Bernoulli draws on ``m`` lanes plus the term in rows ``xc, dc, jc`` (the row of zeros,
+    or the other term of a sum fused with the draw: :data:`stochad.compiled.ops.ACCUMULATE`),
+    into slot ``o``; with their jumps where the parameter jumps (coupled by the same uniform:
+    ``u < p + Δ``) and their new perturbations (:func:`_compete_lanes`), in one loop of
+    selects that the compiler vectorises, the hashes of the uniforms included (two loops run
+    slower). The sums are computed as the interpreter's ``ADD`` computes them."""
     jo = 2 * n + o
     bad = False
+    if out_dual:  # the term's dual part (a draw has none)
+        do = n + o
+        for i in range(m):
+            d = mem[dc, i]
+            mem[do, i] = (d if d != 0.0 else 0.0) + 0.0
     if not out_jump:
         for i in range(m):
             x = mem[xa, i]
             bad |= not (x >= 0.0 and x <= 1.0)
-            mem[o, i] = 1.0 if uniform(keys[i], counter) < x else 0.0
+            mem[o, i] = mem[xc, i] + (1.0 if uniform(keys[i], counter) < x else 0.0)
         return not bad
     if not new:
         for i in range(m):
@@ -568,8 +575,8 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, liv
             bad |= not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
             u = uniform(keys[i], counter)
             k = 1.0 if u < x else 0.0
-            mem[o, i] = k
-            mem[jo, i] = (1.0 if u < q else 0.0) - k
+            mem[o, i] = mem[xc, i] + k
+            mem[jo, i] = mem[jc, i] + ((1.0 if u < q else 0.0) - k)
         return not bad
     weight = 3 * n + _WEIGHT
     replaced, alive = 3 * n + _TMP, 3 * n + _TMP + 1
@@ -583,18 +590,20 @@ def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, liv
         u = uniform(keys[i], counter)
         k = 1.0 if u < x else 0.0
         step, w = _new_perturbation(O.BERNOULLI, k, x, 0.0, mem[d_row, i])
-        mem[weight, i], replace, mem[jo, i] = _compete(
+        mem[weight, i], replace, jump = _compete(
             step, w, mem[weight, i], mem[alive, i], uniform(keys[i], counter + 1),
             (1.0 if u < q else 0.0) - k)
         mem[replaced, i] = 1.0 if replace else 0.0
         count += 1 if replace else 0
-        mem[o, i] = k
+        term = mem[jc, i]
+        mem[o, i] = mem[xc, i] + k
+        mem[jo, i] = (0.0 if replace else term) + jump  # the term's jump: the dropped world's
     _drop_worlds(mem, n, replaced, count, o, m)
     return not bad
 
 
 @njit(nested=True, error_model="numpy")
-def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, live, first, count_live, m):
+def _draw(op, o, a, b, c, flags, draw, consts, mem, n, keys, live, first, count_live, m):
     """A discrete draw on every lane, and the new perturbations where the law's last parameter
     carries a dual part; returns False if a parameter is invalid."""
     counter = draw * DRAW_STRIDE
@@ -610,8 +619,13 @@ def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, live, first, count_liv
     compete = out_jump and new
     # each law with a constant op, so that the compiler keeps only its arithmetic
     if op == O.BERNOULLI:
-        valid = _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, live,
-                                 first, count_live, m)
+        zero = 3 * n + _ZERO
+        xc, dc, jc = zero, zero, zero
+        if flags & O.ACCUMULATE != 0:
+            xc, dc, jc = _rows(c, flags & O.C_DUAL != 0, flags & O.C_JUMP != 0, consts, mem, n,
+                               3 * n + _SCRATCH + 2, m)
+        valid = _bernoulli_lanes(xa, ja, d_row, new, xc, dc, jc, o, mem, n, keys, counter,
+                                 flags & O.OUT_DUAL != 0, out_jump, live, first, count_live, m)
     elif op == O.BINOMIAL:
         valid = _draw_lanes(O.BINOMIAL, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m)
         if valid and compete:
@@ -697,8 +711,9 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
                     mem[o, i] = value
                     mem[do, i] = dual
             elif op <= O.GEOMETRIC:
-                if not _draw(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, mem, n,
-                             keys, live, code[t, O.LIVE], code[t, O.N_LIVE], m):
+                if not _draw(op, o, a, code[t, O.B], code[t, O.C], flags, code[t, O.AUX],
+                             consts, mem, n, keys, live, code[t, O.LIVE], code[t, O.N_LIVE],
+                             m):
                     return t
             elif op == O.CHECK:
                 if not _check(a, flags, code[t, O.AUX] == 1, mem, n, m):
