@@ -545,6 +545,16 @@ def _draw_lanes(op, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m):
     return not bad
 
 
+@njit(inline="always", error_model="numpy")
+def _bernoulli(x, jx, u):
+    """Whether ``x`` or ``x + jx`` is not a probability, the draw ``u < x`` and its jump (the
+    same uniform on the alternative path)."""
+    q = x + jx
+    invalid = not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
+    k = 1.0 if u < x else 0.0
+    return invalid, k, (1.0 if u < q else 0.0) - k
+
+
 @njit(nested=True, error_model="numpy")
 def _bernoulli_lanes(xa, ja, d_row, new, xc, dc, jc, o, mem, n, keys, counter, out_dual,
                      out_jump, live, first, count_live, m):
@@ -569,14 +579,10 @@ def _bernoulli_lanes(xa, ja, d_row, new, xc, dc, jc, o, mem, n, keys, counter, o
         return not bad
     if not new:
         for i in range(m):
-            x = mem[xa, i]
-            jx = mem[ja, i]
-            q = x + jx
-            bad |= not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
-            u = uniform(keys[i], counter)
-            k = 1.0 if u < x else 0.0
+            invalid, k, moved = _bernoulli(mem[xa, i], mem[ja, i], uniform(keys[i], counter))
+            bad |= invalid
             mem[o, i] = mem[xc, i] + k
-            mem[jo, i] = mem[jc, i] + ((1.0 if u < q else 0.0) - k)
+            mem[jo, i] = mem[jc, i] + moved
         return not bad
     weight = 3 * n + _WEIGHT
     replaced, alive = 3 * n + _TMP, 3 * n + _TMP + 1
@@ -584,15 +590,11 @@ def _bernoulli_lanes(xa, ja, d_row, new, xc, dc, jc, o, mem, n, keys, counter, o
     count = 0
     for i in range(m):
         x = mem[xa, i]
-        jx = mem[ja, i]
-        q = x + jx
-        bad |= not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
-        u = uniform(keys[i], counter)
-        k = 1.0 if u < x else 0.0
+        invalid, k, moved = _bernoulli(x, mem[ja, i], uniform(keys[i], counter))
+        bad |= invalid
         step, w = _new_perturbation(O.BERNOULLI, k, x, 0.0, mem[d_row, i])
         mem[weight, i], replace, jump = _compete(
-            step, w, mem[weight, i], mem[alive, i], uniform(keys[i], counter + 1),
-            (1.0 if u < q else 0.0) - k)
+            step, w, mem[weight, i], mem[alive, i], uniform(keys[i], counter + 1), moved)
         mem[replaced, i] = 1.0 if replace else 0.0
         count += 1 if replace else 0
         term = mem[jc, i]
