@@ -24,9 +24,9 @@ from .hook import Unrecordable
 from .program import Program, build
 from .trace import record
 
-BLOCK = 256
-"""Most lanes per block: the few rows an instruction reads and writes stay in the L1 cache
-(2 KiB each), and the dispatch of an instruction (about 30 ns) is spread over enough lanes."""
+BLOCK = 512
+"""Most lanes per block: the rows an instruction reads and writes (up to nine, 4 KiB each) stay
+in the L1 cache, and the dispatch of an instruction (about 20 ns) is spread over enough lanes."""
 CACHE_BYTES = 1 << 19
 """A block's rows (value, dual part and jump per slot, and a few more: see
 :func:`stochad.compiled.interpreter.rows`) fit in this many bytes, so a program with many live
