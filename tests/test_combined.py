@@ -151,7 +151,7 @@ def test_a_lanes_score_is_the_laws_score_of_its_draw(law, p):
 
 
 def test_a_running_count_scores_every_draw():
-    def count(p):  # n = n + Bernoulli(p): each draw read only by the sum after it
+    def count(p):  # n = n + Bernoulli(p): the compiled engine fuses each draw with its sum
         n = 0
         for _ in range(12):
             n = n + sad.bernoulli(p)
