@@ -240,3 +240,10 @@ def test_compiled_combined_on_an_array_parameter_and_a_deterministic_program():
     exact = sad.derivative_samples(lambda p: p * p, 0.3, n_samples=16, rng=0,
                                    estimator="combined")
     np.testing.assert_allclose(exact, 0.6, rtol=1e-12)
+
+
+def test_compiled_combined_samples_whatever_runs_the_tasks():
+    f, p = PROBLEMS["galton-watson"].program, PROBLEMS["galton-watson"].param
+    options = {"n_samples": 3_000, "rng": 2, "chunk_size": 1_000, "estimator": "combined"}
+    np.testing.assert_array_equal(sad.derivative_samples(f, p, **options),
+                                  sad.derivative_samples(f, p, workers=2, **options))
