@@ -338,9 +338,15 @@ def _mark_alive(mem, n, live, first, count, alive, m):
     """Row ``alive``: 1 where the lane's event still moves a value that will be read (a
     nonzero jump in one of the slots ``live[first:first + count]``), else 0: a dead event's
     alternative world has rejoined the primal one and contributes 0 from now on."""
+    if count == 0:
+        for i in range(m):
+            mem[alive, i] = 0.0
+        return
+    row = 2 * n + live[first]
     for i in range(m):
-        mem[alive, i] = 0.0
-    for k in range(first, first + count):
+        jump = mem[row, i]
+        mem[alive, i] = 1.0 if jump != 0.0 else 0.0
+    for k in range(first + 1, first + count):
         row = 2 * n + live[k]
         for i in range(m):
             jump = mem[row, i]
