@@ -40,6 +40,10 @@ def compare(problem, samples: int, runs: int, seed: int) -> dict:
     for compile_ in (True, False):  # warm-up: the kernels and the recording
         sad.derivative_samples(problem.program, problem.param, n_samples=64, rng=0,
                                compile=compile_)
+    # and the plain program at full size, so that its arrays come from an allocator in steady
+    # state (the first large arrays are fresh pages from the system, which cost more than the
+    # arithmetic of the walk)
+    problem.plain(problem.param, samples, np.random.default_rng(seed))
     for run in range(runs):
         rng = np.random.default_rng([seed, run])
         rows["plain"].append(_timed(lambda g=rng: problem.plain(problem.param, samples, g))[0])

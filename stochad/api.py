@@ -115,7 +115,7 @@ class _Call:
 def _along(estimator, compile=True, baseline=False, h=None):
     """The per-task sampling function of ``estimator`` (the triple estimator's: this module's
     :func:`_triple_samples`)."""
-    return sampler(estimator, baseline=baseline, h=h) or functools.partial(
+    return sampler(estimator, baseline=baseline, h=h, compile=compile) or functools.partial(
         _triple_samples, compile=compile, programs={})
 
 
@@ -292,11 +292,12 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         ``True`` shows a tqdm bar (optional dependency); a callable is called as
         ``progress(done, total)`` with sample counts after every task.
     compile : bool
-        ``True`` (default): a batched run of the pruned backend records ``f`` once and runs
-        it in the compiled engine (:mod:`stochad.compiled`) when ``f`` can be recorded, else
-        in the operator engine (``STOCHAD_DEBUG_COMPILE=1`` prints why). ``False``: always
-        the operator engine. The two engines draw different random streams from one seed:
-        the same distribution, other samples. Other backends and estimators ignore it.
+        ``True`` (default): a batched run of the pruned backend (estimator ``"triple"`` or
+        ``"combined"``) records ``f`` once and runs it in the compiled engine
+        (:mod:`stochad.compiled`) when ``f`` can be recorded, else in the operator engine
+        (``STOCHAD_DEBUG_COMPILE=1`` prints why). ``False``: always the operator engine.
+        The two engines draw different random streams from one seed: the same distribution,
+        other samples. Other backends and estimators ignore it.
 
     Returns
     -------

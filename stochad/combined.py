@@ -8,6 +8,11 @@ zero and ``T + c·D`` is unbiased for any ``c`` fixed in advance; the ``c`` mini
 variance is ``−Cov(T, D)/Var(D)`` (elementwise over the output), and the result's variance is
 at most that of ``T`` (``c = 0``) and of ``S`` (``c = 1``), up to the error in fitting ``c``.
 
+A batched run of the pruned backend (the default) runs in the compiled engine when the
+program records (:mod:`stochad.compiled`; ``compile=False``: never), which accumulates the
+scores in the same pass as the triple, as the triple estimator's runs do: then it draws another
+random stream from a seed than ``compile=False`` (the same distribution, other samples).
+
 Cross-fitting keeps it unbiased: the samples are split in two halves; ``c`` is fitted on one
 half and applied to the other, and vice versa, and the baseline ``b`` of a sample is the mean
 of ``f`` over the other samples of its own half. So the ``c`` a sample is combined with, and
@@ -25,10 +30,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .backends import backend_class
 from .backends.scored import scored
+from .compiled import engine as compiled
 from .driver import contribution, run_once, split_runs
 from .estimators import REGISTERED, _primal_and_delta
 
@@ -68,19 +76,35 @@ def _half(t, value, delta, score):
     return t, s - t
 
 
-def combined_samples(f, p, d, n_samples, generator, backend, vectorize):
-    """Samples of the combined estimator (see the module docstring); rows of one half are
-    ``T + c·D`` with ``c`` fitted on the other half."""
-    if n_samples < MIN_SAMPLES:
-        raise ValueError(f"estimator='combined' needs n_samples >= {MIN_SAMPLES} (a "
-                         f"coefficient fitted on each half), got {n_samples}")
+def _operator_samples(f, p, d, n_samples, generator, backend, vectorize):
+    """``(T, f, δf, score)`` per lane from the operator engine's scored ``backend``."""
     cls = scored(backend_class(backend))
 
     def unit(lanes):
         run_backend = cls(lanes)
         return (*run_once(f, p, d, run_backend, generator, _read), run_backend.score)
 
-    t, value, delta, score = split_runs(n_samples, vectorize, generator, unit)
+    return split_runs(n_samples, vectorize, generator, unit)
+
+
+def combined_samples(f, p, d, n_samples, generator, backend, vectorize, compile=True,
+                     programs=None):
+    """Samples of the combined estimator (see the module docstring); rows of one half are
+    ``T + c·D`` with ``c`` fitted on the other half.
+
+    A batched run of the pruned backend goes through the compiled engine when ``f`` records
+    and ``compile`` is true (``programs``: the call's cache of recordings), as the triple
+    estimator's does (:func:`stochad.api.derivative_samples`); else the operator engine.
+    """
+    if n_samples < MIN_SAMPLES:
+        raise ValueError(f"estimator='combined' needs n_samples >= {MIN_SAMPLES} (a "
+                         f"coefficient fitted on each half), got {n_samples}")
+    runs = None
+    if vectorize and compile and backend == "pruned":
+        runs = compiled.scored_samples(f, p, d, n_samples, generator, programs=programs)
+    if runs is None:
+        runs = _operator_samples(f, p, d, n_samples, generator, backend, vectorize)
+    t, value, delta, score = runs
     mid = n_samples // 2
     (t_a, d_a), (t_b, d_b) = (_half(t[s], value[s], delta[s], score[s])
                               for s in (slice(None, mid), slice(mid, None)))
@@ -88,10 +112,10 @@ def combined_samples(f, p, d, n_samples, generator, backend, vectorize):
                            t_b + fitted_coefficient(t_a, d_a) * d_b])
 
 
-def _make(option):
+def _make(option, compile=True):
     if option:
         raise ValueError(f"estimator='combined' takes no option, got {option!r}")
-    return combined_samples
+    return functools.partial(combined_samples, compile=compile, programs={})
 
 
 REGISTERED["combined"] = _make

@@ -49,8 +49,10 @@ ESTIMATORS = ("triple", "score", "fd")
 REGISTERED: dict = {}
 """Estimators that modules above this one add by name (``"combined"``: :mod:`stochad.combined`,
 ``"relaxed"``: :mod:`stochad.relaxed`): name -> ``make(option)``, where ``option`` is the text
-after a colon (``"relaxed:0.1"``; ``""`` if none), returning ``samples(f, p, d, n_samples,
-generator, backend, vectorize)``, the samples of one task (:func:`stochad.driver.plan`)."""
+after a colon (``"relaxed:0.1"``; ``""`` if none), and ``compile=`` the call's flag of
+:func:`stochad.api.derivative_samples` (``make`` is called once per estimator call), returning
+``samples(f, p, d, n_samples, generator, backend, vectorize)``, the samples of one task
+(:func:`stochad.driver.plan`)."""
 DEFAULT_RELATIVE_H = 1e-2
 """``h`` of ``estimator="fd"`` when none is given: ``1e-2·max(1, max|p|)``."""
 
@@ -101,8 +103,9 @@ def _fd_samples(f, p, d, n_samples, generator, vectorize, h):
     return split_runs(n_samples, vectorize, generator, unit)[0]
 
 
-def sampler(estimator, *, baseline=False, h=None):
-    """The per-direction sampling function of ``estimator`` for :mod:`stochad.api`.
+def sampler(estimator, *, baseline=False, h=None, compile=True):
+    """The per-direction sampling function of ``estimator`` for :mod:`stochad.api`
+    (``compile``: whether a registered estimator may run the compiled engine).
 
     Returns ``None`` for ``"triple"`` (the api's own path); otherwise a function
     ``(f, p, d, n_samples, generator, backend, vectorize) -> samples`` making the samples of
@@ -138,7 +141,7 @@ def sampler(estimator, *, baseline=False, h=None):
     if estimator == "triple":
         return None
     if estimator not in ESTIMATORS:
-        return REGISTERED[name](option)
+        return REGISTERED[name](option, compile=compile)
 
     def samples(f, p, d, n_samples, generator, backend, vectorize):
         if estimator == "fd":

@@ -28,8 +28,9 @@ from .driver import contribution, run_once, split_runs
 from .estimators import REGISTERED
 
 
-def _make(option):
-    """The sampling function of ``estimator="relaxed:<option>"`` (``option``: τ, or empty)."""
+def _make(option, compile=True):
+    """The sampling function of ``estimator="relaxed:<option>"`` (``option``: τ, or empty;
+    ``compile`` is ignored: the relaxed backend runs on the operator engine)."""
     try:
         tau = float(option) if option else DEFAULT_TAU
     except ValueError:

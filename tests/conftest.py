@@ -1,5 +1,9 @@
 """Shared helpers for the statistical tests, and the ``backend`` argument."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 
 import stochad as sad
@@ -60,3 +64,15 @@ def check_unbiased(f, p, exact, n=100_000, **options):
 def primal_values(f, p=2.0, n=4, backend="pruned", rng=0):
     """The primal values of ``f``'s output triple over ``n`` lanes."""
     return sad.value(sad.stochastic_triple(f, p, n_samples=n, rng=rng, backend=backend))
+
+
+def stdout_with_and_without_jit(script):
+    """The standard output of ``python -c script`` with the JIT on and with it off
+    (``NUMBA_DISABLE_JIT``), this worktree's stochad first on the path."""
+    outputs = []
+    for disable in ("0", "1"):
+        env = dict(os.environ, NUMBA_DISABLE_JIT=disable, PYTHONPATH=os.getcwd())
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, check=True)
+        outputs.append(run.stdout)
+    return outputs

@@ -9,11 +9,12 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import assert_unbiased
+from conftest import assert_unbiased, stdout_with_and_without_jit
 
 import stochad as sad
 from bench.problems import PROBLEMS
 from stochad.compiled import engine
+from stochad.compiled import program as program_module
 from stochad.resampling import resample
 
 RECORDED = ["random-walk", "random-walk-exp", "binomial-square", "geometric-square",
@@ -133,6 +134,30 @@ def test_a_dead_event_is_replaced_outright():
     assert_unbiased(compiled_samples(f, 0.3, 100_000, seed=5), 7.0)
 
 
+FUSED = {  # programs with a Bernoulli draw whose only use is the sum after it
+    "walk": PROBLEMS["random-walk"].program,
+    "term with a dual part": lambda p: p * p + sad.bernoulli(p),
+    "term with a jump": lambda p: 3 * sad.poisson(p) + sad.bernoulli(p / 4),
+    "constant term": lambda p: 2.0 + sad.bernoulli(p / 4),
+}
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_a_draw_fused_with_its_sum_gives_the_samples_of_both_apart(name, monkeypatch):
+    f = FUSED[name]
+    fused = engine.compile_program(f, ())
+    fused_samples = engine.run_program(fused, np.array(0.6), np.array(1.0), 3000, 8)
+    monkeypatch.setattr(program_module, "_fused_draws", lambda *args: {})
+    apart = engine.compile_program(f, ())
+    assert fused.n_instructions < apart.n_instructions
+    np.testing.assert_array_equal(
+        fused_samples, engine.run_program(apart, np.array(0.6), np.array(1.0), 3000, 8))
+
+
+def test_fused_draw_is_unbiased():  # d/dp E[p² + Bernoulli(p)] = 2p + 1
+    assert_unbiased(compiled_samples(FUSED["term with a dual part"], 0.6, 100_000, 9), 2.2)
+
+
 # -- reproducibility -------------------------------------------------------------------------
 
 def test_same_samples_whatever_the_block_size():
@@ -148,19 +173,14 @@ def test_same_samples_without_the_jit():
         import numpy as np, stochad as sad
         from bench.problems import PROBLEMS
         from stochad.compiled import engine
-        for name in ["random-walk", "galton-watson", "binomial-square", "mixed"]:
+        for name in ["random-walk", "galton-watson", "binomial-square", "mixed", "lindley-20"]:
             program = engine.compile_program(PROBLEMS[name].program, ())
             out = engine.run_program(program, np.array(PROBLEMS[name].param), np.array(1.0),
                                      40, 123, 16)
             print(name, out.tobytes().hex())
     """)
-    outputs = []
-    for disable in ("0", "1"):
-        env = dict(os.environ, NUMBA_DISABLE_JIT=disable, PYTHONPATH=os.getcwd())
-        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, check=True)
-        outputs.append(run.stdout)
-    assert outputs[0] == outputs[1]
+    with_jit, without = stdout_with_and_without_jit(script)
+    assert with_jit == without
 
 
 def test_seed_drives_the_compiled_stream():

@@ -24,9 +24,9 @@ from .hook import Unrecordable
 from .program import Program, build
 from .trace import record
 
-BLOCK = 256
-"""Most lanes per block: the few rows an instruction reads and writes stay in the L1 cache
-(2 KiB each), and the dispatch of an instruction (about 30 ns) is spread over enough lanes."""
+BLOCK = 512
+"""Most lanes per block: the rows an instruction reads and writes (up to nine, 4 KiB each) stay
+in the L1 cache, and the dispatch of an instruction (about 20 ns) is spread over enough lanes."""
 CACHE_BYTES = 1 << 19
 """A block's rows (value, dual part and jump per slot, and a few more: see
 :func:`stochad.compiled.interpreter.rows`) fit in this many bytes, so a program with many live
@@ -81,26 +81,61 @@ def _fall_back(reason: str) -> None:
 
 
 def run_program(program: Program, p: np.ndarray, d: np.ndarray, n_samples: int, seed: int,
-                block: int | None = None) -> np.ndarray | int:
+                block: int | None = None, scores: bool = False):
     """Derivative samples ``(n_samples, *out_shape)`` of ``program`` at ``p`` along ``d``, or
     the index of the instruction that met an invalid parameter.
 
-    ``block`` (default: as many lanes as fit :data:`CACHE_BYTES`, at most :data:`BLOCK`)
-    changes the speed, never the samples.
+    With ``scores``, a tuple ``(samples, value, delta, score)`` instead: also the result's
+    value and dual part per lane (the samples' shape) and the lane's score ``(n_samples,)``
+    (:mod:`stochad.compiled.interpreter`). ``block`` (default: as many lanes as fit
+    :data:`CACHE_BYTES`, at most :data:`BLOCK`) changes the speed, never the samples.
     """
     if block is None:
         block = min(BLOCK, max(8, CACHE_BYTES // (8 * interpreter.rows(program.n_slots))))
-    out = np.empty((n_samples, program.outputs.shape[0]))
+    n_out = program.outputs.shape[0]
+    out = np.empty((n_samples, n_out))
+    extra = np.empty((n_samples if scores else 0, 2 * n_out + 1))
     with np.errstate(over="ignore"):  # the streams' wrapping products, without the JIT
         status = interpreter.run(
             program.code, program.consts,
             np.ascontiguousarray(p, dtype=np.float64).reshape(-1),
             np.ascontiguousarray(d, dtype=np.float64).reshape(-1),
             program.n_slots, program.outputs, program.live, np.uint64(seed), 0, int(block),
-            out)
+            out, extra)
     if status >= 0:
         return int(status)
-    return out.reshape((n_samples,) + program.out_shape)
+    shape = (n_samples,) + program.out_shape
+    if not scores:
+        return out.reshape(shape)
+    return (out.reshape(shape), extra[:, :n_out].reshape(shape),
+            extra[:, n_out:2 * n_out].reshape(shape), extra[:, -1].copy())
+
+
+def _program(f, p: np.ndarray, programs: dict) -> Program | str:
+    """``f``'s recording on ``p``'s shape, or the reason there is none, kept in ``programs``."""
+    program = programs.get(np.shape(p))
+    if program is None:
+        try:
+            program = compile_program(f, np.shape(p))
+        except Unrecordable as reason:
+            program = str(reason)
+        programs[np.shape(p)] = program
+    return program
+
+
+def _run(f, p, d, n_samples, generator, block, programs, scores):
+    program = _program(f, p, {} if programs is None else programs)
+    if isinstance(program, str):
+        _fall_back(program)
+        return None
+    state = generator.bit_generator.state
+    seed = int(generator.integers(2**63))
+    result = run_program(program, p, d, n_samples, seed, block, scores)
+    if isinstance(result, int):
+        _fall_back(f"instruction {result} met an invalid parameter")
+        generator.bit_generator.state = state  # the operator engine draws as without it
+        return None
+    return result
 
 
 def samples(f, p: np.ndarray, d: np.ndarray, n_samples: int, generator: np.random.Generator,
@@ -122,22 +157,25 @@ def samples(f, p: np.ndarray, d: np.ndarray, n_samples: int, generator: np.rando
     >>> sorted(set(s.round(12).tolist()))     # 0, or 7 jumps of weight 1/(1 - 0.3)
     [0.0, 10.0]
     """
-    programs = {} if programs is None else programs
-    program = programs.get(np.shape(p))
-    if program is None:
-        try:
-            program = compile_program(f, np.shape(p))
-        except Unrecordable as reason:
-            program = str(reason)
-        programs[np.shape(p)] = program
-    if isinstance(program, str):
-        _fall_back(program)
-        return None
-    state = generator.bit_generator.state
-    seed = int(generator.integers(2**63))
-    result = run_program(program, p, d, n_samples, seed, block)
-    if isinstance(result, int):
-        _fall_back(f"instruction {result} met an invalid parameter")
-        generator.bit_generator.state = state  # the operator engine draws as without it
-        return None
-    return result
+    return _run(f, p, d, n_samples, generator, block, programs, False)
+
+
+def scored_samples(f, p: np.ndarray, d: np.ndarray, n_samples: int,
+                   generator: np.random.Generator, block: int | None = None,
+                   programs: dict | None = None) -> tuple | None:
+    """As :func:`samples`, but a tuple ``(samples, value, delta, score)`` per lane: the
+    triple's derivative samples, the result's value and dual part, and the score of the
+    lane's discrete draws (the combined estimator's inputs, :mod:`stochad.combined`); the
+    same samples as :func:`samples` from the same generator.
+
+    Examples
+    --------
+    A Bernoulli(p) draw's score is ``1/p`` where it is 1 and ``-1/(1 - p)`` where it is 0:
+
+    >>> import numpy as np, stochad as sad
+    >>> t, value, delta, score = scored_samples(lambda p: sad.bernoulli(p), np.array(0.25),
+    ...                                         np.array(1.0), 1000, np.random.default_rng(0))
+    >>> sorted(set(zip(value.tolist(), score.tolist())))
+    [(0.0, -1.3333333333333333), (1.0, 4.0)]
+    """
+    return _run(f, p, d, n_samples, generator, block, programs, True)

@@ -5,21 +5,31 @@ lanes: for each block, every instruction runs over the block's lanes before the 
 the dispatch costs once per instruction and block, and the block's rows stay in cache.
 
 One alternative world per lane. Each slot holds, per lane, the value, its dual part and its
-jump (the value's change in the lane's alternative world). A lane holds one live event, of
-weight ``W``. A draw whose parameter carries a dual part creates a perturbation ``(step, w)``
-(DESIGN §1's table); it replaces the lane's event with probability ``|w| / (|W| + |w|)``, and
-the kept one's weight becomes ``|W| + |w|`` with its own sign either way, as the pruned backend
-reweights (weights are negative only at a boundary of a parameter's domain). When it replaces
-it, every jump the lane holds belonged to the dropped world: they are set to 0 there and then
-(rare: the walk's lanes replace their event about ``log(steps)`` times), so that the common
-lane loops read jumps without checking whose they are. A draw whose parameter jumps is coupled
-by inversion: the same uniform gives the primal outcome and the alternative one.
+jump (the value's change in the lane's alternative world). A lane holds one event, of weight
+``W``. A draw whose parameter carries a dual part creates a perturbation ``(step, w)`` (DESIGN
+§1's table); it replaces the lane's event with probability ``|w| / (|W| + |w|)``, and the kept
+one's weight becomes ``|W| + |w|`` with its own sign either way, as the pruned backend
+reweights (weights are negative only at a boundary of a parameter's domain). An event is
+*dead* when no slot that will still be read holds a nonzero jump of it (its alternative world
+has rejoined the primal one, as a queue's does when it empties): a new perturbation then
+replaces it outright, with its own weight, as the operator engine forgets an event no value
+refers to. When an event is replaced, every jump the lane holds belonged to the dropped world:
+they are set to 0 there and then, so that the common lane loops read jumps without checking
+whose they are. A draw whose parameter jumps is coupled by inversion: the same uniform gives
+the primal outcome and the alternative one.
 
-Speed: the lane loops are short passes over a few rows of one 2-D array, which the compiler
-vectorises (it checks at run time that the rows do not overlap, and gives up on loops over
-many rows); the dispatched functions create no array views (their reference counts are atomic
-operations, which cost more than a pass over a block); the default block (256 lanes,
-:data:`stochad.compiled.engine.BLOCK`) keeps an instruction's rows in the L1 cache.
+Speed: each operation is one loop of selects (no branch) over a few rows of one 2-D array,
+which the compiler vectorises once it has checked at run time that the rows do not overlap
+(the threshold of such checks is raised below); the dispatched functions create no array views
+(their reference counts are atomic operations, which cost more than a loop over a block); the
+default block (:data:`stochad.compiled.engine.BLOCK` lanes) keeps an instruction's rows in the
+L1 cache.
+
+Scores, when the caller asks (the combined estimator, :mod:`stochad.combined`): every discrete
+draw whose parameter carries a dual part adds ``∂/∂θ log P(k; θ)·δθ`` at the primal ``θ`` to
+its lane's score, the score-function estimator's term (a parameter's jump does not enter it;
+continuous draws stay reparameterised). A separate pass after the draw, so that a run without
+scores costs what it did.
 
 Random numbers come from :mod:`stochad.compiled.streams`: draw instruction ``d`` of lane ``l``
 uses counters ``4d .. 4d + 3`` of the lane's stream (primal, pruning choice, second normal
@@ -279,22 +289,6 @@ def _new_perturbation(op, k, a, b, d):
     return new_jump_and_weight(op - O.BERNOULLI, k, a, b, d)
 
 
-@njit(inline="always", error_model="numpy")
-def _compete(op, k, a, b, d, W, moved, u):
-    """A new perturbation of draw ``k`` meets the lane's event (signed weight ``W``): it
-    replaces it with probability ``|w| / (|W| + |w|)`` (never if ``w = 0``; always if
-    ``W = 0``, as ``u < 1``), and the kept one gets the size ``|W| + |w|`` with its own sign
-    either way, as the pruned backend reweights. Returns the lane's new weight, whether the
-    event was replaced, and the draw's jump (``moved`` if it was not replaced).
-    """
-    step, w = _new_perturbation(op, k, a, b, d)
-    total = abs(W) + abs(w)
-    replace = u * total < abs(w)
-    if replace:
-        return math.copysign(total, w), True, step
-    return math.copysign(total, W), False, moved
-
-
 # -- the block's memory: one 2-D array, a row per lane vector ------------------------------------
 # Slot s's value, dual part and jump are rows s, n + s and 2n + s (n slots); then come scratch
 # rows for constants, temporary rows, the lanes' event weights and a row of zeros. Every
@@ -344,9 +338,15 @@ def _mark_alive(mem, n, live, first, count, alive, m):
     """Row ``alive``: 1 where the lane's event still moves a value that will be read (a
     nonzero jump in one of the slots ``live[first:first + count]``), else 0: a dead event's
     alternative world has rejoined the primal one and contributes 0 from now on."""
+    if count == 0:
+        for i in range(m):
+            mem[alive, i] = 0.0
+        return
+    row = 2 * n + live[first]
     for i in range(m):
-        mem[alive, i] = 0.0
-    for k in range(first, first + count):
+        jump = mem[row, i]
+        mem[alive, i] = 1.0 if jump != 0.0 else 0.0
+    for k in range(first + 1, first + count):
         row = 2 * n + live[k]
         for i in range(m):
             jump = mem[row, i]
@@ -485,17 +485,47 @@ def _where(o, c, a, b, flags, consts, mem, n, m):
 
 
 @njit(inline="always", error_model="numpy")
-def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_jump, live,
-                first, count_live, m):
-    """Draws of law ``op`` (binomial, Poisson or geometric: a constant once inlined) on ``m``
-    lanes into slot ``o``; False if a parameter is invalid. Bernoulli draws:
-    :func:`_bernoulli_lanes`."""
+def _compete(step, w, old, alive, u, moved):
+    """A new perturbation ``(step, w)`` meets the lane's event (signed weight ``old``; dead
+    where ``alive`` is 0): it replaces it with probability ``|w| / (|W| + |w|)`` (never if
+    ``w = 0``; always if ``W = 0``, as ``u < 1``; always if the event is dead, as if ``W = 0``),
+    and the kept one gets the size ``|W| + |w|`` with its own sign either way, as the pruned
+    backend reweights. Returns the lane's new weight, whether the event was replaced, and the
+    draw's jump (``moved`` if it was not replaced). Selects only: it vectorises."""
+    old = old if alive != 0.0 else 0.0
+    total = abs(old) + abs(w)
+    replace = u * total < abs(w)
+    return math.copysign(total, w if replace else old), replace, (step if replace else moved)
+
+
+@njit(inline="always", error_model="numpy")
+def _compete_lanes(op, xa, xb, d_row, o, mem, n, keys, counter, live, first, count_live, m):
+    """The new perturbations of the draws in slot ``o`` (law ``op``, parameters in rows ``xa,
+    xb``, dual part of the last one in row ``d_row``) meet the lanes' events.
+
+    One loop of :func:`_compete` (vectorised), written out for a Bernoulli draw in
+    :func:`_bernoulli_lanes`; then the lanes that replaced their event drop its world.
+    """
     weight = 3 * n + _WEIGHT
     replaced, alive = 3 * n + _TMP, 3 * n + _TMP + 1
     jo = 2 * n + o
+    _mark_alive(mem, n, live, first, count_live, alive, m)
     count = 0
-    if out_jump and new:
-        _mark_alive(mem, n, live, first, count_live, alive, m)
+    for i in range(m):
+        step, w = _new_perturbation(op, mem[o, i], mem[xa, i], mem[xb, i], mem[d_row, i])
+        mem[weight, i], replace, mem[jo, i] = _compete(
+            step, w, mem[weight, i], mem[alive, i], uniform(keys[i], counter + 1), mem[jo, i])
+        mem[replaced, i] = 1.0 if replace else 0.0
+        count += 1 if replace else 0
+    _drop_worlds(mem, n, replaced, count, o, m)
+
+
+@njit(inline="always", error_model="numpy")
+def _draw_lanes(op, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m):
+    """Draws of law ``op`` (binomial, Poisson or geometric: a constant once inlined) on ``m``
+    lanes into slot ``o``, with their jumps where a parameter jumps (coupled by the same
+    uniform); False if a parameter is invalid. Bernoulli draws: :func:`_bernoulli_lanes`."""
+    jo = 2 * n + o
     last_x = math.nan
     last_y = math.nan
     base = 1.0
@@ -504,7 +534,7 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
         x = mem[xa, i]
         y = mem[xb, i]
         bad |= not _valid(op, x, y)
-        if op != O.BERNOULLI and (x != last_x or y != last_y):
+        if x != last_x or y != last_y:
             base = _base(op, x, y)
             last_x = x
             last_y = y
@@ -522,95 +552,148 @@ def _draw_lanes(op, xa, ja, xb, jb, d_row, new, o, mem, n, keys, counter, out_ju
                         and (op == O.GEOMETRIC or alt_base > 1e-300)):
                     return False
                 moved = _sample(op, x + jx, y + jy, u, alt_base) - k
-            if new:
-                old = mem[weight, i] if mem[alive, i] != 0.0 else 0.0  # a dead one: 0
-                mem[weight, i], replace, moved = _compete(
-                    op, k, x, y, mem[d_row, i], old, moved, uniform(keys[i], counter + 1))
-                mem[replaced, i] = 1.0 if replace else 0.0
-                count += 1 if replace else 0
             mem[jo, i] = moved
         mem[o, i] = k
-    _drop_worlds(mem, n, replaced, count, o, m)
     return not bad
 
 
+@njit(inline="always", error_model="numpy")
+def _bernoulli(x, jx, u):
+    """Whether ``x`` or ``x + jx`` is not a probability, the draw ``u < x`` and its jump (the
+    same uniform on the alternative path)."""
+    q = x + jx
+    invalid = not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
+    k = 1.0 if u < x else 0.0
+    return invalid, k, (1.0 if u < q else 0.0) - k
+
+
 @njit(nested=True, error_model="numpy")
-def _bernoulli_lanes(xa, ja, d_row, new, o, mem, n, keys, counter, out_jump, live, first,
-                     count_live, m):
-    """Bernoulli draws on ``m`` lanes into slot ``o``, coupled by the same uniform
-    (``u < p + Δ``) and pruned as :func:`_draw_lanes` prunes, in one loop of selects that the
-    compiler vectorises (the hashes of the uniforms included); the rare lanes whose event was
-    replaced drop their world afterwards."""
+def _bernoulli_lanes(xa, ja, d_row, new, xc, dc, jc, o, mem, n, keys, counter, out_dual,
+                     out_jump, live, first, count_live, m):
+    """Bernoulli draws on ``m`` lanes plus the term in rows ``xc, dc, jc`` (the row of zeros,
+    or the other term of a sum fused with the draw: :data:`stochad.compiled.ops.ACCUMULATE`),
+    into slot ``o``; with their jumps where the parameter jumps (coupled by the same uniform:
+    ``u < p + Δ``) and their new perturbations (:func:`_compete_lanes`), in one loop of
+    selects that the compiler vectorises, the hashes of the uniforms included (two loops run
+    slower). The sums are computed as the interpreter's ``ADD`` computes them."""
     jo = 2 * n + o
-    weight = 3 * n + _WEIGHT
-    replaced = 3 * n + _TMP
-    count = 0
     bad = False
+    if out_dual:  # the term's dual part (a draw has none)
+        do = n + o
+        for i in range(m):
+            d = mem[dc, i]
+            mem[do, i] = (d if d != 0.0 else 0.0) + 0.0
     if not out_jump:
         for i in range(m):
             x = mem[xa, i]
             bad |= not (x >= 0.0 and x <= 1.0)
-            mem[o, i] = 1.0 if uniform(keys[i], counter) < x else 0.0
+            mem[o, i] = mem[xc, i] + (1.0 if uniform(keys[i], counter) < x else 0.0)
         return not bad
     if not new:
         for i in range(m):
-            x = mem[xa, i]
-            jx = mem[ja, i]
-            q = x + jx
-            bad |= not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
-            u = uniform(keys[i], counter)
-            k = 1.0 if u < x else 0.0
-            mem[o, i] = k
-            mem[jo, i] = (1.0 if u < q else 0.0) - k
+            invalid, k, moved = _bernoulli(mem[xa, i], mem[ja, i], uniform(keys[i], counter))
+            bad |= invalid
+            mem[o, i] = mem[xc, i] + k
+            mem[jo, i] = mem[jc, i] + moved
         return not bad
-    alive = replaced + 1
+    weight = 3 * n + _WEIGHT
+    replaced, alive = 3 * n + _TMP, 3 * n + _TMP + 1
     _mark_alive(mem, n, live, first, count_live, alive, m)
+    count = 0
     for i in range(m):
         x = mem[xa, i]
-        jx = mem[ja, i]
-        q = x + jx
-        bad |= not (x >= 0.0 and x <= 1.0) or (jx != 0.0 and not (q >= 0.0 and q <= 1.0))
-        u = uniform(keys[i], counter)
-        k = 1.0 if u < x else 0.0
-        moved = (1.0 if u < q else 0.0) - k
-        # _compete, written out so that it stays a select
+        invalid, k, moved = _bernoulli(x, mem[ja, i], uniform(keys[i], counter))
+        bad |= invalid
         step, w = _new_perturbation(O.BERNOULLI, k, x, 0.0, mem[d_row, i])
-        old = mem[weight, i]
-        old = old if mem[alive, i] != 0.0 else 0.0  # a dead event: replaced outright
-        total = abs(old) + abs(w)
-        replace = uniform(keys[i], counter + 1) * total < abs(w)
-        mem[weight, i] = math.copysign(total, w if replace else old)
+        mem[weight, i], replace, jump = _compete(
+            step, w, mem[weight, i], mem[alive, i], uniform(keys[i], counter + 1), moved)
         mem[replaced, i] = 1.0 if replace else 0.0
         count += 1 if replace else 0
-        mem[o, i] = k
-        mem[jo, i] = step if replace else moved
+        term = mem[jc, i]
+        mem[o, i] = mem[xc, i] + k
+        mem[jo, i] = (0.0 if replace else term) + jump  # the term's jump: the dropped world's
     _drop_worlds(mem, n, replaced, count, o, m)
     return not bad
 
 
 @njit(nested=True, error_model="numpy")
-def _draw(op, o, a, b, flags, draw, consts, mem, n, keys, live, first, count_live, m):
-    """A discrete draw on every lane; returns False if a parameter is invalid."""
+def _draw(op, o, a, b, c, flags, draw, consts, mem, n, keys, live, first, count_live, m):
+    """A discrete draw on every lane, and the new perturbations where the law's last parameter
+    carries a dual part; returns False if a parameter is invalid."""
     counter = draw * DRAW_STRIDE
     out_jump = flags & O.OUT_JUMP != 0
     xa, da, ja = _rows(a, flags & O.A_DUAL != 0, flags & O.A_JUMP != 0, consts, mem, n,
                        3 * n + _SCRATCH, m)
-    zero = 3 * n + _ZERO
-    if op == O.BINOMIAL:
+    if op == O.BINOMIAL:  # the only law with a second parameter
         xb, db, jb = _rows(b, flags & O.B_DUAL != 0, flags & O.B_JUMP != 0, consts, mem, n,
                            3 * n + _SCRATCH + 1, m)
-        new = flags & O.B_DUAL != 0  # the dual part of the law's last parameter
-        return _draw_lanes(O.BINOMIAL, xa, ja, xb, jb, db, new, o, mem, n, keys, counter,
-                           out_jump, live, first, count_live, m)
-    new = flags & O.A_DUAL != 0
+    else:
+        xb = db = jb = 3 * n + _ZERO
+    d_row, new = (db, flags & O.B_DUAL != 0) if op == O.BINOMIAL else (da, flags & O.A_DUAL != 0)
+    compete = out_jump and new
+    # each law with a constant op, so that the compiler keeps only its arithmetic
     if op == O.BERNOULLI:
-        return _bernoulli_lanes(xa, ja, da, new, o, mem, n, keys, counter, out_jump, live,
-                                first, count_live, m)
-    if op == O.POISSON:
-        return _draw_lanes(O.POISSON, xa, ja, zero, zero, da, new, o, mem, n, keys, counter,
-                           out_jump, live, first, count_live, m)
-    return _draw_lanes(O.GEOMETRIC, xa, ja, zero, zero, da, new, o, mem, n, keys, counter,
-                       out_jump, live, first, count_live, m)
+        zero = 3 * n + _ZERO
+        xc, dc, jc = zero, zero, zero
+        if flags & O.ACCUMULATE != 0:
+            xc, dc, jc = _rows(c, flags & O.C_DUAL != 0, flags & O.C_JUMP != 0, consts, mem, n,
+                               3 * n + _SCRATCH + 2, m)
+        valid = _bernoulli_lanes(xa, ja, d_row, new, xc, dc, jc, o, mem, n, keys, counter,
+                                 flags & O.OUT_DUAL != 0, out_jump, live, first, count_live, m)
+    elif op == O.BINOMIAL:
+        valid = _draw_lanes(O.BINOMIAL, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m)
+        if valid and compete:
+            _compete_lanes(O.BINOMIAL, xa, xb, d_row, o, mem, n, keys, counter, live, first,
+                           count_live, m)
+    elif op == O.POISSON:
+        valid = _draw_lanes(O.POISSON, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump, m)
+        if valid and compete:
+            _compete_lanes(O.POISSON, xa, xb, d_row, o, mem, n, keys, counter, live, first,
+                           count_live, m)
+    else:
+        valid = _draw_lanes(O.GEOMETRIC, xa, ja, xb, jb, o, mem, n, keys, counter, out_jump,
+                            m)
+        if valid and compete:
+            _compete_lanes(O.GEOMETRIC, xa, xb, d_row, o, mem, n, keys, counter, live, first,
+                           count_live, m)
+    return valid
+
+
+@njit(inline="always", error_model="numpy")
+def _ratio(count, denominator):
+    """``count / denominator``, 0 where ``count`` is 0 (the laws' ``ratio``: the term is
+    absent there)."""
+    return count / denominator if count > 0.0 else 0.0
+
+
+@njit(nested=True, error_model="numpy")
+def _score(op, o, a, b, flags, draw, consts, mem, n, keys, score, m):
+    """Adds to ``score`` each lane's ``∂/∂θ log P(k; θ)·δθ`` of the draw ``k`` in slot ``o``
+    (``θ`` the law's last parameter, at its primal value, ``δθ`` its dual part), as
+    :meth:`stochad.distributions.Bernoulli.score` and the other laws' ``score`` compute it.
+    Geometric counts trials (``k >= 1``). A Bernoulli ``k`` is drawn again from its uniform
+    (the slot may hold a sum the draw was fused with)."""
+    counter = draw * DRAW_STRIDE
+    scratch = 3 * n + _SCRATCH
+    xa, da, _ = _rows(a, flags & O.A_DUAL != 0, False, consts, mem, n, scratch, m)
+    if op == O.BINOMIAL:
+        xb, db, _ = _rows(b, flags & O.B_DUAL != 0, False, consts, mem, n, scratch + 1, m)
+        for i in range(m):
+            k = mem[o, i]
+            p = mem[xb, i]
+            score[i] += (_ratio(k, p) - _ratio(mem[xa, i] - k, 1.0 - p)) * mem[db, i]
+        return
+    if op == O.BERNOULLI:
+        for i in range(m):
+            x = mem[xa, i]
+            k = 1.0 if uniform(keys[i], counter) < x else 0.0
+            score[i] += (_ratio(k, x) - _ratio(1.0 - k, 1.0 - x)) * mem[da, i]
+        return
+    for i in range(m):
+        k = mem[o, i]
+        x = mem[xa, i]
+        s = _ratio(k, x) - 1.0 if op == O.POISSON else 1.0 / x - _ratio(k - 1.0, 1.0 - x)
+        score[i] += s * mem[da, i]
 
 
 @njit(nested=True, error_model="numpy")
@@ -643,10 +726,34 @@ def _check(a, flags, scale, mem, n, m):
     return True
 
 
+@njit(nested=True, error_model="numpy")
+def _values_and_score(mem, n, consts, outputs, score, extra, start, m):
+    """Lanes ``start .. start + m`` of ``extra``: the outputs' values, their dual parts, and
+    the score."""
+    n_out = outputs.shape[0]
+    for k in range(n_out):
+        s = outputs[k, 0]
+        if s < 0:  # a constant result
+            for i in range(m):
+                extra[start + i, k] = consts[-1 - s]
+                extra[start + i, n_out + k] = 0.0
+            continue
+        ds = n + s if outputs[k, 1] else 3 * n + _ZERO
+        for i in range(m):
+            extra[start + i, k] = mem[s, i]
+            extra[start + i, n_out + k] = mem[ds, i]
+    for i in range(m):
+        extra[start + i, 2 * n_out] = score[i]
+
+
 @njit(error_model="numpy")
-def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lane, block, out):
+def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lane, block, out,
+        extra):
     """Run ``code`` on ``out.shape[0]`` lanes (global lanes ``first_lane, ...``), writing each
     lane's derivative contributions to ``out`` (lanes × outputs).
+
+    ``extra`` (lanes × (2·outputs + 1), or no rows: not wanted) receives per lane the
+    outputs' values, their dual parts and the lane's score (module docstring).
 
     Returns -1, or the index of the instruction that met an invalid parameter (the caller
     falls back to the operator engine, which reports it).
@@ -655,14 +762,18 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
     n = n_slots
     # dual parts and jumps start at 0: a slot's rows are read only where its flags say they
     # were written, but a dropped world zeroes every jump row
-    mem = np.zeros((3 * n + _EXTRA, block))
+    # rows padded by 64 bytes: rows 4 KiB apart would alias in the L1 cache's store forwarding
+    mem = np.zeros((3 * n + _EXTRA, block + 8))
     weight = 3 * n + _WEIGHT
     keys = np.empty(block, dtype=np.uint64)
+    scoring = extra.shape[0] > 0
+    score = np.zeros(block)
     for start in range(0, n_lanes, block):
         m = min(block, n_lanes - start)
         for i in range(m):
             mem[weight, i] = 0.0
             keys[i] = lane_key(seed, first_lane + start + i)
+            score[i] = 0.0
         for t in range(code.shape[0]):
             op = code[t, O.OP]
             o = code[t, O.OUT]
@@ -678,9 +789,13 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
                     mem[o, i] = value
                     mem[do, i] = dual
             elif op <= O.GEOMETRIC:
-                if not _draw(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, mem, n,
-                             keys, live, code[t, O.LIVE], code[t, O.N_LIVE], m):
+                if not _draw(op, o, a, code[t, O.B], code[t, O.C], flags, code[t, O.AUX],
+                             consts, mem, n, keys, live, code[t, O.LIVE], code[t, O.N_LIVE],
+                             m):
                     return t
+                if scoring and flags & (O.B_DUAL if op == O.BINOMIAL else O.A_DUAL) != 0:
+                    _score(op, o, a, code[t, O.B], flags, code[t, O.AUX], consts, mem, n,
+                           keys, score, m)
             elif op == O.CHECK:
                 if not _check(a, flags, code[t, O.AUX] == 1, mem, n, m):
                     return t
@@ -702,4 +817,6 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
                 w = mem[weight, i]
                 jump = mem[js, i]
                 out[start + i, k] = mem[ds, i] + (w * jump if w != 0.0 else 0.0)
+        if scoring:
+            _values_and_score(mem, n, consts, outputs, score, extra, start, m)
     return -1

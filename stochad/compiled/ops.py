@@ -19,6 +19,9 @@ WIDTH = 9
 # flags: bit 2i is "operand i may carry a dual part", bit 2i+1 "may carry a jump"; the output's
 # bits follow the three operands
 A_DUAL, A_JUMP, B_DUAL, B_JUMP, C_DUAL, C_JUMP, OUT_DUAL, OUT_JUMP = (1 << i for i in range(8))
+ACCUMULATE = 1 << 8
+"""A Bernoulli draw fused with the sum that is its only use (``n = n + bernoulli(q)``): operand
+``c`` is the other term, and the row writes the sum (its output flags are the sum's)."""
 
 # -- elementwise, one argument
 (NEG, ABS, EXP, LOG, SQRT, SQUARE, RECIP, LOG1P, EXPM1, SIN, COS, TANH, FLOOR, CEIL, SIGN,

@@ -63,6 +63,24 @@ def _flags(rec: Recorder, node) -> int:
     return flags | (O.OUT_DUAL if node.dual else 0) | (O.OUT_JUMP if node.jump else 0)
 
 
+def _fused_draws(nodes, needed, flat_out) -> dict:
+    """The Bernoulli draws whose only use is the sum recorded right after them (``n = n +
+    bernoulli(q)``): the interpreter runs each with its sum, in one loop
+    (:data:`stochad.compiled.ops.ACCUMULATE`). Keys: the draws' nodes."""
+    uses = [0] * len(nodes)
+    for i, node in enumerate(nodes):
+        if needed[i]:
+            for a in node.args:
+                if a >= 0:
+                    uses[a] += 1
+    for code in flat_out.tolist():
+        if code >= 0:
+            uses[code] += 2  # a result keeps its own row
+    return {i: None for i, node in enumerate(nodes[:-1])
+            if needed[i] and node.op == O.BERNOULLI and uses[i] == 1
+            and nodes[i + 1].op == O.ADD and needed[i + 1] and i in nodes[i + 1].args}
+
+
 def build(rec: Recorder, result) -> Program:
     """The table of ``rec``'s nodes that ``result`` (a :class:`Traced` or a constant) needs.
 
@@ -105,6 +123,7 @@ def build(rec: Recorder, result) -> Program:
         if code >= 0:
             last_use[code] = len(nodes)  # outputs live to the end
 
+    fused = _fused_draws(nodes, needed, flat_out)
     slot_of = [-1] * len(nodes)
     free: list[int] = []
     n_slots = 0
@@ -117,7 +136,10 @@ def build(rec: Recorder, result) -> Program:
         start = len(live)
         if O.BERNOULLI <= node.op <= O.GEOMETRIC:
             live += sorted(slot for slot, j in holding.items() if last_use[j] >= i)
-        args = [slot_of[a] if a >= 0 else int(a) for a in node.args]
+            if i in fused:  # emitted with the sum that follows it
+                fused[i] = (start, len(live) - start)
+                continue
+        draw = i - 1 if i - 1 in fused else -1
         # the output never shares an operand's slot (the interpreter writes it while it still
         # reads the operands); operands read for the last time free theirs afterwards
         if free:
@@ -125,17 +147,29 @@ def build(rec: Recorder, result) -> Program:
         else:
             slot, n_slots = n_slots, n_slots + 1
         slot_of[i] = slot
-        for a in set(node.args):
-            if a >= 0 and last_use[a] == i:
-                free.append(slot_of[a])
-                holding.pop(slot_of[a], None)
+        if draw < 0:
+            row = [node.op, *[slot_of[a] if a >= 0 else int(a) for a in node.args]]
+            row = [node.op, slot, *row[1:], *[0] * (3 - len(node.args)), _flags(rec, node),
+                   node.aux, start, len(live) - start]
+        else:  # n = n + bernoulli(q), in one row: the draw's parameter, then the term
+            term = node.args[1] if node.args[0] == draw else node.args[0]
+            flags = (_flags(rec, nodes[draw]) & (O.A_DUAL | O.A_JUMP)
+                     | (O.C_DUAL if rec.dual(term) else 0) | (O.C_JUMP if rec.jump(term) else 0)
+                     | _flags(rec, node) & (O.OUT_DUAL | O.OUT_JUMP) | O.ACCUMULATE)
+            parameter = nodes[draw].args[0]
+            row = [O.BERNOULLI, slot, slot_of[parameter] if parameter >= 0 else int(parameter),
+                   0, slot_of[term] if term >= 0 else int(term), flags, nodes[draw].aux,
+                   *fused[draw]]
+        for j in (i, draw) if draw >= 0 else (i,):
+            for a in set(nodes[j].args):
+                if a >= 0 and last_use[a] == j and a != draw:
+                    free.append(slot_of[a])
+                    holding.pop(slot_of[a], None)
         if last_use[i] < 0:  # never read (a check): free at once
             free.append(slot)
         else:
             holding[slot] = i
-        args += [0] * (3 - len(args))
-        rows.append([node.op, slot, *args, _flags(rec, node), node.aux, start,
-                     len(live) - start])
+        rows.append(row)
     code = np.array(rows, dtype=np.int64).reshape(-1, O.WIDTH)
     outputs = np.array([[slot_of[c] if c >= 0 else c, rec.dual(c), rec.jump(c)]
                         for c in flat_out], dtype=np.int64).reshape(-1, 3)
