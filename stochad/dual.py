@@ -129,6 +129,14 @@ def _moving(s) -> bool:
     return s is not None and s.av is not None and (_nonzero(s.ad) or _nonzero(s.bd))
 
 
+def _narrow(tape, op, result, rec, av, bv):
+    """Tell the tape what ``result = op(a + b·z, 0)``, which nothing moves, revealed of the
+    scalar noise ``z`` of ``rec`` (a fixed threshold: ``if u < 0.3: ... elif u < p:``)."""
+    if type(av) is float and type(bv) is float and bv != 0.0 and type(result) is bool:
+        lower = op is operator.lt or op is operator.le
+        tape.narrow(result if lower == (bv > 0.0) else not result, rec, -av / bv)
+
+
 def _compare(op, x, y):
     if type(x) is Dual:
         xv, xd, sx = x.v, x.d, x.src
@@ -151,9 +159,9 @@ def _compare(op, x, y):
             if tape is None or op is operator.eq or op is operator.ne:
                 return result
             if sy is None and sx.av is not None:  # draw vs fixed threshold: narrows z
-                tape.narrow(op, result, sx.rec, sx.av - yv, sx.bv)
+                _narrow(tape, op, result, sx.rec, sx.av - yv, sx.bv)
             elif sx is None and sy.av is not None:
-                tape.narrow(op, result, sy.rec, xv - sy.av, -sy.bv)
+                _narrow(tape, op, result, sy.rec, xv - sy.av, -sy.bv)
         return result
     if sy is None and sx is not None and sx.av is not None:  # draw vs threshold (hot path)
         tape = current_tape()
@@ -173,6 +181,44 @@ def _compare(op, x, y):
     if tape is None:
         return result
     return tape.compare(op, result, src)
+
+
+def _ordering(op, lower):
+    """``Dual.__lt__`` and friends: ``op`` on primal values. ``lower``: whether ``op(x, y)``
+    true puts ``x`` below ``y``. The hot path, a scalar draw (affine in its noise ``z``)
+    against a threshold without provenance, goes straight to the tape: the comparison is a
+    Bernoulli event on ``z`` if anything moves, else it narrows what the run knows of ``z``."""
+
+    def compare(x, y):
+        src = x.src
+        if src is None:
+            return _compare(op, x, y)
+        if type(y) is Dual:
+            if y.src is not None:
+                return _compare(op, x, y)
+            yv, yd = y.v, y.d
+        else:
+            yv, yd = y, 0.0
+        xv, xd, ad, bv, bd = x.v, x.d, src.ad, src.bv, src.bd
+        if type(xd) is not float or type(yd) is not float or type(ad) is not float \
+                or type(bd) is not float or type(bv) is not float or bv == 0.0:
+            return _compare(op, x, y)
+        result = op(xv, yv)
+        tape = current_tape()
+        if tape is None or type(result) is not bool:
+            return _compare(op, x, y)
+        av = src.av - yv
+        if type(av) is not float:
+            return _compare(op, x, y)
+        below = result if lower == (bv > 0.0) else not result
+        if xd != 0.0 or yd != 0.0 or ad != 0.0 or bd != 0.0:
+            tape.event(below, src.rec, av, ad - yd, bv, bd)
+        else:
+            src.rec.escaped = True
+            tape.narrow(below, src.rec, -av / bv)
+        return result
+
+    return compare
 
 
 class Dual:
@@ -283,17 +329,10 @@ class Dual:
         return np.matmul(o, self)
 
     # -- comparisons: primal values; a moving threshold is an event ----------------------------
-    def __lt__(self, o):
-        return _compare(operator.lt, self, o)
-
-    def __le__(self, o):
-        return _compare(operator.le, self, o)
-
-    def __gt__(self, o):
-        return _compare(operator.gt, self, o)
-
-    def __ge__(self, o):
-        return _compare(operator.ge, self, o)
+    __lt__ = _ordering(operator.lt, True)
+    __le__ = _ordering(operator.le, True)
+    __gt__ = _ordering(operator.gt, False)
+    __ge__ = _ordering(operator.ge, False)
 
     def __eq__(self, o):
         return _compare(operator.eq, self, o)

@@ -17,6 +17,7 @@ import numpy as np
 from . import families, rules, samplers
 from .compiled.hook import recording, refuse
 from .context import current_run, current_tape, normalize_rng
+from .distributions import ContinuousDistribution
 from .indexing import take
 from .propagation import apply
 from .replay import NotReplayable
@@ -150,6 +151,11 @@ class Generator(np.random.Generator):
     def _draw(self, law, params, size, **options):
         """A draw of ``law``: numpy's own method (the same numbers) outside a run, the
         differentiable one inside (``options``: numpy's keywords, used outside a run only)."""
+        tape = current_tape()  # the replay engine (stochad.replay): its hot path
+        if tape is not None and options.get("out") is None:
+            if isinstance(law, ContinuousDistribution):
+                return tape.continuous(law.name, params, size)
+            return tape.draw(law, params, size)
         if self._inside(*params, size):
             if options.get("out") is not None:
                 raise TypeError(f"Generator.{law.numpy_method}(out=) is not supported inside a "

@@ -37,6 +37,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import os
@@ -127,39 +128,30 @@ def _site(depth=2):
     return id(frame.f_code), frame.f_lasti
 
 
-class _Buffered:
-    """Numbers from one generator method, drawn in blocks of ``_BLOCK``."""
-
-    __slots__ = ("draw", "items", "i")
-
-    def __init__(self, draw):
-        self.draw, self.items, self.i = draw, [], 0
-
-    def __call__(self) -> float:
-        i = self.i
-        if i == len(self.items):
-            self.items, i = self.draw(_BLOCK).tolist(), 0
-        self.i = i + 1
-        return self.items[i]
-
-    def array(self, shape) -> np.ndarray:
-        return np.array([self() for _ in range(math.prod(shape))]).reshape(shape)
+def _numbers(draw):
+    """Numbers from one generator method, drawn in blocks of ``_BLOCK``, one at a time (an
+    endless generator: its ``__next__`` is the cheapest way to hand out one number)."""
+    while True:
+        yield from draw(_BLOCK).tolist()
 
 
 class Stream:
     """Uniforms and standard normals from the run's generator, drawn in blocks (one rng drives
-    every draw and choice of every sample: same seed, same samples)."""
+    every draw and choice of every sample: same seed, same samples). ``uniform()`` and
+    ``normal()`` give one float each."""
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
-        self.uniform = _Buffered(rng.random)
-        self.normal = _Buffered(rng.standard_normal)
+        self._uniforms, self._normals = _numbers(rng.random), _numbers(rng.standard_normal)
+        self.uniform, self.normal = self._uniforms.__next__, self._normals.__next__
 
     def uniforms(self, shape) -> np.ndarray:
-        return self.uniform.array(shape)
+        n = math.prod(shape)
+        return np.fromiter(itertools.islice(self._uniforms, n), float, n).reshape(shape)
 
     def normals(self, shape) -> np.ndarray:
-        return self.normal.array(shape)
+        n = math.prod(shape)
+        return np.fromiter(itertools.islice(self._normals, n), float, n).reshape(shape)
 
 
 class Shared:
@@ -173,19 +165,18 @@ class Shared:
 class NoiseRecord:
     """A continuous draw's standard noise ``z`` (scalar or array), its law and serial;
     ``escaped``: its value was used beyond comparisons; ``compared``: comparisons with a
-    moving threshold."""
+    moving threshold; ``[flo, fhi)``: what the run's comparisons so far revealed of ``F(z)``
+    (scalar ``z``).
 
-    __slots__ = ("serial", "law", "z", "escaped", "compared", "rec", "av", "ad", "bv", "bd",
-                 "flo", "fhi")
+    A raw uniform is its own provenance (a :class:`~stochad.dual.Source` with ``a = 0``,
+    ``b = 1``: one object fewer per ``rng.random()``). The defaults are class attributes, so
+    that making a record sets four attributes (the hot path of ``rng.random() < p``)."""
+
+    escaped, compared, flo, fhi = False, 0, 0.0, 1.0
+    av, ad, bv, bd = 0.0, 0.0, 1.0, 0.0
 
     def __init__(self, serial, law, z):
-        self.serial, self.law, self.z = serial, law, z
-        self.escaped, self.compared = False, 0
-        # what the run's comparisons so far revealed of a scalar z: F(z) in [flo, fhi)
-        self.flo, self.fhi = 0.0, 1.0
-        # a raw uniform is its own provenance (a :class:`~stochad.dual.Source` with a = 0,
-        # b = 1): one object fewer per rng.random()
-        self.rec, self.av, self.ad, self.bv, self.bd = self, 0.0, 0.0, 1.0, 0.0
+        self.serial, self.law, self.z, self.rec = serial, law, z, self
 
 
 def _plain_params(args):
@@ -250,17 +241,24 @@ class _Tape:
         law = scalar_laws.LAWS.get(dist.name)
         if law is None:
             raise _unsupported(dist.name)
-        if size is None and len(args) == 1:  # fast path: one scalar parameter
-            p = args[0]
+        if size is None and dist.core_ndim == 0 and len(args) <= 2:
+            # the hot path: Python numbers (a dual part on the last parameter only)
+            p = args[-1]
             if type(p) is Dual:
+                if p.src is not None:
+                    p.src.rec.escaped = True
                 v, d = p.v, p.d
             else:
                 v, d = p, None
-            if (type(v) is float or type(v) is int) and dist.core_ndim == 0:
-                if not (0.0 <= v <= 1.0 if law is _BERNOULLI else _QUICK_OK[dist.name](v)):
-                    dist.validate([np.asarray(v, dtype=float)])
-                    raise ValueError(f"{dist.name}: invalid parameter {v!r}")
-                return self._scalar(law, (v,), d)
+            n = args[0]
+            if (type(v) is float or type(v) is int) and (
+                    len(args) == 1 or type(n) is int or type(n) is float):
+                values = (v,) if len(args) == 1 else (n, v)
+                if not (0.0 <= v <= 1.0 if law is _BERNOULLI
+                        else _QUICK_OK[dist.name](*values)):
+                    dist.validate([np.asarray(x, dtype=float) for x in values])
+                    raise ValueError(f"{dist.name}: invalid parameters {list(values)!r}")
+                return self._scalar(law, values, d)
         values, deltas = _plain_params(args)
         if dist.name == "binomial" and _nonzero(deltas[0]):
             raise ValueError(
@@ -520,7 +518,7 @@ class Tracking(_Tape):
             if bv == 0:
                 self._warn_lost()
                 return result
-            return self._compare_scalar(op, result, src.rec, src.av, src.ad, bv, src.bd)
+            return self.compare_affine(op, result, src.rec, src.av, src.ad, bv, src.bd)
         if np.any(np.asarray(bv) == 0):
             self._warn_lost()
             return result
@@ -578,55 +576,71 @@ class Tracking(_Tape):
         rec.compared += 1
         return True
 
+    def narrow(self, below, rec, boundary):
+        """Note what a comparison of the scalar noise ``z`` of ``rec`` with a fixed
+        ``boundary`` revealed: ``z`` below it or not (``if u < 0.3: ... elif u < p:``)."""
+        if type(rec.z) is not float:
+            return
+        law = rec.law
+        theta = (0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary) \
+            if law is _UNIFORM else law.cdf_pdf(boundary)[0]
+        if below:
+            if theta < rec.fhi:
+                rec.fhi = theta
+        elif theta > rec.flo:
+            rec.flo = theta
+
     def compare_affine(self, op, result, rec, av, ad, bv, bd):
         """:meth:`compare` of ``a + b·z`` (z: the noise of ``rec``) against 0, given its
-        coefficients (the common case, without building a :class:`Source`)."""
-        if type(av) is float and type(bv) is float and bv != 0.0 and type(result) is bool:
-            return self._compare_scalar(op, result, rec, av, ad, bv, bd)
-        return self.compare(op, result, Source(rec, av, ad, bv, bd))
+        coefficients (the common case: :meth:`event` for one float threshold, without
+        building a :class:`Source`)."""
+        if type(av) is not float or type(bv) is not float or bv == 0.0 \
+                or type(result) is not bool:
+            return self.compare(op, result, Source(rec, av, ad, bv, bd))
+        lower = op is operator.lt or op is operator.le
+        self.event(result if lower == (bv > 0.0) else not result, rec, av, ad, bv, bd)
+        return result
 
-    def narrow(self, op, result, rec, av, bv):
-        """Note what a comparison of ``a + b·z`` with 0 that nothing moves revealed of ``z``
-        (a fixed threshold: ``if u < 0.3: ... elif u < p:``)."""
-        if type(av) is float and type(bv) is float and bv != 0.0 and type(result) is bool \
-                and type(rec.z) is float:
-            theta = rec.law.cdf_pdf(-av / bv)[0]
-            if result if (op is operator.lt or op is operator.le) == (bv > 0) else not result:
-                rec.fhi = min(rec.fhi, theta)
-            else:
-                rec.flo = max(rec.flo, theta)
-
-    def _compare_scalar(self, op, result, rec, av, ad, bv, bd):
-        """:meth:`compare` for one float threshold, in plain Python."""
+    def event(self, below, rec, av, ad, bv, bd):
+        """Record the Bernoulli event of a comparison of ``a + b·z`` (floats; ``z`` the noise
+        of ``rec``) with 0 whose outcome puts ``z`` ``below`` the boundary ``−a/b`` or not,
+        in plain Python (the hot path of ``rng.random() < p``)."""
         law = rec.law
         boundary = -av / bv
         key = (rec.serial, boundary)   # inline _new_event (the hot path)
         if key in self._events:
-            return result
+            return
         self._events.add(key)
         rec.compared += 1
         moves = -(ad + bd * boundary) / bv
-        theta, density = law.cdf_pdf(boundary)
-        dtheta = density * moves
-        below = result if (op is operator.lt or op is operator.le) == (bv > 0) else not result
+        if law is _UNIFORM:  # inline cdf_pdf (the hot path)
+            theta = 0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary
+            dtheta = moves if 0.0 <= boundary <= 1.0 else 0.0
+        else:
+            theta, density = law.cdf_pdf(boundary)
+            dtheta = density * moves
         # the run reached this comparison knowing F(z) in [flo, fhi) from the earlier ones
         # (if u < a: ... elif u < b:): the event's probability is conditional on that
         if below:
-            mass, rec.fhi = theta - rec.flo, min(rec.fhi, theta)
-        else:
-            mass, rec.flo = rec.fhi - theta, max(rec.flo, theta)
-        if below and dtheta < 0 and mass > 0:
+            mass = theta - rec.flo
+            if theta < rec.fhi:
+                rec.fhi = theta
+            if not (dtheta < 0 and mass > 0):
+                return
             weight = -dtheta / mass
-        elif not below and dtheta > 0 and mass > 0:
-            weight = dtheta / mass
         else:
-            return result
+            mass = rec.fhi - theta
+            if theta > rec.flo:
+                rec.flo = theta
+            if not (dtheta > 0 and mass > 0):
+                return
+            weight = dtheta / mass
         eta = 1e-10 * (abs(av) + abs(bv * boundary)) / abs(bv) + 1e-12 * (1.0 + abs(boundary))
         lo = min(max(boundary - eta, law.low), law.high)
         hi = min(max(boundary + eta, law.low), law.high)
         self.candidates.append((weight, rec.serial, None, hi if below else lo,
                                 lo if below else hi))
-        return result
+        return
 
     def _warn_lost(self):
         frame = _user_frame()
@@ -645,42 +659,50 @@ class Tracking(_Tape):
 
 class Replay(_Tape):
     """A replay run: the tracking run's draws by key, draw ``serial`` forced to ``forced``
-    (element ``elem`` of an array draw)."""
+    (element ``elem`` of an array draw).
+
+    While the replay draws at the same call sites in the same order as the tracking run
+    (*aligned*, the common case), draw ``i``'s key is the tracking run's draw ``i``'s: its
+    record is found by position. The first draw at another site switches to the key tables
+    (occurrence counts as both runs had them up to there)."""
 
     def __init__(self, tracking: Tracking, serial, elem, forced):
-        super().__init__(tracking.shared)
+        self.stream = tracking.stream
+        self.shared = tracking.shared
         self.tracking = tracking
+        self.records, self.sites = tracking.records, tracking.sites
         self.serial, self.elem, self.forced = serial, elem, forced
         self.i = 0
-        self.counts = self.by_key = None
+        self.counts = self.by_key = None   # None: aligned
 
     def reached(self) -> bool:
         return self.i > self.serial
+
+    def _after(self, i, site):
+        """The tracking run's record under draw ``i``'s key (``i`` after the flipped draw,
+        at ``site``), or ``None``."""
+        if self.counts is None:
+            sites = self.sites
+            if i < len(sites) and sites[i] == site:
+                return self.records[i]
+            occurrences, self.by_key = self.tracking.key_tables()
+            # occurrence counts of the first i draws, the same in both runs (aligned so far)
+            self.counts = {s: n + 1 for s, n in zip(sites[:i], occurrences[:i], strict=True)}
+        n = self.counts.get(site, 0)
+        self.counts[site] = n + 1
+        return self.by_key.get((site, n))
 
     def _next(self, name):
         """``(mode, payload, outcome)``: mode 0 before the flipped draw (repeat it), 1 the
         flipped draw, 2 coupled through the recorded payload, 3 fresh."""
         i = self.i
         self.i = i + 1
-        tracking = self.tracking
-        if i < self.serial:
-            rec = tracking.records[i]
+        if i <= self.serial:
+            rec = self.records[i]
             if rec[0] != name:
                 raise _mismatch(f"drew {name} where the tracking run drew {rec[0]}")
-            return 0, rec[1], rec[2]
-        if i == self.serial:
-            rec = tracking.records[i]
-            if rec[0] != name:
-                raise _mismatch(f"drew {name} where the tracking run drew {rec[0]}")
-            occurrences, self.by_key = tracking.key_tables()
-            # occurrence counts as the tracking run had them after the flipped draw
-            self.counts = {site: n + 1 for site, n in zip(tracking.sites[: i + 1],
-                                                          occurrences[: i + 1], strict=True)}
-            return 1, rec[1], rec[2]
-        site = _site(4)  # _next <- _scalar/_array/_noise <- tape method <- stochad <- user
-        n = self.counts.get(site, 0)
-        self.counts[site] = n + 1
-        rec = self.by_key.get((site, n))
+            return (0 if i < self.serial else 1), rec[1], rec[2]
+        rec = self._after(i, _site(4))  # _next <- _scalar/... <- tape method <- ... <- user
         if rec is None or rec[0] != name:
             return 3, None, None
         return 2, rec[1], rec[2]
@@ -708,34 +730,41 @@ class Replay(_Tape):
         return out
 
     def bernoulli(self, p, size=None, rng=None):
-        """``sad.bernoulli``; before the flipped draw, inline (the hot path)."""
+        """``sad.bernoulli``: a float ``p`` inline (the hot path)."""
+        if size is not None or type(p) is not float or not 0.0 <= p <= 1.0:
+            return self.draw(_BERNOULLI_DIST, (p,), size, rng)
         i = self.i
-        if i < self.serial and size is None and type(p) is float and 0.0 <= p <= 1.0:
+        if i < self.serial:  # before the flipped draw: repeat the tracking run
             self.i = i + 1
-            name, u, k = self.tracking.records[i]
+            name, u, k = self.records[i]
             if name != "bernoulli" or (1 if u < p else 0) != k:
                 raise _mismatch(f"drew bernoulli where the tracking run drew {name} = {k}")
             return k
-        return self.draw(_BERNOULLI_DIST, (p,), size, rng)
+        if i == self.serial:
+            return self._scalar(_BERNOULLI, (p,), None)
+        self.i = i + 1
+        rec = self._after(i, _site(3))  # bernoulli <- samplers.bernoulli <- user
+        u = rec[1] if rec is not None and rec[0] == "bernoulli" else self.stream.uniform()
+        return 1 if u < p else 0
 
     def _scalar(self, law, values, d):
         i = self.i
-        if i < self.serial:  # before the flipped draw: repeat the tracking run (fast path)
+        serial = self.serial
+        if i > serial:  # after the flipped draw: coupled through the uniform under its key
             self.i = i + 1
-            name, u, k = self.tracking.records[i]
-            out = ((1 if u < values[0] else 0) if law is _BERNOULLI and name == "bernoulli"
-                   else law.sample(u, *values) if name == law.name else None)
-            if out != k:
-                raise _mismatch(f"drew {law.name} = {out} where the tracking run drew {name} "
-                                f"= {k}")
-            return out
-        mode, u, k = self._next(law.name)
-        if mode == 1:
+            rec = self._after(i, _site(4))  # _scalar <- draw <- ... <- user
+            u = rec[1] if rec is not None and rec[0] == law.name and type(rec[1]) is float \
+                else self.stream.uniform()
+            return (1 if u < values[0] else 0) if law is _BERNOULLI else law.sample(u, *values)
+        self.i = i + 1
+        name, u, k = self.records[i]
+        if name != law.name:
+            raise _mismatch(f"drew {law.name} where the tracking run drew {name}")
+        if i == serial:
             return self.forced
-        if mode == 3 or (mode == 2 and type(u) is not float):
-            u = self.stream.uniform()
-        out = law.sample(u, *values)
-        if mode == 0 and out != k:
+        # before the flipped draw: repeat the tracking run
+        out = (1 if u < values[0] else 0) if law is _BERNOULLI else law.sample(u, *values)
+        if out != k:
             raise _mismatch(f"drew {law.name} = {out} where the tracking run drew {k}")
         return out
 
@@ -757,14 +786,22 @@ class Replay(_Tape):
         return np.asarray(u)
 
     def random(self, size=None, dtype=np.float64):
-        i = self.i
-        if size is None and i < self.serial:  # the hot path: repeat the tracking run
+        if size is not None:
+            return super().random(size, dtype)
+        i = self.i  # the hot path: one uniform, inline
+        if i < self.serial:  # before the flipped draw: repeat the tracking run
             self.i = i + 1
-            name, rec, _ = self.tracking.records[i]
+            name, rec, _ = self.records[i]
             if name != "uniform":
                 raise _mismatch(f"drew uniform where the tracking run drew {name}")
             return rec.z
-        return super().random(size, dtype)
+        if i == self.serial:
+            return self._noise(_UNIFORM, (), 0.0, 1.0)
+        self.i = i + 1
+        rec = self._after(i, _site(3))  # random <- Generator.random <- user
+        if rec is not None and rec[0] == "uniform" and type(rec[1].z) is float:
+            return rec[1].z
+        return self.stream.uniform()
 
     def _noise(self, law, shape, a, b):
         mode, rec, _ = self._next(law.name)
@@ -783,7 +820,10 @@ class Replay(_Tape):
     def compare_affine(self, op, result, rec, av, ad, bv, bd):
         return result
 
-    def narrow(self, op, result, rec, av, bv):
+    def event(self, below, rec, av, ad, bv, bd):
+        pass
+
+    def narrow(self, below, rec, boundary):
         pass
 
 
