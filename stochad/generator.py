@@ -278,6 +278,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.draw(samplers.BINOMIAL, (n, p), size)
         return self._draw(samplers.BINOMIAL, (n, p), size)
 
     def poisson(self, lam=1.0, size=None):
@@ -295,6 +298,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.draw(samplers.POISSON, (lam,), size)
         return self._draw(samplers.POISSON, (lam,), size)
 
     def geometric(self, p, size=None):
@@ -312,6 +318,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.draw(samplers.GEOMETRIC, (p,), size)
         return self._draw(samplers.GEOMETRIC, (p,), size)
 
     def bernoulli(self, p, size=None):
@@ -488,6 +497,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.continuous("normal", (loc, scale), size)
         return self._draw(samplers.NORMAL, (loc, scale), size)
 
     def standard_normal(self, size=None, dtype=np.float64, out=None):
@@ -526,6 +538,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.continuous("exponential", (scale,), size)
         return self._draw(samplers.EXPONENTIAL, (scale,), size)
 
     def standard_exponential(self, size=None, dtype=np.float64, method="zig", out=None):
@@ -568,6 +583,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.continuous("uniform", (low, high), size)
         return self._draw(samplers.UNIFORM, (low, high), size)
 
     # -- numpy's other laws (stochad.families) ------------------------------------------------

@@ -30,7 +30,7 @@ from scipy.special import erfc
 from ._jit import njit
 
 
-@njit
+@njit(nested=True)  # a scalar result (nothing to box): the bare dispatcher, the cheapest call
 def _ppf(kind, u, a, b):
     """Smallest ``k`` with ``F(k) > u``: Poisson(``a``) (kind 0) or Binomial(``a``, ``b``).
 
