@@ -212,7 +212,14 @@ def _flat(items):
 
 
 def _nonzero(d):
+    if type(d) is float:
+        return d != 0.0
     return d is not None and bool(np.any(np.asarray(d) != 0))
+
+
+def _spread(x, n):
+    """``x`` as a 1-d array of ``n`` elements (it is one, or one number for all)."""
+    return x if type(x) is np.ndarray and x.ndim == 1 else np.full(n, x)
 
 
 # quick validity checks for scalar parameters; on failure the sampler's own validation
@@ -241,8 +248,12 @@ class _Tape:
         law = scalar_laws.LAWS.get(dist.name)
         if law is None:
             raise _unsupported(dist.name)
-        if size is None and dist.core_ndim == 0 and len(args) <= 2:
-            # the hot path: Python numbers (a dual part on the last parameter only)
+        if isinstance(size, np.integer):
+            size = int(size)
+        if dist.core_ndim == 0 and len(args) <= 2 and (
+                size is None or type(size) is int and size >= 0):
+            # the hot path: Python numbers (a dual part on the last parameter only), one
+            # draw or a 1-d array of them (rng.poisson(m, size=z))
             p = args[-1]
             if type(p) is Dual:
                 if p.src is not None:
@@ -258,7 +269,10 @@ class _Tape:
                         else _QUICK_OK[dist.name](*values)):
                     dist.validate([np.asarray(x, dtype=float) for x in values])
                     raise ValueError(f"{dist.name}: invalid parameters {list(values)!r}")
-                return self._scalar(law, values, d)
+                if size is None:
+                    return self._scalar(law, values, d)
+                if law.sample_array is not None:
+                    return self._array(dist, law, (size,), [float(x) for x in values], d)
         values, deltas = _plain_params(args)
         if dist.name == "binomial" and _nonzero(deltas[0]):
             raise ValueError(
@@ -275,7 +289,8 @@ class _Tape:
             d = deltas[0]
             return self._scalar(law, [probs.tolist()],
                                 None if d is None else np.broadcast_to(d, probs.shape).tolist())
-        return self._array(dist, law, values, deltas, size)
+        shape, full = self._shape(dist, values, size)
+        return self._array(dist, law, shape, full, deltas[-1])
 
     def _shape(self, dist, values, size):
         core = dist.core_ndim
@@ -461,14 +476,27 @@ class Tracking(_Tape):
                 self.candidates.append((w, serial, None, alt, None))
         return k
 
-    def _array(self, dist, law, values, deltas, size):
-        shape, full = self._shape(dist, values, size)
+    def _array(self, dist, law, shape, full, d):
+        """An array draw of ``shape`` (``full``: the parameters broadcast to it, or floats)."""
         u = self.stream.uniforms(shape)
         k = _sample_array(law, u, full, dist.core_ndim)
         serial = len(self.records)
         self._record(law.name, u, k)
-        d = deltas[-1]
-        if _nonzero(d):
+        if law.sample_array is not None and not dist.core_ndim and _nonzero(d):
+            # every element at once: one block of candidates (see _Block)
+            flat_k = k.reshape(-1)
+            present, alt, w = law.candidates_array(
+                flat_k, [v if type(v) is float else v.reshape(-1) for v in full],
+                d if type(d) is float else np.asarray(d, dtype=float).reshape(-1))
+            n = flat_k.size
+            if present is True:
+                elems = np.arange(n)
+            else:
+                elems = np.flatnonzero(present)
+                alt, w = _spread(alt, n)[elems], _spread(w, n)[elems]
+            if elems.size:
+                self.candidates.append(_Block(serial, elems, _spread(alt, n), _spread(w, n)))
+        elif _nonzero(d):
             core = full[-1].shape[len(shape):]
             d = np.broadcast_to(np.asarray(d, dtype=float), shape + core)
             flat_values = [v.reshape((-1,) + core) for v in full]
@@ -768,8 +796,7 @@ class Replay(_Tape):
             raise _mismatch(f"drew {law.name} = {out} where the tracking run drew {k}")
         return out
 
-    def _array(self, dist, law, values, deltas, size):
-        shape, full = self._shape(dist, values, size)
+    def _array(self, dist, law, shape, full, d):
         mode, u, k = self._next(law.name)
         if mode == 1:
             return self._forced(k)
@@ -854,6 +881,9 @@ def _sample_array(law, u, full, core):
     """``law.sample`` element by element (``full``: parameters broadcast to the draw's shape
     plus ``core`` trailing axes)."""
     shape = np.shape(u)
+    if law.sample_array is not None and not core:  # every element at once
+        return law.sample_array(np.reshape(u, -1).astype(float, copy=False), *(
+            v if type(v) is float else v.reshape(-1) for v in full)).reshape(shape)
     flat_u = np.reshape(u, -1).tolist()
     if core:
         probs = full[0].reshape((-1,) + full[0].shape[len(shape):]).tolist()
@@ -865,15 +895,78 @@ def _sample_array(law, u, full, core):
 
 
 # -- the driver ------------------------------------------------------------------------------------
+class _Block:
+    """The candidate events of one array draw (``size=``), at most one per element, as arrays:
+    elements ``elems`` of draw ``serial`` move to ``alts`` with weights ``weights``. Choosing
+    among them goes by the same running sum of ``|w|`` as single events (:func:`_choose`)."""
+
+    __slots__ = ("serial", "elems", "alts", "weights")
+
+    def __init__(self, serial, elems, alts, weights):
+        self.serial, self.elems, self.alts, self.weights = serial, elems, alts, weights
+
+    def event(self, j):
+        """Element ``j``'s event as a single candidate tuple."""
+        return (float(self.weights[j]), self.serial, int(self.elems[j]), int(self.alts[j]),
+                None)
+
+
+def _each(candidates):
+    """Every candidate event as a tuple (a block's element by element)."""
+    for c in candidates:
+        if type(c) is tuple:
+            yield c
+        else:
+            yield from (c.event(j) for j in range(len(c.elems)))
+
+
+def _magnitudes(candidates):
+    for c in candidates:
+        if type(c) is tuple:
+            yield abs(c[0])
+        else:
+            yield from np.abs(c.weights).tolist()
+
+
+def _choose(candidates, target):
+    """The first candidate event at which the running sum of ``|w|`` exceeds ``target`` (the
+    last one if rounding leaves none). A block's running sums are numpy's cumulative sum,
+    which adds in the same order as the loop."""
+    acc = 0.0
+    for c in candidates:
+        if type(c) is tuple:
+            acc += abs(c[0])
+            if target < acc:
+                return c
+        else:
+            sums = np.cumsum(np.concatenate(([acc], np.abs(c.weights))))[1:]
+            j = int(np.searchsorted(sums, target, side="right"))
+            if j < sums.size:
+                return c.event(j)
+            acc = float(sums[-1])
+    last = candidates[-1]
+    return last if type(last) is tuple else last.event(len(last.elems) - 1)
+
+
 def _values(result, what="the function"):
-    """A run's output as a float array, and its dual part (zeros for plain outputs)."""
-    if type(result) is Dual:
+    """A run's output and its dual part (zeros for plain outputs): Python floats for one
+    number (the hot path), float arrays otherwise."""
+    kind = type(result)
+    if kind is float:
+        return result, 0.0
+    if kind is Dual:
         escape([result])
-        v = np.asarray(result.v, dtype=float)
-        return v, np.broadcast_to(np.asarray(result.d, dtype=float), v.shape)
+        v, d = result.v, result.d
+        if type(v) is float and type(d) is float:
+            return v, d
+        v = np.asarray(v, dtype=float)
+        return v, np.broadcast_to(np.asarray(d, dtype=float), v.shape)
+    if kind is int:
+        return float(result), 0.0
     if isinstance(result, list | tuple):
         parts = [_values(r, what) for r in result]
-        return np.stack([p[0] for p in parts]), np.stack([p[1] for p in parts])
+        return (np.stack([np.asarray(p[0], dtype=float) for p in parts]),
+                np.stack([np.asarray(p[1], dtype=float) for p in parts]))
     if result is None:
         raise TypeError(f"{what} returned None; return the value to differentiate "
                         "(is a return statement missing?)")
@@ -905,9 +998,9 @@ def _replayed(f, p, tracking, serial, elem, forced, shape):
     out, _ = _values(result)
     if not tape.reached():
         raise _mismatch("ended")
-    if out.shape != shape:
-        raise ValueError(f"the function's output has shape {out.shape} in a replay run but "
-                         f"{shape} in the tracking run; keep the output's shape fixed")
+    if np.shape(out) != shape:
+        raise ValueError(f"the function's output has shape {np.shape(out)} in a replay run "
+                         f"but {shape} in the tracking run; keep the output's shape fixed")
     return out
 
 
@@ -915,46 +1008,47 @@ def _difference(f, p, tracking, value, candidate):
     """``f_alt − f_ref`` of one candidate event (``f_ref = f`` unless it is a comparison whose
     noise the program also used otherwise)."""
     _, serial, elem, forced, reference = candidate
-    alt = _replayed(f, p, tracking, serial, elem, forced, value.shape)
+    shape = np.shape(value)
+    alt = _replayed(f, p, tracking, serial, elem, forced, shape)
     if reference is None:
         return alt - value
     rec = tracking.records[serial][1]
     if not rec.escaped and rec.compared == 1:  # f saw the noise through this comparison
         return alt - value                       # only: at the boundary it is unchanged
-    return alt - _replayed(f, p, tracking, serial, elem, reference, value.shape)
+    return alt - _replayed(f, p, tracking, serial, elem, reference, shape)
+
+
+def _tracked(f, p, d, shared):
+    """The tracking run of one sample: ``(tracking tape, value, δ)``."""
+    tracking = Tracking(shared)
+    x = Dual(np.array(p, copy=True), d) if isinstance(p, np.ndarray) else Dual(p, d)
+    value, delta = _values(_run(tracking, f, x))
+    return tracking, value, delta
 
 
 def _one_event(f, p, d, shared):
     """Tracking run and one replayed event: ``(value, δ, W, f_alt − f_ref)``."""
-    tracking = Tracking(shared)
-    x = Dual(np.array(p, copy=True), d) if isinstance(p, np.ndarray) else Dual(p, d)
-    value, delta = _values(_run(tracking, f, x))
+    tracking, value, delta = _tracked(f, p, d, shared)
     candidates = tracking.candidates
     if not candidates:
-        return value, delta, 0.0, np.zeros(value.shape), tracking
+        return value, delta, 0.0, (0.0 if type(value) is float else np.zeros(value.shape))
     # chosen with probability |w_J| / Σ|w| (a weight is negative only at a boundary of the
     # parameter's domain, docs/decisions.md): the sample carries W = Σ|w| with w_J's sign
-    total = math.fsum(abs(c[0]) for c in candidates)
-    target = shared.stream.uniform() * total
-    acc = 0.0
-    for chosen in candidates:
-        acc += abs(chosen[0])
-        if target < acc:
-            break
+    total = math.fsum(_magnitudes(candidates))
+    chosen = _choose(candidates, shared.stream.uniform() * total)
     weight = math.copysign(total, chosen[0])
-    return value, delta, weight, _difference(f, p, tracking, value, chosen), tracking
+    return value, delta, weight, _difference(f, p, tracking, value, chosen)
 
 
-def sample(f, p, d, shared: Shared, exact: bool) -> np.ndarray:
-    """One derivative sample of ``f`` at ``p`` along ``d`` (see the module docstring)."""
+def sample(f, p, d, shared: Shared, exact: bool):
+    """One derivative sample of ``f`` at ``p`` along ``d`` (see the module docstring): a
+    float for a one-number output."""
     if not exact:
-        _, delta, total, jump, _ = _one_event(f, p, d, shared)
+        _, delta, total, jump = _one_event(f, p, d, shared)
         return delta + total * jump
-    tracking = Tracking(shared)
-    x = Dual(np.array(p, copy=True), d) if isinstance(p, np.ndarray) else Dual(p, d)
-    value, delta = _values(_run(tracking, f, x))
+    tracking, value, delta = _tracked(f, p, d, shared)
     out = np.array(delta, dtype=float)
-    for candidate in tracking.candidates:
+    for candidate in _each(tracking.candidates):
         out += candidate[0] * _difference(f, p, tracking, value, candidate)
     return out
 
@@ -969,7 +1063,7 @@ def samples_along(f, p, d, n_samples, generator, backend) -> np.ndarray:
     shared = Shared(generator)
     p, d = _start(p, d)
     exact = backend == "exact"
-    return np.stack([sample(f, p, d, shared, exact) for _ in range(n_samples)])
+    return np.array([sample(f, p, d, shared, exact) for _ in range(n_samples)], dtype=float)
 
 
 def stochastic_triple(f, p, d, n_samples, generator) -> StochasticTriple:
@@ -977,7 +1071,7 @@ def stochastic_triple(f, p, d, n_samples, generator) -> StochasticTriple:
     and the jump ``f_alt − f_ref`` of the replayed event with weight ``W``."""
     shared = Shared(generator)
     p, d = _start(p, d)
-    runs = [_one_event(f, p, d, shared)[:4] for _ in range(n_samples)]
+    runs = [_one_event(f, p, d, shared) for _ in range(n_samples)]
     value, delta, weight, jump = (np.stack([np.asarray(r[i], dtype=float) for r in runs])
                                   for i in range(4))
     backend = PrunedBackend(n_samples)
