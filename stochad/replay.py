@@ -316,6 +316,28 @@ class _Tape:
         labels = _CONTINUOUS.get(name)
         if labels is None:
             raise _unsupported(name)
+        if size is None and name == "exponential":  # the hot path (Gillespie loops)
+            scale = params[0]
+            v = scale.v if type(scale) is Dual else scale
+            if (type(v) is float or type(v) is int) and 0 <= v < math.inf:
+                if type(scale) is Dual and scale.src is not None:
+                    scale.src.rec.escaped = True
+                return self._noise(scalar_laws.EXPONENTIAL_NOISE, (), 0.0, scale)
+        if size is None and len(params) == len(labels):  # one number
+            values = []
+            for a in params:
+                v = a.v if type(a) is Dual else a
+                if (type(v) is not float and type(v) is not int) or not -math.inf < v < math.inf:
+                    break
+                values.append(v)
+            else:
+                escape(params)
+                if name == "exponential" and values[0] >= 0:
+                    return self._noise(scalar_laws.EXPONENTIAL_NOISE, (), 0.0, params[0])
+                if name == "normal" and values[1] >= 0:
+                    return self._noise(scalar_laws.NORMAL_NOISE, (), params[0], params[1])
+                if name == "uniform":
+                    return self._noise(_UNIFORM, (), params[0], params[1] - params[0])
         params = [stack_duals(a) if isinstance(a, list | tuple) else a for a in params]
         values = [a.v if type(a) is Dual else a for a in params]
         escape(params)
@@ -711,7 +733,9 @@ class Replay(_Tape):
         at ``site``), or ``None``."""
         if self.counts is None:
             sites = self.sites
-            if i < len(sites) and sites[i] == site:
+            if i >= len(sites):  # beyond the tracking run's draws (still aligned): no record
+                return None
+            if sites[i] == site:
                 return self.records[i]
             occurrences, self.by_key = self.tracking.key_tables()
             # occurrence counts of the first i draws, the same in both runs (aligned so far)
@@ -831,6 +855,19 @@ class Replay(_Tape):
         return self.stream.uniform()
 
     def _noise(self, law, shape, a, b):
+        i = self.i
+        if shape == () and i != self.serial:  # the hot path: one number, inline
+            self.i = i + 1
+            if i < self.serial:  # before the flipped draw: repeat the tracking run
+                name, rec, _ = self.records[i]
+                if name != law.name:
+                    raise _mismatch(f"drew {law.name} where the tracking run drew {name}")
+            else:
+                rec = self._after(i, _site(4))  # _noise <- tape method <- ... <- user
+                rec = rec[1] if rec is not None and rec[0] == law.name else None
+            z = rec.z if rec is not None and type(rec.z) is float \
+                else _fresh_noise(self.stream, law, ())
+            return a + b * z
         mode, rec, _ = self._next(law.name)
         if mode == 1:
             z = self._forced(rec.z)
@@ -998,7 +1035,7 @@ def _replayed(f, p, tracking, serial, elem, forced, shape):
     out, _ = _values(result)
     if not tape.reached():
         raise _mismatch("ended")
-    if np.shape(out) != shape:
+    if (() if type(out) is float else np.shape(out)) != shape:
         raise ValueError(f"the function's output has shape {np.shape(out)} in a replay run "
                          f"but {shape} in the tracking run; keep the output's shape fixed")
     return out
@@ -1008,7 +1045,7 @@ def _difference(f, p, tracking, value, candidate):
     """``f_alt − f_ref`` of one candidate event (``f_ref = f`` unless it is a comparison whose
     noise the program also used otherwise)."""
     _, serial, elem, forced, reference = candidate
-    shape = np.shape(value)
+    shape = () if type(value) is float else value.shape
     alt = _replayed(f, p, tracking, serial, elem, forced, shape)
     if reference is None:
         return alt - value
