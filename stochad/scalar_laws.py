@@ -103,8 +103,8 @@ def _ppfs(kind, u, a, b):
     """:func:`_ppf` of flat uniforms with parameters that are floats or flat arrays."""
     if type(a) is float and type(b) is float:
         return _ppf_fill(kind, u, a, b)
-    return _ppf_array(kind, u, *np.broadcast_arrays(np.asarray(a, dtype=float),
-                                                   np.asarray(b, dtype=float), u)[:2])
+    a, b = (np.array(np.broadcast_to(np.asarray(x, dtype=float), u.shape)) for x in (a, b))
+    return _ppf_array(kind, u, a, b)
 
 
 class Law:
