@@ -43,6 +43,8 @@ import operator
 import os
 import sys
 import warnings
+from collections import Counter
+from sys import _getframe
 
 import numpy as np
 
@@ -118,14 +120,16 @@ def _site(depth=2):
     """The call site of a draw: ``(id of the code object, bytecode offset)`` of the first
     frame outside stochad, searched from ``depth`` frames up (the code object lives as long
     as the function, so its id is stable across the runs of a sample)."""
-    frame = sys._getframe(depth)
-    while _INSIDE.get(frame.f_code.co_filename, True):
-        name = frame.f_code.co_filename
+    frame = _getframe(depth)
+    code = frame.f_code
+    while _INSIDE.get(code.co_filename, True):  # the user's frame at once: the hot path
+        name = code.co_filename
         if name not in _INSIDE:
             _INSIDE[name] = _inside(name)
             continue
         frame = frame.f_back
-    return id(frame.f_code), frame.f_lasti
+        code = frame.f_code
+    return id(code), frame.f_lasti
 
 
 def _numbers(draw):
@@ -432,25 +436,24 @@ class Tracking(_Tape):
         self.records: list = []      # per draw, in order: (law name, uniform(s)/noise, outcome)
         self.sites: list = []        # per draw: its call site
         self.candidates: list = []   # (weight, draw serial, element, alternative, reference)
-        self._occurrences = None
         self._events: set = set()    # comparison events seen: (draw serial, element, boundary)
 
     def _record(self, name, payload, k):
         self.sites.append(_site())
         self.records.append((name, payload, k))
 
-    def key_tables(self):
-        """``(occurrences, by_key)``: each draw's occurrence count at its site, and the
-        records by key ``(site, occurrence)``; built once, when a replay needs them."""
-        if self._occurrences is None:
-            counts, occurrences, by_key = {}, [], {}
-            for site, rec in zip(self.sites, self.records, strict=True):
-                n = counts.get(site, 0)
-                counts[site] = n + 1
-                occurrences.append(n)
-                by_key[site, n] = rec
-            self._occurrences, self._by_key = occurrences, by_key
-        return self._occurrences, self._by_key
+    def key_tables(self, i):
+        """``(counts, by_key)`` for a replay that leaves the tracking run's order at draw
+        ``i``: the occurrence counts of the first ``i`` draws' sites (the same in both runs
+        up to there), and the records of the draws from ``i`` on by key ``(site,
+        occurrence)`` (the earlier keys cannot come up again)."""
+        counts = Counter(self.sites[:i])
+        seen, by_key = counts.copy(), {}
+        for site, rec in zip(self.sites[i:], self.records[i:], strict=True):
+            n = seen.get(site, 0)
+            seen[site] = n + 1
+            by_key[site, n] = rec
+        return counts, by_key
 
     def bernoulli(self, p, size=None, rng=None):
         """``sad.bernoulli`` (the hot path: a scalar parameter, inline; else :meth:`draw`)."""
@@ -737,9 +740,7 @@ class Replay(_Tape):
                 return None
             if sites[i] == site:
                 return self.records[i]
-            occurrences, self.by_key = self.tracking.key_tables()
-            # occurrence counts of the first i draws, the same in both runs (aligned so far)
-            self.counts = {s: n + 1 for s, n in zip(sites[:i], occurrences[:i], strict=True)}
+            self.counts, self.by_key = self.tracking.key_tables(i)
         n = self.counts.get(site, 0)
         self.counts[site] = n + 1
         return self.by_key.get((site, n))
