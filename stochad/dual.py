@@ -239,9 +239,12 @@ class Dual:
                         _add_src(self.v, self.d, self.src, o.v, o.d, o.src, 1))
         if isinstance(o, np.ndarray) and o.dtype == object:
             return NotImplemented
-        if self.src is None:
+        s = self.src
+        if s is None:
             return Dual(self.v + o, self.d)
-        return Dual(self.v + o, self.d, _add_src(self.v, self.d, self.src, o, 0.0, None, 1))
+        s.rec.escaped = True  # a draw plus a number (t += rng.exponential(s)): inline
+        return Dual(self.v + o, self.d,
+                    Source(s.rec) if s.av is None else Source(s.rec, s.av + o, s.ad, s.bv, s.bd))
 
     __radd__ = __add__
 

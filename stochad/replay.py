@@ -64,6 +64,7 @@ _CATEGORICAL = samplers.CATEGORICAL
 _BERNOULLI_DIST = samplers.BERNOULLI
 _BERNOULLI = scalar_laws.BERNOULLI
 _UNIFORM = scalar_laws.UNIFORM_NOISE
+_EXPONENTIAL, _NORMAL = scalar_laws.EXPONENTIAL_NOISE, scalar_laws.NORMAL_NOISE
 
 
 class ReplayMismatchError(RuntimeError):
@@ -552,6 +553,15 @@ class Tracking(_Tape):
         return Dual(z, 0.0, rec)
 
     def _noise(self, law, shape, a, b):
+        if shape == ():  # the hot path: one number, inline
+            z = (-math.log1p(-self.stream.uniform()) if law is _EXPONENTIAL
+                 else self.stream.normal() if law is _NORMAL else self.stream.uniform())
+            rec = NoiseRecord(len(self.records), law, z)
+            self.sites.append(_site(4))  # _noise <- tape method <- stochad <- ... <- user
+            self.records.append((law.name, rec, None))
+            av, ad = (a.v, a.d) if type(a) is Dual else (float(a), 0.0)
+            bv, bd = (b.v, b.d) if type(b) is Dual else (float(b), 0.0)
+            return Dual(av + bv * z, ad + bd * z, Source(rec, av, ad, bv, bd))
         z = _fresh_noise(self.stream, law, shape)
         rec = NoiseRecord(len(self.records), law, z)
         self.sites.append(_site(4))  # _noise <- tape method <- stochad <- ... <- user
