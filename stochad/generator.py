@@ -20,8 +20,8 @@ from .context import current_run, current_tape, normalize_rng
 from .distributions import ContinuousDistribution
 from .indexing import take
 from .propagation import apply
-from .replay import NotReplayable
 from .shape import stack
+from .tapes import NotReplayable
 from .triple import StochasticTriple, holds_triple, run_of
 
 UNSUPPORTED = {
