@@ -77,17 +77,22 @@ def _escaped(*sources):
 
 
 def _add_src(xv, xd, sx, yv, yd, sy, sign):
-    """Source of ``x + sign·y``."""
-    _escaped(sx, sy)
+    """Source of ``x + sign·y``. A draw whose noise the result's provenance keeps (affine) is
+    not used up; the older draw's noise, folded into the coefficient ``a``, is."""
     if sy is None or (sx is not None and sx.rec.serial > sy.rec.serial):
+        _escaped(sy)
         if sx.av is None:
+            _escaped(sx)
             return Source(sx.rec)
         return Source(sx.rec, sx.av + sign * yv, sx.ad + sign * yd, sx.bv, sx.bd)
     if sx is None or sy.rec.serial > sx.rec.serial:
+        _escaped(sx)
         if sy.av is None:
+            _escaped(sy)
             return Source(sy.rec)
         return Source(sy.rec, xv + sign * sy.av, xd + sign * sy.ad, sign * sy.bv, sign * sy.bd)
     if sx.av is None or sy.av is None:  # both depend on the same draw
+        _escaped(sx)
         return Source(sx.rec)
     return Source(sx.rec, sx.av + sign * sy.av, sx.ad + sign * sy.ad, sx.bv + sign * sy.bv,
                   sx.bd + sign * sy.bd)
@@ -95,9 +100,9 @@ def _add_src(xv, xd, sx, yv, yd, sy, sign):
 
 def _scale_src(s, cv, cd, divide):
     """Source of ``x·c`` (or ``x / c``) where ``x`` has source ``s`` and ``c`` does not depend
-    on its draw."""
-    _escaped(s)
+    on its draw (an affine provenance keeps the draw's noise: not used up)."""
     if s.av is None:
+        _escaped(s)
         return Source(s.rec)
     if divide:
         return Source(s.rec, s.av / cv, (s.ad * cv - s.av * cd) / (cv * cv), s.bv / cv,
@@ -106,11 +111,12 @@ def _scale_src(s, cv, cd, divide):
 
 
 def _product_src(xv, xd, sx, yv, yd, sy, divide):
-    _escaped(sx, sy)
     if sy is None or (sx is not None and sx.rec.serial > sy.rec.serial):
+        _escaped(sy)
         return _scale_src(sx, yv, yd, divide)
     if sx is None and not divide:
         return _scale_src(sy, xv, xd, False)
+    _escaped(sx, sy)
     return Source(sy.rec if sx is None or sy.rec.serial >= sx.rec.serial else sx.rec)
 
 
@@ -242,9 +248,10 @@ class Dual:
         s = self.src
         if s is None:
             return Dual(self.v + o, self.d)
-        s.rec.escaped = True  # a draw plus a number (t += rng.exponential(s)): inline
-        return Dual(self.v + o, self.d,
-                    Source(s.rec) if s.av is None else Source(s.rec, s.av + o, s.ad, s.bv, s.bd))
+        if s.av is None:  # a draw plus a number (t += rng.exponential(s)): inline
+            s.rec.escaped = True
+            return Dual(self.v + o, self.d, Source(s.rec))
+        return Dual(self.v + o, self.d, Source(s.rec, s.av + o, s.ad, s.bv, s.bd))
 
     __radd__ = __add__
 
