@@ -220,7 +220,6 @@ def _ordering(op, lower):
         if xd != 0.0 or yd != 0.0 or ad != 0.0 or bd != 0.0:
             tape.event(below, src.rec, av, ad - yd, bv, bd)
         else:
-            src.rec.escaped = True
             tape.narrow(below, src.rec, -av / bv)
         return result
 

@@ -156,10 +156,25 @@ def _difference(f, p, tracking, value, candidate):
     alt = _replayed(f, p, tracking, serial, elem, forced, shape)
     if reference is None:
         return alt - value
-    rec = tracking.records[serial][1]
-    if not rec.escaped and rec.compared == 1:  # f saw the noise through this comparison
-        return alt - value                       # only: at the boundary it is unchanged
+    if not _used(tracking.records[serial][1], elem, reference):
+        return alt - value
     return alt - _replayed(f, p, tracking, serial, elem, reference, shape)
+
+
+def _used(rec, elem, reference) -> bool:
+    """Whether the program may see the noise of ``rec`` at ``reference`` (this side of an
+    event's boundary) otherwise than at its actual value: then ``f_ref`` needs its own replay.
+
+    Not if the noise was only compared (never used up otherwise, :mod:`stochad.dual`) and
+    every comparison of a scalar noise has the same outcome at ``reference``: the record's
+    interval ``[flo, fhi)`` of ``F(z)``, which each comparison narrowed, holds it (``if u < a:
+    ... elif u < b:``, ``while t < T`` then ``if t >= T``). An array's noise: not if this was
+    its only comparison."""
+    if rec.escaped:
+        return True
+    if elem is not None or type(rec.z) is not float:
+        return rec.compared != 1
+    return not rec.flo <= rec.law.cdf_pdf(reference)[0] < rec.fhi
 
 
 def _tracked(f, p, d, shared):

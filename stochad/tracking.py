@@ -200,11 +200,16 @@ class Tracking(Tape):
             self._warn_lost()
             return result
         bv = src.bv
-        if type(result) is bool and isinstance(bv, float) and isinstance(src.av, float):
+        if type(src.rec.z) is float and all(np.ndim(c) == 0 for c in (src.av, src.ad, bv,
+                                                                      src.bd, result)):
+            # one number (numpy scalars too): the plain-Python event, conditioned and
+            # narrowing the record's interval like every scalar comparison
             if bv == 0:
                 self._warn_lost()
                 return result
-            return self.compare_affine(op, result, src.rec, src.av, src.ad, bv, src.bd)
+            self.compare_affine(op, bool(result), src.rec, float(src.av), float(src.ad),
+                                float(bv), float(src.bd))
+            return result
         if np.any(np.asarray(bv) == 0):
             self._warn_lost()
             return result
@@ -230,14 +235,6 @@ class Tracking(Tape):
                                                                      law.high)
         alt = np.where(below, hi, lo)   # the other side of the boundary
         ref = np.where(below, lo, hi)   # this side, at the boundary
-        if np.ndim(result) == 0 and np.ndim(rec.z) == 0:
-            key = (rec.serial, float(boundary))
-            if key in self._events:
-                return result
-            self._events.add(key)
-            rec.compared += 1
-            self.candidates.append((float(weight), rec.serial, None, float(alt), float(ref)))
-            return result
         shape = np.shape(rec.z)
         if np.shape(result) != shape:
             self._warn_lost()   # compared after broadcasting against another shape
@@ -264,8 +261,10 @@ class Tracking(Tape):
 
     def narrow(self, below, rec, boundary):
         """Note what a comparison of the scalar noise ``z`` of ``rec`` with a fixed
-        ``boundary`` revealed: ``z`` below it or not (``if u < 0.3: ... elif u < p:``)."""
+        ``boundary`` revealed: ``z`` below it or not (``if u < 0.3: ... elif u < p:``). An
+        array's noise keeps no interval: it is marked used instead."""
         if type(rec.z) is not float:
+            rec.escaped = True
             return
         law = rec.law
         theta = (0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary) \

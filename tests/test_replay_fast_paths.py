@@ -126,3 +126,36 @@ def test_galton_watson_exact_backend():
                                      backend="exact")
     assert_unbiased(samples, 3 * 1.2**2)
     assert math.isfinite(samples.std())
+
+
+def test_if_elif_on_one_uniform_needs_no_reference_replay():
+    """``if u < a: ... elif u < b:``: each event's reference (its boundary, on ``u``'s side)
+    gives every comparison of ``u`` the outcome ``u`` gave, so ``f_ref = f``: two runs a
+    sample. E = a + 2(b − a) with a = p/3, b = (p + 0.8)/3: derivative 1/3."""
+    calls = []
+
+    def f(p):
+        calls.append(p)
+        u = sad.Generator().random()
+        if u < p / 3:
+            return 1.0
+        elif u < (p + 0.8) / 3:
+            return 2.0
+        return 0.0
+
+    samples = sad.derivative_samples(f, 1.0, n_samples=4_000, rng=6, vectorize=False)
+    assert_unbiased(samples, 1 / 3)
+    assert len(calls) <= 2 * 4_000
+
+
+def test_reference_replay_when_a_later_comparison_sees_the_noise():
+    """A fixed threshold compared after the event (``u < 0.8`` after ``u < p``) may come out
+    otherwise at the event's boundary: the reference replay runs. E = p + 1.6."""
+    def f(p):
+        u = sad.Generator().random()
+        below = u < p
+        low = u < 0.8
+        return float(below) + 2.0 * float(low)
+
+    samples = sad.derivative_samples(f, 0.5, n_samples=4_000, rng=7, vectorize=False)
+    assert_unbiased(samples, 1.0)
