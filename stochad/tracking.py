@@ -63,7 +63,7 @@ class Tracking(Tape):
         self._events: set = set()    # comparison events seen: (draw serial, element, boundary)
 
     def _record(self, name, payload, k):
-        self.sites.append(call_site())
+        self.sites.append(call_site(4))  # _record <- _array/_uniform <- tape method <- ...
         self.records.append((name, payload, k))
 
     def key_tables(self, i):
