@@ -7,23 +7,21 @@ the tracking run recorded under the same key (call site, occurrence there), or a
 
 Examples
 --------
->>> import numpy as np
->>> import stochad as sad
->>> from stochad.context import _current_tape
->>> from stochad.dual import Dual
->>> from stochad.tapes import Shared
->>> from stochad.tracking import Tracking
+Two Bernoulli draws, the first flipped:
+
+>>> import numpy as np, stochad as sad
+>>> from stochad import context, dual, tapes, tracking
 >>> def run(tape, f, x):
-...     token = _current_tape.set(tape)
+...     token = context._current_tape.set(tape)
 ...     try:
 ...         return f(x)
 ...     finally:
-...         _current_tape.reset(token)
+...         context._current_tape.reset(token)
 >>> f = lambda p: sad.bernoulli(p) + sad.bernoulli(p)
->>> tracking = Tracking(Shared(np.random.default_rng(0)))
->>> [run(tracking, f, Dual(0.5, 1.0)), [k for _, _, k in tracking.records]]
+>>> first = tracking.Tracking(tapes.Shared(np.random.default_rng(0)))
+>>> [run(first, f, dual.Dual(0.5, 1.0)), [k for _, _, k in first.records]]
 [1, [0, 1]]
->>> run(Replay(tracking, 0, None, 1), f, 0.5)    # the first draw flipped to 1
+>>> run(Replay(first, 0, None, 1), f, 0.5)    # the first draw flipped to 1
 2
 """
 

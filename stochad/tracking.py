@@ -93,13 +93,18 @@ class Tracking(Tape):
         serial = len(self.records)
         self.sites.append(call_site(3))  # bernoulli <- samplers.bernoulli <- user
         self.records.append(("bernoulli", u, k))
-        # DESIGN §1's row, and the one-sided rule at p = 0 or 1 (a negative weight)
-        if k == 0:
-            if d > 0.0 or (d < 0.0 and v <= 0.0):
-                self.candidates.append((d / (1.0 - v), serial, None, 1, None))
-        elif d < 0.0 or (d > 0.0 and v >= 1.0):
-            self.candidates.append((-d / v, serial, None, 0, None))
+        if d != 0.0:
+            self._flip(serial, k, v, d)
         return k
+
+    def _flip(self, serial, k, p, d):
+        """A Bernoulli draw's candidate event: DESIGN §1's row, and the one-sided rule at
+        ``p = 0`` or ``1`` (a negative weight)."""
+        if k == 0:
+            if d > 0.0 or (d < 0.0 and p <= 0.0):
+                self.candidates.append((d / (1.0 - p), serial, None, 1, None))
+        elif d < 0.0 or (d > 0.0 and p >= 1.0):
+            self.candidates.append((-d / p, serial, None, 0, None))
 
     def _scalar(self, law, values, d):
         u = self.stream.uniform()
@@ -107,13 +112,8 @@ class Tracking(Tape):
         serial = len(self.records)
         self.sites.append(call_site(4))  # _scalar <- draw <- samplers.draw <- sampler <- user
         self.records.append((law.name, u, k))
-        if type(d) is float and law is _BERNOULLI:  # DESIGN §1's row, inline (the hot path)
-            p = values[0]
-            if k == 0:
-                if d > 0.0 or (d < 0.0 and p <= 0.0):
-                    self.candidates.append((d / (1.0 - p), serial, None, 1, None))
-            elif d < 0.0 or (d > 0.0 and p >= 1.0):
-                self.candidates.append((-d / p, serial, None, 0, None))
+        if type(d) is float and law is _BERNOULLI:  # the hot path
+            self._flip(serial, k, values[0], d)
             return k
         if d is not None and (d if type(d) is float else np.any(np.asarray(d) != 0)):
             if law is scalar_laws.CATEGORICAL:

@@ -5,8 +5,6 @@ at once and kept as one block of candidate events, gives sample for sample what 
 of scalar draws gives; and its derivative is unbiased against closed forms in both directions.
 """
 
-import math
-
 import numpy as np
 import pytest
 from conftest import assert_unbiased
@@ -109,23 +107,6 @@ def test_array_draws_at_a_boundary_and_with_parameter_arrays(backend):
 
     assert_unbiased(sad.derivative_samples(rates, 0.7, n_samples=3_000, rng=2,
                                            vectorize=False, backend=backend), 14.0)
-
-
-def test_galton_watson_exact_backend():
-    """The exact backend replays every element of a generation's block: E[Z₃] = m³."""
-    def generations(m):
-        rng = sad.Generator()
-        z = 1
-        for _ in range(3):
-            z = rng.poisson(m, size=z).sum()
-            if z == 0:
-                break
-        return float(z)
-
-    samples = sad.derivative_samples(generations, 1.2, n_samples=800, rng=3, vectorize=False,
-                                     backend="exact")
-    assert_unbiased(samples, 3 * 1.2**2)
-    assert math.isfinite(samples.std())
 
 
 def test_if_elif_on_one_uniform_needs_no_reference_replay():
