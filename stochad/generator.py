@@ -280,7 +280,7 @@ class Generator(np.random.Generator):
         """
         tape = current_tape()  # the replay engine's hot path
         if tape is not None:
-            return tape.draw(samplers.BINOMIAL, (n, p), size)
+            return tape.binomial(n, p, size)
         return self._draw(samplers.BINOMIAL, (n, p), size)
 
     def poisson(self, lam=1.0, size=None):
@@ -300,7 +300,7 @@ class Generator(np.random.Generator):
         """
         tape = current_tape()  # the replay engine's hot path
         if tape is not None:
-            return tape.draw(samplers.POISSON, (lam,), size)
+            return tape.poisson(lam, size)
         return self._draw(samplers.POISSON, (lam,), size)
 
     def geometric(self, p, size=None):

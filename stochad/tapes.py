@@ -45,6 +45,8 @@ _CATEGORICAL = samplers.CATEGORICAL
 _LAWS = scalar_laws.LAWS
 _BERNOULLI = scalar_laws.BERNOULLI
 _UNIFORM = scalar_laws.UNIFORM_NOISE
+_POISSON, _POISSON_DIST = scalar_laws.POISSON, samplers.POISSON
+_BINOMIAL, _BINOMIAL_DIST = scalar_laws.BINOMIAL, samplers.BINOMIAL
 
 
 class ReplayMismatchError(RuntimeError):
@@ -220,6 +222,34 @@ class Tape:
         self.stream = shared.stream
 
     # the samplers' and Generator's hooks call these ------------------------------------------
+    def poisson(self, lam, size=None):
+        """``Generator.poisson``: one draw of a float rate inline (the hot path), else
+        :meth:`draw`."""
+        if size is None:
+            if type(lam) is Dual:
+                if lam.src is not None:
+                    lam.src.rec.escaped = True
+                v, d = lam.v, lam.d
+            else:
+                v, d = lam, None
+            if type(v) is float and 0.0 <= v < math.inf:
+                return self._scalar(_POISSON, (v,), d)
+        return self.draw(_POISSON_DIST, (lam,), size)
+
+    def binomial(self, n, p, size=None):
+        """``Generator.binomial``: one draw with an int ``n`` and a float ``p`` inline (the
+        hot path), else :meth:`draw`."""
+        if size is None and type(n) is int and n >= 0:
+            if type(p) is Dual:
+                if p.src is not None:
+                    p.src.rec.escaped = True
+                v, d = p.v, p.d
+            else:
+                v, d = p, None
+            if type(v) is float and 0.0 <= v <= 1.0:
+                return self._scalar(_BINOMIAL, (n, v), d)
+        return self.draw(_BINOMIAL_DIST, (n, p), size)
+
     def draw(self, dist, args, size=None, rng=None):
         """A discrete draw of ``dist`` (a :class:`stochad.samplers.Distribution`)."""
         if rng is not None:
