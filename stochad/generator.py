@@ -540,7 +540,7 @@ class Generator(np.random.Generator):
         """
         tape = current_tape()  # the replay engine's hot path
         if tape is not None:
-            return tape.continuous("exponential", (scale,), size)
+            return tape.exponential(scale, size)
         return self._draw(samplers.EXPONENTIAL, (scale,), size)
 
     def standard_exponential(self, size=None, dtype=np.float64, method="zig", out=None):

@@ -46,6 +46,7 @@ _LAWS = scalar_laws.LAWS
 _BERNOULLI = scalar_laws.BERNOULLI
 _UNIFORM = scalar_laws.UNIFORM_NOISE
 _POISSON, _POISSON_DIST = scalar_laws.POISSON, samplers.POISSON
+_EXPONENTIAL = scalar_laws.EXPONENTIAL_NOISE
 _BINOMIAL, _BINOMIAL_DIST = scalar_laws.BINOMIAL, samplers.BINOMIAL
 
 
@@ -250,6 +251,17 @@ class Tape:
                 return self._scalar(_BINOMIAL, (n, v), d)
         return self.draw(_BINOMIAL_DIST, (n, p), size)
 
+    def exponential(self, scale=1.0, size=None):
+        """``Generator.exponential``: one waiting time of a float scale inline (the hot path
+        of Gillespie loops), else :meth:`continuous`."""
+        if size is None:
+            v = scale.v if type(scale) is Dual else scale
+            if (type(v) is float or type(v) is int) and 0 <= v < math.inf:
+                if type(scale) is Dual and scale.src is not None:
+                    scale.src.rec.escaped = True
+                return self._noise(_EXPONENTIAL, (), 0.0, scale)
+        return self.continuous("exponential", (scale,), size)
+
     def draw(self, dist, args, size=None, rng=None):
         """A discrete draw of ``dist`` (a :class:`stochad.samplers.Distribution`)."""
         if rng is not None:
@@ -326,13 +338,6 @@ class Tape:
         labels = _CONTINUOUS.get(name)
         if labels is None:
             raise _unsupported(name)
-        if size is None and name == "exponential":  # the hot path (Gillespie loops)
-            scale = params[0]
-            v = scale.v if type(scale) is Dual else scale
-            if (type(v) is float or type(v) is int) and 0 <= v < math.inf:
-                if type(scale) is Dual and scale.src is not None:
-                    scale.src.rec.escaped = True
-                return self._noise(scalar_laws.EXPONENTIAL_NOISE, (), 0.0, scale)
         if size is None and len(params) == len(labels):  # one number
             values = []
             for a in params:
