@@ -205,6 +205,16 @@ def spread(x, n):
     return x if type(x) is np.ndarray and x.ndim == 1 else np.full(n, x)
 
 
+def parameter(x):
+    """A draw's parameter as ``(value, dual part)`` (``None``: a plain number); a value from a
+    continuous draw is used up there (its noise is not only compared)."""
+    if type(x) is Dual:
+        if x.src is not None:
+            x.src.rec.escaped = True
+        return x.v, x.d
+    return x, None
+
+
 # quick validity checks for scalar parameters; on failure the sampler's own validation
 # raises its usual message
 _QUICK_OK = {
@@ -227,12 +237,7 @@ class Tape:
         """``Generator.poisson``: one draw of a float rate inline (the hot path), else
         :meth:`draw`."""
         if size is None:
-            if type(lam) is Dual:
-                if lam.src is not None:
-                    lam.src.rec.escaped = True
-                v, d = lam.v, lam.d
-            else:
-                v, d = lam, None
+            v, d = parameter(lam)
             if type(v) is float and 0.0 <= v < math.inf:
                 return self._scalar(_POISSON, (v,), d)
         return self.draw(_POISSON_DIST, (lam,), size)
@@ -241,12 +246,7 @@ class Tape:
         """``Generator.binomial``: one draw with an int ``n`` and a float ``p`` inline (the
         hot path), else :meth:`draw`."""
         if size is None and type(n) is int and n >= 0:
-            if type(p) is Dual:
-                if p.src is not None:
-                    p.src.rec.escaped = True
-                v, d = p.v, p.d
-            else:
-                v, d = p, None
+            v, d = parameter(p)
             if type(v) is float and 0.0 <= v <= 1.0:
                 return self._scalar(_BINOMIAL, (n, v), d)
         return self.draw(_BINOMIAL_DIST, (n, p), size)
@@ -277,12 +277,7 @@ class Tape:
             # the hot path: Python numbers (a dual part on the last parameter only), one
             # draw or a 1-d array of them (rng.poisson(m, size=z))
             p = args[-1]
-            if type(p) is Dual:
-                if p.src is not None:
-                    p.src.rec.escaped = True
-                v, d = p.v, p.d
-            else:
-                v, d = p, None
+            v, d = parameter(p)
             n = args[0]
             if (type(v) is float or type(v) is int) and (
                     len(args) == 1 or type(n) is int or type(n) is float):
