@@ -15,8 +15,12 @@ Per sample, the program runs twice (or a few times):
    draw ``J`` forced to its alternative, every later draw coupled by inversion through its
    recorded uniform (a draw without a record takes a fresh one). The sample is
    ``δ + W·(f_alt − f)``. A comparison event is replayed twice, its draw at the boundary on
-   either side, and ``f_alt − f_ref`` replaces ``f_alt − f`` (the program may use the noise
-   beyond the comparison).
+   either side, and ``f_alt − f_ref`` replaces ``f_alt − f``, unless the program sees the
+   noise only through comparisons that come out the same at the boundary (then
+   ``f_ref = f``, see :func:`_used`).
+
+The runs are :class:`~stochad.tracking.Tracking` and :class:`~stochad.replaying.Replay`, on the
+machinery of :mod:`stochad.tapes`; this module chooses the event and drives the samples.
 
 Randomness must come through stochad (``sad.Generator()``, ``sad.bernoulli``, ...); hidden
 randomness or global state mutated between the runs is outside the method. A replay whose
