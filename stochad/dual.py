@@ -177,12 +177,9 @@ def _compare(op, x, y):
         tape = current_tape()
         return result if tape is None else tape.compare_affine(
             op, result, sy.rec, xv - sy.av, xd - sy.ad, -sy.bv, -sy.bd)
-    src = None
-    if sx is not None or sy is not None:  # a comparison alone does not use the noise up
-        flags = [(s.rec, s.rec.escaped) for s in (sx, sy) if s is not None]
-        src = _add_src(xv, xd, sx, yv, yd, sy, -1)
-        for rec, flag in flags:
-            rec.escaped = flag
+    # the comparison is an event on the newer draw's noise (x − y keeps it, affine); the older
+    # draw's value moves the threshold, so its noise is used up (_add_src)
+    src = None if sx is None and sy is None else _add_src(xv, xd, sx, yv, yd, sy, -1)
     tape = current_tape()
     if tape is None:
         return result

@@ -140,3 +140,19 @@ def test_reference_replay_when_a_later_comparison_sees_the_noise():
 
     samples = sad.derivative_samples(f, 0.5, n_samples=4_000, rng=7, vectorize=False)
     assert_unbiased(samples, 1.0)
+
+
+def test_a_threshold_moved_by_an_older_draw_uses_its_noise_up():
+    """``u2 < u1·p`` is an event on ``u2``; ``u1``'s value moves its threshold, so an event on
+    ``u1`` (``u1 < p``) needs its reference replay. E = p + 2·E[u1·p] = 2p: derivative 2."""
+    def f(p):
+        rng = sad.Generator()
+        u1 = rng.random()
+        below = u1 < p
+        u2 = rng.random()
+        return float(below) + 2.0 * float(u2 < u1 * p)
+
+    for backend in ("pruned", "exact"):
+        samples = sad.derivative_samples(f, 0.5, n_samples=6_000, rng=3, vectorize=False,
+                                         backend=backend)
+        assert_unbiased(samples, 2.0)
