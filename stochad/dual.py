@@ -77,17 +77,22 @@ def _escaped(*sources):
 
 
 def _add_src(xv, xd, sx, yv, yd, sy, sign):
-    """Source of ``x + sign·y``."""
-    _escaped(sx, sy)
+    """Source of ``x + sign·y``. A draw whose noise the result's provenance keeps (affine) is
+    not used up; the older draw's noise, folded into the coefficient ``a``, is."""
     if sy is None or (sx is not None and sx.rec.serial > sy.rec.serial):
+        _escaped(sy)
         if sx.av is None:
+            _escaped(sx)
             return Source(sx.rec)
         return Source(sx.rec, sx.av + sign * yv, sx.ad + sign * yd, sx.bv, sx.bd)
     if sx is None or sy.rec.serial > sx.rec.serial:
+        _escaped(sx)
         if sy.av is None:
+            _escaped(sy)
             return Source(sy.rec)
         return Source(sy.rec, xv + sign * sy.av, xd + sign * sy.ad, sign * sy.bv, sign * sy.bd)
     if sx.av is None or sy.av is None:  # both depend on the same draw
+        _escaped(sx)
         return Source(sx.rec)
     return Source(sx.rec, sx.av + sign * sy.av, sx.ad + sign * sy.ad, sx.bv + sign * sy.bv,
                   sx.bd + sign * sy.bd)
@@ -95,9 +100,9 @@ def _add_src(xv, xd, sx, yv, yd, sy, sign):
 
 def _scale_src(s, cv, cd, divide):
     """Source of ``x·c`` (or ``x / c``) where ``x`` has source ``s`` and ``c`` does not depend
-    on its draw."""
-    _escaped(s)
+    on its draw (an affine provenance keeps the draw's noise: not used up)."""
     if s.av is None:
+        _escaped(s)
         return Source(s.rec)
     if divide:
         return Source(s.rec, s.av / cv, (s.ad * cv - s.av * cd) / (cv * cv), s.bv / cv,
@@ -106,11 +111,12 @@ def _scale_src(s, cv, cd, divide):
 
 
 def _product_src(xv, xd, sx, yv, yd, sy, divide):
-    _escaped(sx, sy)
     if sy is None or (sx is not None and sx.rec.serial > sy.rec.serial):
+        _escaped(sy)
         return _scale_src(sx, yv, yd, divide)
     if sx is None and not divide:
         return _scale_src(sy, xv, xd, False)
+    _escaped(sx, sy)
     return Source(sy.rec if sx is None or sy.rec.serial >= sx.rec.serial else sx.rec)
 
 
@@ -127,6 +133,14 @@ def _nonzero(d) -> bool:
 def _moving(s) -> bool:
     """Whether an affine source's coefficients carry a dual part."""
     return s is not None and s.av is not None and (_nonzero(s.ad) or _nonzero(s.bd))
+
+
+def _narrow(tape, op, result, rec, av, bv):
+    """Tell the tape what ``result = op(a + b·z, 0)``, which nothing moves, revealed of the
+    scalar noise ``z`` of ``rec`` (a fixed threshold: ``if u < 0.3: ... elif u < p:``)."""
+    if type(av) is float and type(bv) is float and bv != 0.0 and type(result) is bool:
+        lower = op is operator.lt or op is operator.le
+        tape.narrow(result if lower == (bv > 0.0) else not result, rec, -av / bv)
 
 
 def _compare(op, x, y):
@@ -151,9 +165,9 @@ def _compare(op, x, y):
             if tape is None or op is operator.eq or op is operator.ne:
                 return result
             if sy is None and sx.av is not None:  # draw vs fixed threshold: narrows z
-                tape.narrow(op, result, sx.rec, sx.av - yv, sx.bv)
+                _narrow(tape, op, result, sx.rec, sx.av - yv, sx.bv)
             elif sx is None and sy.av is not None:
-                tape.narrow(op, result, sy.rec, xv - sy.av, -sy.bv)
+                _narrow(tape, op, result, sy.rec, xv - sy.av, -sy.bv)
         return result
     if sy is None and sx is not None and sx.av is not None:  # draw vs threshold (hot path)
         tape = current_tape()
@@ -163,16 +177,50 @@ def _compare(op, x, y):
         tape = current_tape()
         return result if tape is None else tape.compare_affine(
             op, result, sy.rec, xv - sy.av, xd - sy.ad, -sy.bv, -sy.bd)
-    src = None
-    if sx is not None or sy is not None:  # a comparison alone does not use the noise up
-        flags = [(s.rec, s.rec.escaped) for s in (sx, sy) if s is not None]
-        src = _add_src(xv, xd, sx, yv, yd, sy, -1)
-        for rec, flag in flags:
-            rec.escaped = flag
+    # the comparison is an event on the newer draw's noise (x − y keeps it, affine); the older
+    # draw's value moves the threshold, so its noise is used up (_add_src)
+    src = None if sx is None and sy is None else _add_src(xv, xd, sx, yv, yd, sy, -1)
     tape = current_tape()
     if tape is None:
         return result
     return tape.compare(op, result, src)
+
+
+def _ordering(op, lower):
+    """``Dual.__lt__`` and friends: ``op`` on primal values. ``lower``: whether ``op(x, y)``
+    true puts ``x`` below ``y``. The hot path, a scalar draw (affine in its noise ``z``)
+    against a threshold without provenance, goes straight to the tape: the comparison is a
+    Bernoulli event on ``z`` if anything moves, else it narrows what the run knows of ``z``."""
+
+    def compare(x, y):
+        src = x.src
+        if src is None:
+            return _compare(op, x, y)
+        if type(y) is Dual:
+            if y.src is not None:
+                return _compare(op, x, y)
+            yv, yd = y.v, y.d
+        else:
+            yv, yd = y, 0.0
+        xv, xd, ad, bv, bd = x.v, x.d, src.ad, src.bv, src.bd
+        if type(xd) is not float or type(yd) is not float or type(ad) is not float \
+                or type(bd) is not float or type(bv) is not float or bv == 0.0:
+            return _compare(op, x, y)
+        result = op(xv, yv)
+        tape = current_tape()
+        if tape is None or type(result) is not bool:
+            return _compare(op, x, y)
+        av = src.av - yv
+        if type(av) is not float:
+            return _compare(op, x, y)
+        below = result if lower == (bv > 0.0) else not result
+        if xd != 0.0 or yd != 0.0 or ad != 0.0 or bd != 0.0:
+            tape.event(below, src.rec, av, ad - yd, bv, bd)
+        else:
+            tape.narrow(below, src.rec, -av / bv)
+        return result
+
+    return compare
 
 
 class Dual:
@@ -193,9 +241,13 @@ class Dual:
                         _add_src(self.v, self.d, self.src, o.v, o.d, o.src, 1))
         if isinstance(o, np.ndarray) and o.dtype == object:
             return NotImplemented
-        if self.src is None:
+        s = self.src
+        if s is None:
             return Dual(self.v + o, self.d)
-        return Dual(self.v + o, self.d, _add_src(self.v, self.d, self.src, o, 0.0, None, 1))
+        if s.av is None:  # a draw plus a number (t += rng.exponential(s)): inline
+            s.rec.escaped = True
+            return Dual(self.v + o, self.d, Source(s.rec))
+        return Dual(self.v + o, self.d, Source(s.rec, s.av + o, s.ad, s.bv, s.bd))
 
     __radd__ = __add__
 
@@ -283,17 +335,10 @@ class Dual:
         return np.matmul(o, self)
 
     # -- comparisons: primal values; a moving threshold is an event ----------------------------
-    def __lt__(self, o):
-        return _compare(operator.lt, self, o)
-
-    def __le__(self, o):
-        return _compare(operator.le, self, o)
-
-    def __gt__(self, o):
-        return _compare(operator.gt, self, o)
-
-    def __ge__(self, o):
-        return _compare(operator.ge, self, o)
+    __lt__ = _ordering(operator.lt, True)
+    __le__ = _ordering(operator.le, True)
+    __gt__ = _ordering(operator.gt, False)
+    __ge__ = _ordering(operator.ge, False)
 
     def __eq__(self, o):
         return _compare(operator.eq, self, o)

@@ -17,10 +17,11 @@ import numpy as np
 from . import families, rules, samplers
 from .compiled.hook import recording, refuse
 from .context import current_run, current_tape, normalize_rng
+from .distributions import ContinuousDistribution
 from .indexing import take
 from .propagation import apply
-from .replay import NotReplayable
 from .shape import stack
+from .tapes import NotReplayable
 from .triple import StochasticTriple, holds_triple, run_of
 
 UNSUPPORTED = {
@@ -150,6 +151,11 @@ class Generator(np.random.Generator):
     def _draw(self, law, params, size, **options):
         """A draw of ``law``: numpy's own method (the same numbers) outside a run, the
         differentiable one inside (``options``: numpy's keywords, used outside a run only)."""
+        tape = current_tape()  # the replay engine (stochad.replay): its hot path
+        if tape is not None and options.get("out") is None:
+            if isinstance(law, ContinuousDistribution):
+                return tape.continuous(law.name, params, size)
+            return tape.draw(law, params, size)
         if self._inside(*params, size):
             if options.get("out") is not None:
                 raise TypeError(f"Generator.{law.numpy_method}(out=) is not supported inside a "
@@ -272,6 +278,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.binomial(n, p, size)
         return self._draw(samplers.BINOMIAL, (n, p), size)
 
     def poisson(self, lam=1.0, size=None):
@@ -289,6 +298,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.poisson(lam, size)
         return self._draw(samplers.POISSON, (lam,), size)
 
     def geometric(self, p, size=None):
@@ -306,6 +318,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.draw(samplers.GEOMETRIC, (p,), size)
         return self._draw(samplers.GEOMETRIC, (p,), size)
 
     def bernoulli(self, p, size=None):
@@ -482,6 +497,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.continuous("normal", (loc, scale), size)
         return self._draw(samplers.NORMAL, (loc, scale), size)
 
     def standard_normal(self, size=None, dtype=np.float64, out=None):
@@ -520,6 +538,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.exponential(scale, size)
         return self._draw(samplers.EXPONENTIAL, (scale,), size)
 
     def standard_exponential(self, size=None, dtype=np.float64, method="zig", out=None):
@@ -562,6 +583,9 @@ class Generator(np.random.Generator):
         numpy.ndarray, scalar or StochasticTriple
             numpy's numbers outside a run, a stochastic triple inside one.
         """
+        tape = current_tape()  # the replay engine's hot path
+        if tape is not None:
+            return tape.continuous("uniform", (low, high), size)
         return self._draw(samplers.UNIFORM, (low, high), size)
 
     # -- numpy's other laws (stochad.families) ------------------------------------------------

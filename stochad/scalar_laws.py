@@ -30,7 +30,7 @@ from scipy.special import erfc
 from ._jit import njit
 
 
-@njit
+@njit(nested=True)  # a scalar result (nothing to box): the bare dispatcher, the cheapest call
 def _ppf(kind, u, a, b):
     """Smallest ``k`` with ``F(k) > u``: Poisson(``a``) (kind 0) or Binomial(``a``, ``b``).
 
@@ -79,6 +79,34 @@ def _ppf(kind, u, a, b):
     return int(k)
 
 
+
+@njit
+def _ppf_array(kind, u, a, b):
+    """:func:`_ppf` of every element (flat float arrays of one length)."""
+    out = np.empty(u.size, np.int64)
+    for i in range(u.size):
+        out[i] = _ppf(kind, u[i], a[i], b[i])
+    return out
+
+
+@njit
+def _ppf_fill(kind, u, a, b):
+    """:func:`_ppf` of every uniform of the flat array ``u`` with the parameters ``a``,
+    ``b`` (floats)."""
+    out = np.empty(u.size, np.int64)
+    for i in range(u.size):
+        out[i] = _ppf(kind, u[i], a, b)
+    return out
+
+
+def _ppfs(kind, u, a, b):
+    """:func:`_ppf` of flat uniforms with parameters that are floats or flat arrays."""
+    if type(a) is float and type(b) is float:
+        return _ppf_fill(kind, u, a, b)
+    a, b = (np.array(np.broadcast_to(np.asarray(x, dtype=float), u.shape)) for x in (a, b))
+    return _ppf_array(kind, u, a, b)
+
+
 class Law:
     """A discrete law: ``sample(u, *params)`` by inversion and ``candidates(k, params, δ)``,
     the new perturbations ``[(alternative outcome, weight), ...]`` created by the dual part
@@ -104,6 +132,30 @@ class Law:
     def column(self, k, params, d):
         raise NotImplementedError
 
+    sample_array = None
+    """``sample_array(u, *params)``: :meth:`sample` of the flat array ``u`` at once, with
+    parameters that are floats or flat arrays like it; ``None``: the law is drawn element by
+    element."""
+
+    def candidates_array(self, k, params, d):
+        """:meth:`candidates` of the flat outcomes ``k`` at once (laws with at most one new
+        perturbation per element): ``(present, alternative, weight)``, arrays or scalars
+        that broadcast to ``k``'s shape, the same numbers as :meth:`candidates` element by
+        element. ``params`` and ``d``: floats (one for every element, the hot path) or flat
+        arrays."""
+        if type(d) is float and all(type(v) is float for v in params):
+            if self.outward(params, d):
+                present, alt, w = self.column_array(k, params, -d)
+                return present, alt, -w
+            return self.column_array(k, params, d)
+        flip = self.outward_array(params, d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            present, alt, w = self.column_array(k, params, np.where(flip, -d, d))
+        return present, alt, np.where(flip, -w, w)
+
+    def outward_array(self, params, d):
+        return (d > 0) & (params[-1] >= 1.0)
+
 
 class Bernoulli(Law):
     name = "bernoulli"
@@ -121,6 +173,19 @@ class Bernoulli(Law):
         if d < 0 and k == 1:
             return [(0, -d / p)]
         return []
+
+    def sample_array(self, u, p):
+        return (u < p).astype(np.int64)
+
+    def outward_array(self, params, d):
+        return (d > 0) & (params[0] >= 1.0) | (d < 0) & (params[0] <= 0.0)
+
+    def column_array(self, k, params, d):
+        p = params[0]
+        if type(d) is float:
+            return (k == 0, 1, d / (1.0 - p)) if d > 0 else (k == 1, 0, -d / p)
+        up, down = (d > 0) & (k == 0), (d < 0) & (k == 1)
+        return up | down, np.where(up, 1, 0), np.where(up, d / (1.0 - p), -d / p)
 
 
 class Binomial(Law):
@@ -140,6 +205,21 @@ class Binomial(Law):
             return [(k - 1, -d * k / p)]
         return []
 
+    def sample_array(self, u, n, p):
+        return _ppfs(1, u, n, p)
+
+    def outward_array(self, params, d):
+        return (d > 0) & (params[1] >= 1.0) | (d < 0) & (params[1] <= 0.0)
+
+    def column_array(self, k, params, d):
+        n, p = params
+        if type(d) is float:
+            return (k < n, k + 1, d * (n - k) / (1.0 - p)) if d > 0 else (k > 0, k - 1,
+                                                                          -d * k / p)
+        up, down = (d > 0) & (k < n), (d < 0) & (k > 0)
+        return (up | down, np.where(up, k + 1, k - 1),
+                np.where(up, d * (n - k) / (1.0 - p), -d * k / p))
+
 
 class Poisson(Law):
     name = "poisson"
@@ -156,6 +236,18 @@ class Poisson(Law):
         if d < 0 and k > 0:
             return [(k - 1, -d * k / params[0])]
         return []
+
+    def sample_array(self, u, lam):
+        return _ppfs(0, u, lam, 0.0)
+
+    def outward_array(self, params, d):
+        return (d < 0) & (params[0] <= 0.0)
+
+    def column_array(self, k, params, d):
+        if type(d) is float:
+            return (True, k + 1, d) if d > 0 else (k > 0, k - 1, -d * k / params[0])
+        up, down = d > 0, (d < 0) & (k > 0)
+        return up | down, np.where(up, k + 1, k - 1), np.where(up, d, -d * k / params[0])
 
 
 class Geometric(Law):

@@ -38,6 +38,8 @@ LAYERS = [
     {"reductions"},
     {"indexing", "branching", "driver", "resampling"},
     {"samplers", "estimators", "auto"},
+    {"tapes"},
+    {"tracking", "replaying"},
     {"families", "combined", "relaxed", "replay"},
     {"generator", "api"},
     {"optimize", "jax"},

@@ -1,0 +1,490 @@
+"""What the two runs of the replay engine (:mod:`stochad.replay`) share: the tape machinery.
+
+The current tape (:data:`stochad.context.current_tape`) takes every draw made through stochad
+during a run: the samplers' and :class:`stochad.Generator`'s hooks call the methods of
+:class:`Tape`, whose subclasses are the tracking run (:class:`stochad.tracking.Tracking`) and
+the replay run (:class:`stochad.replaying.Replay`). Here: the random numbers of a call
+(:class:`Stream`, drawn in blocks from the one generator), a continuous draw's record
+(:class:`NoiseRecord`), a draw's key (:func:`call_site`), the parameter checks and array
+sampling both runs use, and the errors that send a program elsewhere.
+
+Both runs are built for speed, one number at a time: the hot paths (a scalar Bernoulli,
+Poisson or binomial draw, ``rng.random()``, an exponential waiting time) run inline in plain
+Python; an array draw (``size=``) is sampled by one numba kernel.
+
+Examples
+--------
+>>> import numpy as np
+>>> stream = Stream(np.random.default_rng(0))
+>>> stream.uniform() == np.random.default_rng(0).random()   # the same numbers, in blocks
+True
+>>> def two_draws():
+...     return call_site(1), call_site(1)
+>>> first, second = two_draws()
+>>> first[0] == second[0], first[1] == second[1]   # one code object, two bytecode offsets
+(True, False)
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from sys import _getframe
+
+import numpy as np
+
+from . import samplers, scalar_laws
+from .dual import Dual, stack_duals
+
+_BLOCK = 4096
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_BENCH = _PACKAGE + "bench" + os.sep
+_INSIDE: dict[str, bool] = {}
+_SCALARS = (float, int, np.floating, np.integer)
+_CATEGORICAL = samplers.CATEGORICAL
+_LAWS = scalar_laws.LAWS
+_BERNOULLI = scalar_laws.BERNOULLI
+_UNIFORM = scalar_laws.UNIFORM_NOISE
+_POISSON, _POISSON_DIST = scalar_laws.POISSON, samplers.POISSON
+_EXPONENTIAL = scalar_laws.EXPONENTIAL_NOISE
+_BINOMIAL, _BINOMIAL_DIST = scalar_laws.BINOMIAL, samplers.BINOMIAL
+
+
+class ReplayMismatchError(RuntimeError):
+    """A replay run drew differently from its tracking run before the flipped event."""
+
+
+def mismatch(what):
+    return ReplayMismatchError(
+        f"the replay run {what} before the flipped event, where it must repeat the tracking "
+        "run exactly: the program has randomness that does not come through stochad (the "
+        "global numpy RNG, random, a Generator not made by sad.Generator()) or mutates state "
+        "that outlives one call (a global, a default argument, an object passed in); the "
+        "replay engine (vectorize=False) cannot differentiate that"
+    )
+
+
+_CONTINUOUS = {"normal": ("loc", "scale"), "exponential": ("scale",), "uniform": ("low", "high")}
+"""The continuous laws the replay engine draws, with their parameters' names."""
+
+
+class NotReplayable(TypeError):
+    """The program draws from a law (or calls a Generator method) the replay engine lacks;
+    the estimators then run it on one-lane stochastic triples instead."""
+
+
+def _unsupported(name):
+    return NotReplayable(
+        f"{name}: the replay engine (vectorize=False with backend 'pruned' or 'exact') has no "
+        f"one-number-at-a-time law for it; it draws {', '.join(sorted(scalar_laws.LAWS))}, "
+        f"{', '.join(_CONTINUOUS)}, random, integers and choice. Run this program batched "
+        "(vectorize=True), or with estimator='score' or backend='smoothed' one sample per call")
+
+
+def _inside(filename) -> bool:
+    """Whether ``filename`` is stochad's own code (the bench programs, installed as
+    ``stochad.bench``, are user code)."""
+    return filename.startswith(_PACKAGE) and not filename.startswith(_BENCH)
+
+
+def outside(frame):
+    """The first frame from ``frame`` outwards that is not stochad's own code."""
+    while True:
+        name = frame.f_code.co_filename
+        inside = _INSIDE.get(name)
+        if inside is None:
+            inside = _INSIDE[name] = _inside(name)
+        if not inside:
+            return frame
+        frame = frame.f_back
+
+
+def call_site(depth=2):
+    """The call site of a draw: ``(id of the code object, bytecode offset)`` of the first
+    frame outside stochad, searched from ``depth`` frames up (the code object lives as long
+    as the function, so its id is stable across the runs of a sample)."""
+    frame = _getframe(depth)
+    code = frame.f_code
+    if _INSIDE.get(code.co_filename, True):  # not the user's frame at once (the hot path)
+        frame = outside(frame)
+        code = frame.f_code
+    return id(code), frame.f_lasti
+
+
+def _numbers(draw):
+    """Numbers from one generator method, drawn in blocks of ``_BLOCK``, one at a time (an
+    endless generator: its ``__next__`` is the cheapest way to hand out one number)."""
+    while True:
+        yield from draw(_BLOCK).tolist()
+
+
+class Stream:
+    """Uniforms and standard normals from the run's generator, drawn in blocks (one rng drives
+    every draw and choice of every sample: same seed, same samples). ``uniform()`` and
+    ``normal()`` give one float each."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self._uniforms, self._normals = _numbers(rng.random), _numbers(rng.standard_normal)
+        self.uniform, self.normal = self._uniforms.__next__, self._normals.__next__
+
+    def uniforms(self, shape) -> np.ndarray:
+        n = math.prod(shape)
+        return np.fromiter(itertools.islice(self._uniforms, n), float, n).reshape(shape)
+
+    def normals(self, shape) -> np.ndarray:
+        n = math.prod(shape)
+        return np.fromiter(itertools.islice(self._normals, n), float, n).reshape(shape)
+
+
+class Shared:
+    """What the samples of one estimator call share: the stream and the warned call sites."""
+
+    def __init__(self, rng):
+        self.stream = Stream(rng)
+        self.warned: set = set()
+
+
+class NoiseRecord:
+    """A continuous draw's standard noise ``z`` (scalar or array), its law and serial;
+    ``escaped``: its value was used beyond comparisons; ``compared``: comparisons with a
+    moving threshold; ``[flo, fhi)``: what the run's comparisons so far revealed of ``F(z)``
+    (scalar ``z``).
+
+    A raw uniform is its own provenance (a :class:`~stochad.dual.Source` with ``a = 0``,
+    ``b = 1``: one object fewer per ``rng.random()``). The defaults are class attributes, so
+    that making a record sets four attributes (the hot path of ``rng.random() < p``)."""
+
+    escaped, compared, flo, fhi = False, 0, 0.0, 1.0
+    av, ad, bv, bd = 0.0, 0.0, 1.0, 0.0
+
+    def __init__(self, serial, law, z):
+        self.serial, self.law, self.z, self.rec = serial, law, z, self
+
+
+def plain_params(args):
+    """Values and dual parts of the draw's parameters (``None`` dual part: plain)."""
+    values, deltas = [], []
+    for a in args:
+        if isinstance(a, list | tuple) and any(isinstance(x, Dual) for x in _flat(a)):
+            a = stack_duals(a)
+        if type(a) is Dual:
+            if a.src is not None:
+                a.src.rec.escaped = True
+            values.append(a.v)
+            deltas.append(a.d)
+        else:
+            values.append(a)
+            deltas.append(None)
+    return values, deltas
+
+
+def escape(values):
+    """Mark the continuous draws behind ``values`` as used beyond comparisons."""
+    for a in values:
+        if type(a) is Dual and a.src is not None:
+            a.src.rec.escaped = True
+
+
+def _flat(items):
+    for x in items:
+        if isinstance(x, list | tuple):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def nonzero(d):
+    if type(d) is float:
+        return d != 0.0
+    return d is not None and bool(np.any(np.asarray(d) != 0))
+
+
+def spread(x, n):
+    """``x`` as a 1-d array of ``n`` elements (it is one, or one number for all)."""
+    return x if type(x) is np.ndarray and x.ndim == 1 else np.full(n, x)
+
+
+def parameter(x):
+    """A draw's parameter as ``(value, dual part)`` (``None``: a plain number); a value from a
+    continuous draw is used up there (its noise is not only compared)."""
+    if type(x) is Dual:
+        if x.src is not None:
+            x.src.rec.escaped = True
+        return x.v, x.d
+    return x, None
+
+
+# quick validity checks for scalar parameters; on failure the sampler's own validation
+# raises its usual message
+_QUICK_OK = {
+    "bernoulli": lambda p: 0.0 <= p <= 1.0,
+    "binomial": lambda n, p: 0 <= n < math.inf and n == math.floor(n) and 0.0 <= p <= 1.0,
+    "poisson": lambda lam: 0.0 <= lam < math.inf,
+    "geometric": lambda p: 0.0 < p <= 1.0,
+}
+
+
+class Tape:
+    """What tracking and replay runs share: parameter handling and the draw entry points."""
+
+    def __init__(self, shared: Shared):
+        self.shared = shared
+        self.stream = shared.stream
+
+    # the samplers' and Generator's hooks call these ------------------------------------------
+    def poisson(self, lam, size=None):
+        """``Generator.poisson``: one draw of a float rate inline (the hot path), else
+        :meth:`draw`."""
+        if size is None:
+            v, d = parameter(lam)
+            if type(v) is float and 0.0 <= v < math.inf:
+                return self._scalar(_POISSON, (v,), d)
+        return self.draw(_POISSON_DIST, (lam,), size)
+
+    def binomial(self, n, p, size=None):
+        """``Generator.binomial``: one draw with an int ``n`` and a float ``p`` inline (the
+        hot path), else :meth:`draw`."""
+        if size is None and type(n) is int and n >= 0:
+            v, d = parameter(p)
+            if type(v) is float and 0.0 <= v <= 1.0:
+                return self._scalar(_BINOMIAL, (n, v), d)
+        return self.draw(_BINOMIAL_DIST, (n, p), size)
+
+    def exponential(self, scale=1.0, size=None):
+        """``Generator.exponential``: one waiting time of a float scale inline (the hot path
+        of Gillespie loops), else :meth:`continuous`."""
+        if size is None:
+            v = scale.v if type(scale) is Dual else scale
+            if (type(v) is float or type(v) is int) and 0 <= v < math.inf:
+                if type(scale) is Dual and scale.src is not None:
+                    scale.src.rec.escaped = True
+                return self._noise(_EXPONENTIAL, (), 0.0, scale)
+        return self.continuous("exponential", (scale,), size)
+
+    def draw(self, dist, args, size=None, rng=None):
+        """A discrete draw of ``dist`` (a :class:`stochad.samplers.Distribution`)."""
+        if rng is not None:
+            raise ValueError(f"{dist.name}: inside a run every draw comes from the run's "
+                             "generator; pass rng= to the estimator, not to the sampler")
+        law = _LAWS.get(dist.name)
+        if law is None:
+            raise _unsupported(dist.name)
+        if size is not None and isinstance(size, np.integer):
+            size = int(size)
+        if (size is None or type(size) is int and size >= 0) and len(args) <= 2 \
+                and not dist.core_ndim:
+            # the hot path: Python numbers (a dual part on the last parameter only), one
+            # draw or a 1-d array of them (rng.poisson(m, size=z))
+            p = args[-1]
+            v, d = parameter(p)
+            n = args[0]
+            if (type(v) is float or type(v) is int) and (
+                    len(args) == 1 or type(n) is int or type(n) is float):
+                values = (v,) if len(args) == 1 else (n, v)
+                if not (0.0 <= v <= 1.0 if law is _BERNOULLI
+                        else _QUICK_OK[dist.name](*values)):
+                    dist.validate([np.asarray(x, dtype=float) for x in values])
+                    raise ValueError(f"{dist.name}: invalid parameters {list(values)!r}")
+                if size is None:
+                    return self._scalar(law, values, d)
+                if law.sample_array is not None:
+                    return self._array(dist, law, (size,), [float(x) for x in values], d)
+        values, deltas = plain_params(args)
+        if dist.name == "binomial" and nonzero(deltas[0]):
+            raise ValueError(
+                "binomial: the number of trials n cannot carry a dual part (it is an integer); "
+                "only finite perturbations of n (from discrete draws) are supported")
+        if size is None and dist.core_ndim == 0 and all(isinstance(v, _SCALARS) for v in values):
+            if not _QUICK_OK[dist.name](*values):
+                dist.validate([np.asarray(v, dtype=float) for v in values])
+                raise ValueError(f"{dist.name}: invalid parameters {values!r}")
+            return self._scalar(law, values, deltas[-1])
+        if size is None and dist.core_ndim == 1 and np.ndim(values[0]) == 1:
+            probs = np.asarray(values[0], dtype=float)
+            dist.validate([probs])
+            d = deltas[0]
+            return self._scalar(law, [probs.tolist()],
+                                None if d is None else np.broadcast_to(d, probs.shape).tolist())
+        shape, full = self._shape(dist, values, size)
+        return self._array(dist, law, shape, full, deltas[-1])
+
+    def _shape(self, dist, values, size):
+        core = dist.core_ndim
+        shapes = [np.shape(v)[: np.ndim(v) - core] for v in values]
+        size = () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
+        if core and np.ndim(values[0]) < 1:
+            raise ValueError(f"{dist.name}: probs must have at least one category (an axis of "
+                             f"probabilities), got shape {np.shape(values[0])}")
+        shape = np.broadcast_shapes(*shapes, size)
+        if size and shape != size:
+            raise ValueError(f"{dist.name}: output size {size} is not compatible with the "
+                             f"parameters' shapes {', '.join(map(str, shapes))}")
+        full = [np.broadcast_to(np.asarray(v, dtype=float),
+                                shape + np.shape(v)[np.ndim(v) - core:]) for v in values]
+        dist.validate(full)
+        return shape, full
+
+    def continuous(self, name, params, size=None, rng=None):
+        """A reparameterised draw: ``normal``, ``exponential`` or ``uniform``."""
+        if rng is not None:
+            raise ValueError(f"{name}: inside a run pass rng= to the estimator, not to the "
+                             "sampler")
+        labels = _CONTINUOUS.get(name)
+        if labels is None:
+            raise _unsupported(name)
+        if size is None and len(params) == len(labels):  # one number
+            values = []
+            for a in params:
+                v = a.v if type(a) is Dual else a
+                if (type(v) is not float and type(v) is not int) or not -math.inf < v < math.inf:
+                    break
+                values.append(v)
+            else:
+                escape(params)
+                if name == "exponential" and values[0] >= 0:
+                    return self._noise(scalar_laws.EXPONENTIAL_NOISE, (), 0.0, params[0])
+                if name == "normal" and values[1] >= 0:
+                    return self._noise(scalar_laws.NORMAL_NOISE, (), params[0], params[1])
+                if name == "uniform":
+                    return self._noise(_UNIFORM, (), params[0], params[1] - params[0])
+        params = [stack_duals(a) if isinstance(a, list | tuple) else a for a in params]
+        values = [a.v if type(a) is Dual else a for a in params]
+        escape(params)
+        if size is None and all(isinstance(v, float | int) for v in values):
+            shape = ()
+            for label, v in zip(labels, values, strict=True):
+                if not (-math.inf < v < math.inf) or (label == "scale" and v < 0):
+                    _bad_continuous(name, label, np.asarray(v, dtype=float))
+        else:
+            for label, v in zip(labels, values, strict=True):
+                _bad_continuous(name, label, np.asarray(v, dtype=float))
+            size = () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
+            shape = np.broadcast_shapes(*(np.shape(v) for v in values), size)
+        if name == "normal":
+            a, b, law = params[0], params[1], scalar_laws.NORMAL_NOISE
+        elif name == "exponential":
+            a, b, law = 0.0, params[0], scalar_laws.EXPONENTIAL_NOISE
+        else:
+            a, b, law = params[0], params[1] - params[0], scalar_laws.UNIFORM_NOISE
+        return self._noise(law, shape, a, b)
+
+    def random(self, size=None, dtype=np.float64):
+        """``Generator.random``: uniform noise that remembers its draw."""
+        shape = () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
+        return self._noise(scalar_laws.UNIFORM_NOISE, shape, 0.0, 1.0)
+
+    def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
+        """``Generator.integers``: ``low + floor(u·(high − low))``, coupled through ``u``."""
+        if high is None:
+            low, high = 0, low
+        if size is None and type(low) is int and type(high) is int:  # the hot path
+            high += 1 if endpoint else 0
+            if high <= low:
+                raise ValueError(f"integers: low >= high, got low={low!r}, high={high!r}")
+            return low + int(float(self._uniform("integers", ())) * (high - low))
+        bounds = []
+        for label, bound in (("low", low), ("high", high)):
+            if type(bound) is Dual:
+                escape([bound])
+                if nonzero(bound.d):
+                    raise ValueError(
+                        f"integers: {label} carries a dual part; integer bounds can only move "
+                        "by finite perturbations (from discrete draws)")
+                bound = bound.v
+            bounds.append(np.asarray(bound))
+        low, high = bounds[0], bounds[1] + (1 if endpoint else 0)
+        if np.any(high <= low):
+            raise ValueError(f"integers: low >= high, got low={low!r}, high={high!r}")
+        size = () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
+        shape = np.broadcast_shapes(low.shape, high.shape, size)
+        u = self._uniform("integers", shape)
+        k = (low + np.floor(u * (high - low))).astype(dtype)
+        return k.item() if k.ndim == 0 else k
+
+    def choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True):
+        """``Generator.choice``; random ``p`` draws a categorical index."""
+        if type(a) is list and size is None and p is None and a:  # the hot path
+            return a[self.integers(0, len(a))]
+        table = a.v if type(a) is Dual else a
+        escape([a])
+        n = int(table) if np.ndim(table) == 0 else np.shape(table)[axis]
+        if np.ndim(table) == 0 and (n != table or n <= 0):
+            raise ValueError(f"choice: a must be a positive integer or an array, got {a!r}")
+        if not replace:
+            if p is not None and nonzero(plain_params([p])[1][0]):
+                raise TypeError("choice(replace=False) with random probabilities has no "
+                                "stochastic-triple rule; draw sequentially with categorical "
+                                "and renormalised probabilities")
+            count = math.prod(() if size is None else np.atleast_1d(size))
+            keys = self._uniform("choice", (n,))
+            with np.errstate(divide="ignore"):
+                keys = np.log(keys) if p is None else np.log(keys) / np.asarray(p, float)
+            idx = np.argsort(-keys, kind="stable")[:count].reshape(
+                () if size is None else size)
+        elif p is None:
+            idx = self.integers(0, n, size)
+        else:
+            idx = self.draw(_CATEGORICAL, [p], size)
+        if np.ndim(table) == 0:
+            return idx
+        if type(a) is Dual:
+            return a[idx] if axis == 0 else Dual(np.take(a.v, idx, axis), np.take(
+                np.broadcast_to(a.d, np.shape(a.v)), idx, axis))
+        return np.take(np.asarray(a), idx, axis=axis)
+
+
+def _bad_continuous(name, label, v):
+    """Raise if ``v`` is not a valid parameter ``label`` of draw ``name``."""
+    bad = ~np.isfinite(v) | ((v < 0) if label == "scale" else False)
+    if np.any(bad):
+        what = "must be finite and >= 0" if label == "scale" else "must be finite"
+        raise ValueError(f"{name}: {label} {what}, got {v[bad].reshape(-1)[0].item()!r}")
+
+
+def dual_parts(x, shape):
+    if type(x) is Dual:
+        return x.v, x.d
+    return float(x) if shape == () else x, (0.0 if shape == () else np.zeros(shape))
+
+
+def fresh_noise(stream, law, shape):
+    if law is scalar_laws.NORMAL_NOISE:
+        return stream.normal() if shape == () else stream.normals(shape)
+    u = stream.uniform() if shape == () else stream.uniforms(shape)
+    if law is scalar_laws.EXPONENTIAL_NOISE:
+        return -math.log1p(-u) if shape == () else -np.log1p(-u)
+    return u
+
+
+def sample_array(law, u, full, core):
+    """``law.sample`` element by element (``full``: parameters broadcast to the draw's shape
+    plus ``core`` trailing axes)."""
+    shape = np.shape(u)
+    if law.sample_array is not None and not core:  # every element at once
+        return law.sample_array(np.reshape(u, -1).astype(float, copy=False), *(
+            v if type(v) is float else v.reshape(-1) for v in full)).reshape(shape)
+    flat_u = np.reshape(u, -1).tolist()
+    if core:
+        probs = full[0].reshape((-1,) + full[0].shape[len(shape):]).tolist()
+        out = [law.sample(ui, pi) for ui, pi in zip(flat_u, probs, strict=True)]
+    else:
+        params = [v.reshape(-1).tolist() for v in full]
+        out = [law.sample(ui, *ps) for ui, *ps in zip(flat_u, *params, strict=True)]
+    return np.array(out, dtype=np.int64).reshape(shape)
+
+
+class Block:
+    """The candidate events of one array draw (``size=``), at most one per element, as arrays:
+    elements ``elems`` of draw ``serial`` move to ``alts`` with weights ``weights``. Choosing
+    among them goes by the same running sum of ``|w|`` as single events (:func:`_choose`)."""
+
+    __slots__ = ("serial", "elems", "alts", "weights")
+
+    def __init__(self, serial, elems, alts, weights):
+        self.serial, self.elems, self.alts, self.weights = serial, elems, alts, weights
+
+    def event(self, j):
+        """Element ``j``'s event as a single candidate tuple."""
+        return (float(self.weights[j]), self.serial, int(self.elems[j]), int(self.alts[j]),
+                None)

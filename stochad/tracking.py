@@ -1,0 +1,342 @@
+"""The tracking run of the replay engine (:mod:`stochad.replay`): one sample's draws, keys
+and candidate events.
+
+The program runs on a :class:`~stochad.dual.Dual` parameter. Each draw records its uniform (or
+standard noise) and call site (:func:`stochad.tapes.call_site`); a discrete draw records its
+candidate perturbations (alternative outcome, weight ``w`` of DESIGN §1's table), a continuous
+one returns a reparameterised dual number whose provenance lets a comparison with a moving
+threshold record a Bernoulli event on its noise (:meth:`Tracking.event`).
+
+Examples
+--------
+>>> import numpy as np
+>>> import stochad as sad
+>>> from stochad.context import _current_tape
+>>> from stochad.dual import Dual
+>>> from stochad.tapes import Shared
+>>> tape = Tracking(Shared(np.random.default_rng(0)))
+>>> token = _current_tape.set(tape)
+>>> below = sad.Generator().random() < Dual(0.3, 1.0)   # rng.random() < p: a Bernoulli event
+>>> _current_tape.reset(token)
+>>> [name for name, _, _ in tape.records], len(tape.candidates)
+(['uniform'], 1)
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import warnings
+from collections import Counter
+from sys import _getframe
+
+import numpy as np
+
+from . import samplers, scalar_laws
+from .dual import Dual, LostDerivativeWarning, Source
+from .tapes import (
+    Block,
+    NoiseRecord,
+    Tape,
+    call_site,
+    dual_parts,
+    fresh_noise,
+    nonzero,
+    outside,
+    sample_array,
+    spread,
+)
+
+_BERNOULLI_DIST = samplers.BERNOULLI
+_BERNOULLI, _UNIFORM = scalar_laws.BERNOULLI, scalar_laws.UNIFORM_NOISE
+_EXPONENTIAL, _NORMAL = scalar_laws.EXPONENTIAL_NOISE, scalar_laws.NORMAL_NOISE
+
+
+class Tracking(Tape):
+    """The tracking run of one sample: records draws, keys and candidate events."""
+
+    def __init__(self, shared):
+        super().__init__(shared)
+        self.records: list = []      # per draw, in order: (law name, uniform(s)/noise, outcome)
+        self.sites: list = []        # per draw: its call site
+        self.candidates: list = []   # (weight, draw serial, element, alternative, reference)
+        self._events: set = set()    # comparison events seen: (draw serial, element, boundary)
+
+    def _record(self, name, payload, k):
+        self.sites.append(call_site(4))  # _record <- _array/_uniform <- tape method <- ...
+        self.records.append((name, payload, k))
+
+    def key_tables(self, i):
+        """``(counts, by_key)`` for a replay that leaves the tracking run's order at draw
+        ``i``: the occurrence counts of the first ``i`` draws' sites (the same in both runs
+        up to there), and the records of the draws from ``i`` on by key ``(site,
+        occurrence)`` (the earlier keys cannot come up again)."""
+        counts = Counter(self.sites[:i])
+        seen, by_key = counts.copy(), {}
+        for site, rec in zip(self.sites[i:], self.records[i:], strict=True):
+            n = seen.get(site, 0)
+            seen[site] = n + 1
+            by_key[site, n] = rec
+        return counts, by_key
+
+    def bernoulli(self, p, size=None, rng=None):
+        """``sad.bernoulli`` (the hot path: a scalar parameter, inline; else :meth:`draw`)."""
+        if type(p) is Dual:
+            v, d = p.v, p.d
+        else:
+            v, d = p, 0.0
+        if size is not None or rng is not None or type(v) is not float or type(d) is not float \
+                or not 0.0 <= v <= 1.0:
+            return self.draw(_BERNOULLI_DIST, (p,), size, rng)
+        u = self.stream.uniform()
+        k = 1 if u < v else 0
+        serial = len(self.records)
+        self.sites.append(call_site(3))  # bernoulli <- samplers.bernoulli <- user
+        self.records.append(("bernoulli", u, k))
+        if d != 0.0:
+            self._flip(serial, k, v, d)
+        return k
+
+    def _flip(self, serial, k, p, d):
+        """A Bernoulli draw's candidate event: DESIGN §1's row, and the one-sided rule at
+        ``p = 0`` or ``1`` (a negative weight)."""
+        if k == 0:
+            if d > 0.0 or (d < 0.0 and p <= 0.0):
+                self.candidates.append((d / (1.0 - p), serial, None, 1, None))
+        elif d < 0.0 or (d > 0.0 and p >= 1.0):
+            self.candidates.append((-d / p, serial, None, 0, None))
+
+    def _scalar(self, law, values, d):
+        u = self.stream.uniform()
+        k = (1 if u < values[0] else 0) if law is _BERNOULLI else law.sample(u, *values)
+        serial = len(self.records)
+        self.sites.append(call_site(4))  # _scalar <- draw <- samplers.draw <- sampler <- user
+        self.records.append((law.name, u, k))
+        if type(d) is float and law is _BERNOULLI:  # the hot path
+            self._flip(serial, k, values[0], d)
+            return k
+        if d is not None and (d if type(d) is float else np.any(np.asarray(d) != 0)):
+            if law is scalar_laws.CATEGORICAL:
+                d = list(d)
+                found = law.candidates(k, values[0], d, self.stream.uniform())
+            else:
+                found = law.candidates(k, values, d)
+            for alt, w in found:
+                self.candidates.append((w, serial, None, alt, None))
+        return k
+
+    def _array(self, dist, law, shape, full, d):
+        """An array draw of ``shape`` (``full``: the parameters broadcast to it, or floats)."""
+        u = self.stream.uniforms(shape)
+        k = sample_array(law, u, full, dist.core_ndim)
+        serial = len(self.records)
+        self._record(law.name, u, k)
+        if law.sample_array is not None and not dist.core_ndim and nonzero(d):
+            # every element at once: one block of candidates (see _Block)
+            flat_k = k.reshape(-1)
+            present, alt, w = law.candidates_array(
+                flat_k, [v if type(v) is float else v.reshape(-1) for v in full],
+                d if type(d) is float else np.asarray(d, dtype=float).reshape(-1))
+            n = flat_k.size
+            if present is True:
+                elems = np.arange(n)
+            else:
+                elems = np.flatnonzero(present)
+                alt, w = spread(alt, n)[elems], spread(w, n)[elems]
+            if elems.size:
+                self.candidates.append(Block(serial, elems, spread(alt, n), spread(w, n)))
+        elif nonzero(d):
+            core = full[-1].shape[len(shape):]
+            d = np.broadcast_to(np.asarray(d, dtype=float), shape + core)
+            flat_values = [v.reshape((-1,) + core) for v in full]
+            flat_d = d.reshape((-1,) + core)
+            for i, ki in enumerate(k.reshape(-1).tolist()):
+                params = [v[i].tolist() for v in flat_values]
+                if law is scalar_laws.CATEGORICAL:
+                    found = law.candidates(ki, params[0], flat_d[i].tolist(),
+                                           self.stream.uniform())
+                else:
+                    found = law.candidates(ki, params, float(flat_d[i]))
+                for alt, w in found:
+                    self.candidates.append((w, serial, i, alt, None))
+        return k.item() if k.ndim == 0 else k
+
+    def _uniform(self, name, shape):
+        u = self.stream.uniform() if shape == () else self.stream.uniforms(shape)
+        self._record(name, u, None)
+        return np.asarray(u)
+
+    def random(self, size=None, dtype=np.float64):
+        if size is not None:
+            return super().random(size, dtype)
+        z = self.stream.uniform()  # the hot path of rng.random() < p
+        rec = NoiseRecord(len(self.records), _UNIFORM, z)
+        self.sites.append(call_site(3))  # random <- Generator.random <- user
+        self.records.append(("uniform", rec, None))
+        return Dual(z, 0.0, rec)
+
+    def _noise(self, law, shape, a, b):
+        if shape == ():  # the hot path: one number, inline
+            z = (-math.log1p(-self.stream.uniform()) if law is _EXPONENTIAL
+                 else self.stream.normal() if law is _NORMAL else self.stream.uniform())
+            rec = NoiseRecord(len(self.records), law, z)
+            self.sites.append(call_site(4))  # _noise <- tape method <- stochad <- ... <- user
+            self.records.append((law.name, rec, None))
+            av, ad = (a.v, a.d) if type(a) is Dual else (float(a), 0.0)
+            bv, bd = (b.v, b.d) if type(b) is Dual else (float(b), 0.0)
+            return Dual(av + bv * z, ad + bd * z, Source(rec, av, ad, bv, bd))
+        z = fresh_noise(self.stream, law, shape)
+        rec = NoiseRecord(len(self.records), law, z)
+        self.sites.append(call_site(4))  # _noise <- tape method <- stochad <- ... <- user
+        self.records.append((law.name, rec, None))
+        (av, ad), (bv, bd) = dual_parts(a, shape), dual_parts(b, shape)
+        return Dual(av + bv * z, ad + bd * z, Source(rec, av, ad, bv, bd))
+
+    # -- comparisons of continuous draws with moving thresholds ----------------------------------
+    def compare(self, op, result, src):
+        """Record the Bernoulli event of ``result = op(x, y)`` on the noise of ``src``'s draw
+        (or warn that the comparison's derivative is lost); returns ``result``."""
+        if src is None or src.av is None:
+            self._warn_lost()
+            return result
+        bv = src.bv
+        if type(src.rec.z) is float and all(np.ndim(c) == 0 for c in (src.av, src.ad, bv,
+                                                                      src.bd, result)):
+            # one number (numpy scalars too): the plain-Python event, conditioned and
+            # narrowing the record's interval like every scalar comparison
+            if bv == 0:
+                self._warn_lost()
+                return result
+            self.compare_affine(op, bool(result), src.rec, float(src.av), float(src.ad),
+                                float(bv), float(src.bd))
+            return result
+        if np.any(np.asarray(bv) == 0):
+            self._warn_lost()
+            return result
+        rec = src.rec
+        law = rec.law
+        with np.errstate(divide="ignore", invalid="ignore"):
+            boundary = -src.av / bv                       # the threshold in noise units
+            moves = -(src.ad + src.bd * boundary) / bv    # its dual part
+            theta = law.cdf(boundary)                     # P(z < boundary)
+            dtheta = law.pdf(boundary) * moves
+            below_is_true = (op is operator.lt or op is operator.le) == (np.asarray(bv) > 0)
+            below = np.where(below_is_true, result, np.logical_not(result))
+            up = np.where(below, 0.0, dtheta / (1.0 - theta))     # below: none unless dθ < 0
+            down = np.where(below, -dtheta / theta, 0.0)
+            weight = np.where(below, np.where(dtheta < 0, down, 0.0),
+                              np.where(dtheta > 0, up, 0.0))
+        weight = np.nan_to_num(np.broadcast_to(weight, np.shape(result)), nan=0.0, posinf=0.0)
+        if not np.any(weight > 0):
+            return result
+        eta = (1e-10 * (np.abs(src.av) + np.abs(bv * boundary)) / np.abs(bv)
+               + 1e-12 * (1.0 + np.abs(boundary)))
+        lo, hi = np.clip(boundary - eta, law.low, law.high), np.clip(boundary + eta, law.low,
+                                                                     law.high)
+        alt = np.where(below, hi, lo)   # the other side of the boundary
+        ref = np.where(below, lo, hi)   # this side, at the boundary
+        shape = np.shape(rec.z)
+        if np.shape(result) != shape:
+            self._warn_lost()   # compared after broadcasting against another shape
+            return result
+        alt, ref = np.broadcast_to(alt, shape).reshape(-1), np.broadcast_to(ref, shape).reshape(-1)
+        edges = np.broadcast_to(boundary, shape).reshape(-1)
+        for i in np.flatnonzero(weight.reshape(-1) > 0).tolist():
+            if not self._new_event(rec, i, float(edges[i])):
+                continue
+            self.candidates.append((float(weight.reshape(-1)[i]), rec.serial, i,
+                                    float(alt[i]), float(ref[i])))
+        return result
+
+    def _new_event(self, rec, elem, boundary) -> bool:
+        """Whether comparing draw ``rec`` (element ``elem``) at ``boundary`` is a new event:
+        ``t < T`` tested twice on the same ``t`` is one event, not two (keys: ``(serial,
+        boundary)`` for scalars, ``(serial, element, boundary)`` for arrays)."""
+        key = (rec.serial, elem, boundary)
+        if key in self._events:
+            return False
+        self._events.add(key)
+        rec.compared += 1
+        return True
+
+    def narrow(self, below, rec, boundary):
+        """Note what a comparison of the scalar noise ``z`` of ``rec`` with a fixed
+        ``boundary`` revealed: ``z`` below it or not (``if u < 0.3: ... elif u < p:``). An
+        array's noise keeps no interval: it is marked used instead."""
+        if type(rec.z) is not float:
+            rec.escaped = True
+            return
+        law = rec.law
+        theta = (0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary) \
+            if law is _UNIFORM else law.cdf_pdf(boundary)[0]
+        if below:
+            if theta < rec.fhi:
+                rec.fhi = theta
+        elif theta > rec.flo:
+            rec.flo = theta
+
+    def compare_affine(self, op, result, rec, av, ad, bv, bd):
+        """:meth:`compare` of ``a + b·z`` (z: the noise of ``rec``) against 0, given its
+        coefficients (the common case: :meth:`event` for one float threshold, without
+        building a :class:`Source`)."""
+        if type(av) is not float or type(bv) is not float or bv == 0.0 \
+                or type(result) is not bool:
+            return self.compare(op, result, Source(rec, av, ad, bv, bd))
+        lower = op is operator.lt or op is operator.le
+        self.event(result if lower == (bv > 0.0) else not result, rec, av, ad, bv, bd)
+        return result
+
+    def event(self, below, rec, av, ad, bv, bd):
+        """Record the Bernoulli event of a comparison of ``a + b·z`` (floats; ``z`` the noise
+        of ``rec``) with 0 whose outcome puts ``z`` ``below`` the boundary ``−a/b`` or not,
+        in plain Python (the hot path of ``rng.random() < p``)."""
+        law = rec.law
+        boundary = -av / bv
+        key = (rec.serial, boundary)   # inline _new_event (the hot path)
+        if key in self._events:
+            return
+        self._events.add(key)
+        rec.compared += 1
+        moves = -(ad + bd * boundary) / bv
+        if law is _UNIFORM:  # inline cdf_pdf (the hot path)
+            theta = 0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary
+            dtheta = moves if 0.0 <= boundary <= 1.0 else 0.0
+        else:
+            theta, density = law.cdf_pdf(boundary)
+            dtheta = density * moves
+        # the run reached this comparison knowing F(z) in [flo, fhi) from the earlier ones
+        # (if u < a: ... elif u < b:): the event's probability is conditional on that
+        if below:
+            mass = theta - rec.flo
+            if theta < rec.fhi:
+                rec.fhi = theta
+            if not (dtheta < 0 and mass > 0):
+                return
+            weight = -dtheta / mass
+        else:
+            mass = rec.fhi - theta
+            if theta > rec.flo:
+                rec.flo = theta
+            if not (dtheta > 0 and mass > 0):
+                return
+            weight = dtheta / mass
+        eta = 1e-10 * (abs(av) + abs(bv * boundary)) / abs(bv) + 1e-12 * (1.0 + abs(boundary))
+        lo = min(max(boundary - eta, law.low), law.high)
+        hi = min(max(boundary + eta, law.low), law.high)
+        self.candidates.append((weight, rec.serial, None, hi if below else lo,
+                                lo if below else hi))
+        return
+
+    def _warn_lost(self):
+        frame = outside(_getframe(1))
+        site = (frame.f_code.co_filename, frame.f_lineno)
+        if site in self.shared.warned:
+            return
+        self.shared.warned.add(site)
+        warnings.warn_explicit(
+            "a comparison that a perturbation of the parameter could flip, which the replay "
+            "engine cannot follow (it is not a draw, or an affine function of one continuous "
+            "draw, against a moving threshold): its share of the derivative is lost. Compare "
+            "the draw itself (rng.random() < p, t + rng.exponential(s) > T), or draw the event "
+            "with sad.bernoulli(prob)",
+            LostDerivativeWarning, frame.f_code.co_filename, frame.f_lineno)

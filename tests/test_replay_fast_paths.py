@@ -1,0 +1,158 @@
+"""The replay engine's fast paths give the samples of its general paths (issue 15's speed work).
+
+Call sites are the user's lines whichever entry point draws; an array draw (``size=``), sampled
+at once and kept as one block of candidate events, gives sample for sample what the same number
+of scalar draws gives; and its derivative is unbiased against closed forms in both directions.
+"""
+
+import numpy as np
+import pytest
+from conftest import assert_unbiased
+
+import stochad as sad
+from stochad import replay
+from stochad.dual import Dual
+
+ENTRY_POINTS = {
+    "sad.bernoulli": lambda p: sad.bernoulli(p),
+    "sad.binomial": lambda p: sad.binomial(5, p),
+    "sad.poisson": lambda p: sad.poisson(3 * p),
+    "sad.geometric": lambda p: sad.geometric(p),
+    "sad.categorical": lambda p: sad.categorical([p, 1 - p]),
+    "sad.normal": lambda p: sad.normal(p, 1.0) > 0.2,
+    "sad.exponential": lambda p: sad.exponential(p) > 0.2,
+    "sad.uniform": lambda p: sad.uniform(0.0, p) > 0.2,
+    "sad.poisson(size=2)": lambda p: sad.poisson(p, size=2).sum(),
+    "Generator.random": lambda p: sad.Generator().random() < p,
+    "Generator.random(size=2)": lambda p: (sad.Generator().random(2) < p).sum(),
+    "Generator.integers": lambda p: sad.Generator().integers(4),
+    "Generator.choice": lambda p: sad.Generator().choice([1, 2, 3]),
+    "Generator.choice(p=)": lambda p: sad.Generator().choice(3, p=[p / 2, p / 2, 1 - p]),
+    "Generator.bernoulli": lambda p: sad.Generator().bernoulli(p),
+    "Generator.binomial": lambda p: sad.Generator().binomial(4, p),
+    "Generator.poisson": lambda p: sad.Generator().poisson(p),
+    "Generator.poisson(size=3)": lambda p: sad.Generator().poisson(p, size=3).sum(),
+    "Generator.geometric": lambda p: sad.Generator().geometric(p),
+    "Generator.categorical": lambda p: sad.Generator().categorical([p, 1 - p]),
+    "Generator.normal": lambda p: sad.Generator().normal(p, 2.0) > 0.0,
+    "Generator.exponential": lambda p: sad.Generator().exponential(p) > 0.3,
+    "Generator.uniform": lambda p: sad.Generator().uniform(0.0, p) > 0.3,
+    "Generator.standard_normal": lambda p: sad.Generator().standard_normal() < p,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
+def test_call_sites_are_the_user_lines(name):
+    """Every draw is keyed by the user's line, however many stochad frames lie between (a
+    start depth too deep would key every draw by an outer frame and lose the coupling)."""
+    f = ENTRY_POINTS[name]
+    tracking = replay.Tracking(replay.Shared(np.random.default_rng(0)))
+    replay._run(tracking, f, Dual(0.4, 1.0))
+    assert tracking.sites
+    assert {code for code, _ in tracking.sites} == {id(f.__code__)}
+    # the replay finds the same sites: after the first draw it is aligned, by position
+    _, payload, outcome = tracking.records[0]
+    forced = getattr(payload, "z", payload) if outcome is None else outcome
+    replayed = replay.Replay(tracking, 0, None, forced)
+    replay._run(replayed, f, 0.4)
+    assert replayed.counts is None
+
+
+DRAWS = {
+    "poisson": (lambda rng, p, n: rng.poisson(2 * p, size=n),
+                lambda rng, p: rng.poisson(2 * p)),
+    "binomial": (lambda rng, p, n: rng.binomial(4, p, size=n),
+                 lambda rng, p: rng.binomial(4, p)),
+    "bernoulli": (lambda rng, p, n: rng.bernoulli(p, size=n),
+                  lambda rng, p: rng.bernoulli(p)),
+}
+
+
+@pytest.mark.parametrize("direction", [1.0, -1.0])
+@pytest.mark.parametrize("law", sorted(DRAWS))
+def test_array_draw_gives_the_samples_of_scalar_draws(law, direction):
+    """``rng.<law>(θ, size=3)`` uses the same uniforms, weights and choice as three scalar
+    draws: the samples agree exactly (the block's running sums add in the loop's order)."""
+    block, scalar = DRAWS[law]
+
+    def as_array(p):
+        rng = sad.Generator()
+        k = block(rng, p, 3)
+        return float(k.sum() + k[0] * k[2])
+
+    def as_scalars(p):
+        rng = sad.Generator()
+        k = [scalar(rng, p) for _ in range(3)]
+        return float(sum(k) + k[0] * k[2])
+
+    kw = dict(n_samples=300, rng=4, vectorize=False, direction=direction)
+    np.testing.assert_array_equal(sad.derivative_samples(as_array, 0.35, **kw),
+                                  sad.derivative_samples(as_scalars, 0.35, **kw))
+
+
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+def test_array_draws_at_a_boundary_and_with_parameter_arrays(backend):
+    """One-sided derivatives at p = 1 and p = 0 (negative weights, docs/decisions.md), and
+    parameters given as arrays (the general path of the block): closed forms."""
+    def at_one(p):  # E = 3p: the left derivative at p = 1 is 3
+        return float(sad.Generator().bernoulli(p, size=3).sum())
+
+    samples = sad.derivative_samples(at_one, 1.0, n_samples=2_000, rng=1, vectorize=False,
+                                     backend=backend)
+    assert_unbiased(samples, 3.0)
+
+    def rates(m):  # E = Σ (1 + j)·m·(j + 1) for j = 0, 1, 2: derivative 1 + 4 + 9 = 14
+        k = sad.Generator().poisson(m * np.array([1.0, 2.0, 3.0]))
+        return float((k * np.array([1.0, 2.0, 3.0])).sum())
+
+    assert_unbiased(sad.derivative_samples(rates, 0.7, n_samples=3_000, rng=2,
+                                           vectorize=False, backend=backend), 14.0)
+
+
+def test_if_elif_on_one_uniform_needs_no_reference_replay():
+    """``if u < a: ... elif u < b:``: each event's reference (its boundary, on ``u``'s side)
+    gives every comparison of ``u`` the outcome ``u`` gave, so ``f_ref = f``: two runs a
+    sample. E = a + 2(b − a) with a = p/3, b = (p + 0.8)/3: derivative 1/3."""
+    calls = []
+
+    def f(p):
+        calls.append(p)
+        u = sad.Generator().random()
+        if u < p / 3:
+            return 1.0
+        elif u < (p + 0.8) / 3:
+            return 2.0
+        return 0.0
+
+    samples = sad.derivative_samples(f, 1.0, n_samples=4_000, rng=6, vectorize=False)
+    assert_unbiased(samples, 1 / 3)
+    assert len(calls) <= 2 * 4_000
+
+
+def test_reference_replay_when_a_later_comparison_sees_the_noise():
+    """A fixed threshold compared after the event (``u < 0.8`` after ``u < p``) may come out
+    otherwise at the event's boundary: the reference replay runs. E = p + 1.6."""
+    def f(p):
+        u = sad.Generator().random()
+        below = u < p
+        low = u < 0.8
+        return float(below) + 2.0 * float(low)
+
+    samples = sad.derivative_samples(f, 0.5, n_samples=4_000, rng=7, vectorize=False)
+    assert_unbiased(samples, 1.0)
+
+
+def test_a_threshold_moved_by_an_older_draw_uses_its_noise_up():
+    """``u2 < u1·p`` is an event on ``u2``; ``u1``'s value moves its threshold, so an event on
+    ``u1`` (``u1 < p``) needs its reference replay. E = p + 2·E[u1·p] = 2p: derivative 2."""
+    def f(p):
+        rng = sad.Generator()
+        u1 = rng.random()
+        below = u1 < p
+        u2 = rng.random()
+        return float(below) + 2.0 * float(u2 < u1 * p)
+
+    for backend in ("pruned", "exact"):
+        samples = sad.derivative_samples(f, 0.5, n_samples=6_000, rng=3, vectorize=False,
+                                         backend=backend)
+        assert_unbiased(samples, 2.0)
