@@ -273,10 +273,10 @@ def derivative_samples(f, p, *, n_samples, rng=None, backend="pruned", vectorize
         generators spawned from it, one per task.
     estimator : {"triple", "score", "fd", "combined"} or "relaxed[:TAU]"
         ``"triple"``: stochastic triples. ``"score"``: the score-function (REINFORCE)
-        estimator, unbiased. ``"combined"``: both from one run, ``T + c·(S − T)`` with ``c``
-        cross-fitted (:mod:`stochad.combined`), unbiased. ``"fd"``: central differences with
-        common random numbers, **biased** for finite ``h``. All run the same ``f``; see
-        :mod:`stochad.estimators`.
+        estimator, unbiased. ``"combined"``: both from one run, ``T + c·(S − T) + k·score``
+        with ``(c, k)`` cross-fitted (:mod:`stochad.combined`), unbiased. ``"fd"``: central
+        differences with common random numbers, **biased** for finite ``h``. All run the same
+        ``f``; see :mod:`stochad.estimators`.
     baseline : bool
         ``estimator="score"`` only: subtract the leave-one-out mean of ``f`` over the other
         samples of the task (still unbiased).
