@@ -149,7 +149,7 @@ def _pilot(f, p, d, estimator, n_samples, generator, vectorize, chunk_size, comp
         runners[label] = (est, backend, functools.partial(
             lambda n, gen, along, backend: along(f, p, d, n, gen, backend, vectorize),
             along=along, backend=backend))
-    choice = auto.pilot(runners, auto.pilot_size(n_samples), generator, task_size)
+    choice = auto.pilot(runners, auto.pilot_size(n_samples), generator, task_size, n_samples)
     return choice, alongs.get(choice.label) or _along(choice.estimator, compile)
 
 
@@ -190,7 +190,8 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
 def choose_backend(f, p, *, n_samples=100_000, rng=None, direction=None, vectorize=True,
                    chunk_size=None, estimator="triple", compile=True) -> BackendChoice:
     """The variant ``backend="auto"`` would choose for ``n_samples`` samples, and the pilot's
-    figures (a pilot of :func:`stochad.auto.pilot_size` samples per candidate).
+    figures (a pilot of :func:`stochad.auto.pilot_size` samples per candidate; candidates
+    over the pilot's budget, :data:`stochad.auto.BUDGET` of the estimate, are skipped).
 
     ``f``, ``p``, ``rng``, ``vectorize``, ``chunk_size``, ``estimator`` (``"triple"`` or
     ``"combined"``) and ``compile`` as for :func:`derivative_samples`; ``direction`` (default:
@@ -211,9 +212,9 @@ def choose_backend(f, p, *, n_samples=100_000, rng=None, direction=None, vectori
     ...         w = np.maximum(w + sad.poisson(lam) - 1, 0)
     ...         total = total + w
     ...     return total / 30
-    >>> choice = sad.choose_backend(queue, 0.8, n_samples=20_000, rng=0)
+    >>> choice = sad.choose_backend(queue, 0.8, n_samples=10_000_000, rng=0)
     >>> sorted(choice.figures), choice.n_pilot
-    (['combined', 'exact', 'kpaths', 'pruned'], 400)
+    (['combined', 'exact', 'kpaths', 'pruned'], 2000)
     >>> choice.figures["exact"]["variance"] < choice.figures["pruned"]["variance"]
     True
     """

@@ -35,13 +35,14 @@ AUTO = "auto"
 BACKENDS = ("pruned", "kpaths", "exact")
 """The backends a pilot compares (``"kpaths"``: K = 4)."""
 CANDIDATES = {
-    "triple": {"pruned": ("triple", "pruned"), "kpaths": ("triple", "kpaths"),
-               "exact": ("triple", "exact"), "combined": ("combined", "pruned")},
+    "triple": {"pruned": ("triple", "pruned"), "combined": ("combined", "pruned"),
+               "kpaths": ("triple", "kpaths"), "exact": ("triple", "exact")},
     "combined": {name: ("combined", name) for name in BACKENDS},
 }
-"""Per estimator asked for, the pilot's candidates: ``label -> (estimator, backend)``. The
-triple estimator's pilot includes the combined estimator on the pruned backend (the same
-triples with the score function as a control variate); other estimators run no pilot."""
+"""Per estimator asked for, the pilot's candidates: ``label -> (estimator, backend)``, in the
+order the pilot runs them (the cheap ones per sample first, see :data:`BUDGET`). The triple
+estimator's pilot includes the combined estimator on the pruned backend (the same triples with
+the score function as a control variate); other estimators run no pilot."""
 WARM_UP = 8
 """Lanes of each candidate's untimed first run, and of its timed small runs."""
 FIRST_STAGE = 100
@@ -50,6 +51,21 @@ DOMINANT = 4.0
 """A first-stage run long enough to time: this many times a run of :data:`WARM_UP` lanes."""
 LONG_ENOUGH = 0.05
 """Seconds of a first-stage run that are enough to time it, whatever the fixed cost."""
+BUDGET = 0.5
+"""The pilot's share of the estimate it chooses for. The first candidate always runs; after
+it, a candidate is skipped (named in :attr:`BackendChoice.skipped`) once the runs of the later
+candidates have taken this share of what the whole estimate would take with the cheapest
+candidate so far (``n_samples`` × its seconds per sample), or would with their next run: a
+pilot dearer than the estimate cannot pay for itself. On the bench's inventory problem the
+K-paths and exact candidates run the operator engine at 35–75 ms per run of 8 lanes, and the
+pilot took three times the 0.1 s estimate before this rule."""
+
+RECORDS = "pruned"
+"""The backend whose first run records the program for the compiled engine (tens of ms on
+the bench's percolation and Game of Life, once per call; the estimate reuses the chosen
+candidate's recording): that run is not charged to the :data:`BUDGET`, so that the cost of
+recording does not skip the combined estimator."""
+
 CONTENDER = 4.0
 """A candidate whose first-stage time × variance is within this factor of the best one's is
 a contender: its figures are refined on the full pilot."""
@@ -73,12 +89,16 @@ class BackendChoice:
         samples.
     estimator : str
         The chosen estimator: ``"triple"``, or ``"combined"`` when the combined estimator won.
+    skipped : dict
+        ``{label: reason}``: the candidates the pilot did not finish, over its
+        :data:`BUDGET`.
     """
 
     backend: str
     n_pilot: int
     figures: dict = field(default_factory=dict)
     estimator: str = "triple"
+    skipped: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str | None:
@@ -117,7 +137,8 @@ def seconds_per_sample(small: float, large: float, n_large: int, task_size: int)
 
 
 def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
-          generator: np.random.Generator, task_size: Callable[[str], int]) -> BackendChoice:
+          generator: np.random.Generator, task_size: Callable[[str], int],
+          n_samples: int | None = None) -> BackendChoice:
     """Run every candidate and pick the least time × variance.
 
     Every candidate first runs :data:`FIRST_STAGE` samples, and more (fourfold each time)
@@ -140,15 +161,28 @@ def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
     task_size : callable
         ``task_size(backend)``: the samples per task of the real run, which pays a run's fixed
         cost once per task.
+    n_samples : int, optional
+        The estimate's samples, which set the pilot's :data:`BUDGET` (none if omitted).
     """
     if n_pilot <= WARM_UP:
         raise ValueError(f"n_pilot must be more than {WARM_UP} (the small timed runs), "
                          f"got {n_pilot}")
     own = np.random.default_rng(generator.integers(2**63))
-    stages = {label: _first_stage(run, own, n_pilot, task_size(backend))
-              for label, (_, backend, run) in runners.items()}
-    figures = {label: _figure(runners[label], task_size, *stage)
-               for label, stage in stages.items()}
+    stages, figures, skipped = {}, {}, {}
+    spent, budget = 0.0, np.inf
+    for label, (_, backend, run) in runners.items():
+        stage, charged = _first_stage(run, own, n_pilot, task_size(backend),
+                                      budget - spent if figures else np.inf,
+                                      free_first=backend == RECORDS)
+        if figures:  # the first candidate's runs are the reference, not exploration
+            spent += charged
+        if stage is None:
+            skipped[label] = (f"over the pilot's budget of {budget:.3g} s ({BUDGET:g} of "
+                              f"the estimate with the cheapest candidate)")
+            continue
+        stages[label], figures[label] = stage, _figure(runners[label], task_size, *stage)
+        if n_samples is not None:
+            budget = BUDGET * n_samples * min(f["seconds_per_sample"] for f in figures.values())
     best = min(f["time_x_variance"] for f in figures.values())
     for label, (small, parts, cost) in stages.items():
         n = figures[label]["n"]
@@ -161,7 +195,7 @@ def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
     best = min(figures, key=lambda b: (figures[b]["time_x_variance"],
                                        figures[b]["seconds_per_sample"]))
     return BackendChoice(figures[best]["backend"], n_pilot, figures,
-                         figures[best]["estimator"])
+                         figures[best]["estimator"], skipped)
 
 
 def _timed(run, n, generator):
@@ -171,24 +205,41 @@ def _timed(run, n, generator):
     return time.perf_counter() - start, samples
 
 
-def _first_stage(run, generator, n_pilot, task):
-    """``(small, parts, (seconds, n))``: the lesser time of two runs of :data:`WARM_UP` lanes,
-    the samples of runs of :data:`FIRST_STAGE` samples growing
+def _first_stage(run, generator, n_pilot, task, allowance=np.inf, free_first=False):
+    """``(stage, charged)``. ``stage = (small, parts, (seconds, n))``: the lesser time of two
+    runs of :data:`WARM_UP` lanes, the samples of runs of :data:`FIRST_STAGE` samples growing
     fourfold until one takes :data:`DOMINANT` times the small one (so that its cost per sample
     shows above a run's fixed cost) or :data:`LONG_ENOUGH` seconds, or the next would pass a
-    task's size or ``n_pilot`` samples in all, and the time and size of the last of them."""
+    task's size or ``n_pilot`` samples in all, and the time and size of the last of them.
+    ``stage`` is ``None`` once the runs have taken ``allowance`` seconds, or the next
+    (predicted by the last) would: a candidate over the pilot's :data:`BUDGET`. ``charged``:
+    the seconds the runs took, the first one left out if ``free_first``."""
+    if allowance <= 0:
+        return None, 0.0
+    start = time.perf_counter()
+
+    def over(last):
+        return time.perf_counter() - start + last > allowance
+
     # the first run may compile, record and fill caches; a second one does not: the lesser
     # time is a run's fixed cost (on a busy machine it varies by milliseconds)
-    small = min(_timed(run, WARM_UP, np.random.default_rng(seed))[0] for seed in range(2))
-    n, total, parts = min(FIRST_STAGE, n_pilot), 0, []
+    first = _timed(run, WARM_UP, np.random.default_rng(0))[0]
+    if free_first:
+        start = time.perf_counter()
+    elif over(first):
+        return None, time.perf_counter() - start
+    small = min(first, _timed(run, WARM_UP, np.random.default_rng(1))[0])
+    n, total, parts, last = min(FIRST_STAGE, n_pilot), 0, [], small
     while True:
+        if over(last):
+            return None, time.perf_counter() - start
         seconds, samples = _timed(run, n, generator)
         parts.append(samples)
         total += n
         if (seconds >= min(DOMINANT * small, LONG_ENOUGH)
                 or total + 4 * n > n_pilot or 4 * n > task):
-            return small, parts, (seconds, n)
-        n *= 4
+            return (small, parts, (seconds, n)), time.perf_counter() - start
+        n, last = 4 * n, seconds
 
 
 def _figure(runner, task_size, small, parts, cost):

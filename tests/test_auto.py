@@ -1,5 +1,7 @@
 """Automatic backend choice (issue 14): a pilot picks by time × variance, then is discarded."""
 
+import time
+
 import numpy as np
 import pytest
 from conftest import assert_unbiased
@@ -20,9 +22,10 @@ def test_auto_is_unbiased(name):
 
 def test_choice_records_every_candidate():
     problem = PROBLEMS["galton-watson"]
-    choice = sad.choose_backend(problem.program, problem.param, n_samples=20_000, rng=1)
+    # an estimate long enough that the pilot's budget covers every candidate
+    choice = sad.choose_backend(problem.program, problem.param, n_samples=10**7, rng=1)
     assert isinstance(choice, sad.BackendChoice)
-    assert choice.n_pilot == 400
+    assert choice.n_pilot == auto.pilot_size(10**7) and choice.skipped == {}
     assert sorted(choice.figures) == ["combined", "exact", "kpaths", "pruned"]
     for label, figure in choice.figures.items():
         assert (figure["estimator"], figure["backend"]) == auto.CANDIDATES["triple"][label]
@@ -63,7 +66,7 @@ def test_fixed_cost_is_charged_once_per_task():
 
 
 def test_a_won_combined_estimator_is_reported(monkeypatch):
-    def forced(runners, n_pilot, generator, task_size):
+    def forced(runners, n_pilot, generator, task_size, n_samples):
         assert set(runners) == {"pruned", "kpaths", "exact", "combined"}
         return auto.BackendChoice("pruned", n_pilot, {}, "combined")
 
@@ -80,7 +83,7 @@ def test_a_won_combined_estimator_is_reported(monkeypatch):
 def test_the_pilot_samples_are_discarded(monkeypatch):
     """backend="auto" gives the chosen backend's samples from the generator advanced past the
     pilot (the choice is forced here, as real timings vary)."""
-    def forced(runners, n_pilot, generator, task_size):
+    def forced(runners, n_pilot, generator, task_size, n_samples):
         generator.random(n_pilot)  # what a pilot consumes does not matter, only that it does
         return auto.BackendChoice("exact", n_pilot)
 
@@ -122,6 +125,33 @@ def test_only_contenders_run_the_full_pilot():
     assert choice.figures["noisy"]["n"] < 1000  # 10^6 times the variance: no contender
 
 
+def test_candidates_over_the_pilots_budget_are_skipped():
+    """After the first candidate, the pilot spends at most BUDGET of the estimate it chooses
+    for: a candidate whose runs take longer is skipped and named, not timed."""
+    def sampler(seconds):
+        def run(n, generator):
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                pass
+            return generator.standard_normal(n)
+        return run
+
+    runners = {"cheap": ("triple", "pruned", sampler(1e-4)),
+               "dear": ("triple", "exact", sampler(0.05)),
+               "after": ("combined", "pruned", sampler(1e-4))}
+    # the cheap candidate costs about 1e-4 / 8 s a sample: 1,000 samples make an estimate of
+    # ~0.01 s, a budget of ~0.005 s, which one run of the dear candidate exceeds
+    start = time.perf_counter()
+    choice = auto.pilot(runners, 200, np.random.default_rng(0), lambda backend: 1000, 1000)
+    assert time.perf_counter() - start < 0.5
+    assert "dear" in choice.skipped and "budget" in choice.skipped["dear"]
+    assert set(choice.figures) == {"cheap"} | ({"after"} - set(choice.skipped))
+    assert choice.backend == "pruned"
+    # with no estimate size (or a long one) nothing is skipped
+    choice = auto.pilot(runners, 200, np.random.default_rng(0), lambda backend: 1000)
+    assert choice.skipped == {} and set(choice.figures) == set(runners)
+
+
 def test_the_real_pilot_advances_the_generator_by_one_draw():
     f = PROBLEMS["two-bernoullis"].program
     result = sad.estimate(f, 0.1, n_samples=3_000, rng=5, backend="auto")
@@ -138,7 +168,8 @@ def test_one_sample_per_call_pilots_the_replay_backends():
     program = NATURAL["reed_frost"]
     result = sad.estimate(lambda t: program.prog(t, sad.Generator()), program.theta0,
                           n_samples=3_000, rng=2, vectorize=False, backend="auto")
-    assert set(result.backend_choice.figures) == {"pruned", "exact"}
+    choice = result.backend_choice
+    assert set(choice.figures) | set(choice.skipped) == {"pruned", "exact"}
     assert abs(result.df - program.exact_derivative(program.theta0)) < 5 * result.error
 
 
