@@ -10,7 +10,7 @@ import numpy as np
 from . import auto, replay
 from .auto import AUTO, BackendChoice
 from .backends import backend_class
-from .combined import MIN_SAMPLES
+from .combined import MIN_SAMPLES, check_samples
 from .compiled import engine as compiled
 from .context import normalize_rng
 from .driver import (
@@ -172,6 +172,8 @@ def _prepare(f, p, *, n_samples, rng, backend, vectorize, direction, chunk_size,
     directions, per_coordinate = _directions(p, direction)
     choice = None
     if backend == AUTO:  # a pilot along the sum of the directions serves every coordinate
+        if estimator == "combined":
+            check_samples(n_samples)  # before a pilot that would be wasted
         if estimator in auto.CANDIDATES:
             choice, along = _pilot(f, p, np.sum(directions, axis=0), estimator, n_samples,
                                    generator, vectorize, chunk_size, compile)

@@ -9,11 +9,12 @@ error is proportional to it.
 
 :func:`pilot` runs each candidate on a few samples, and the contenders on ``n_pilot``, exactly
 as the estimate will run it (the compiled engine, replay or the operator engine: the caller
-passes the samplers), after an untimed warm-up of a few lanes so that compilation and
-recording are not counted. It times a candidate at two sizes to separate the cost per sample
-from the fixed cost of a run, charges the fixed cost once per task of the real run, and returns
-a :class:`BackendChoice` with the winner and the figures. The pilot's samples are discarded,
-so the choice, which depends on them, cannot bias the estimate.
+passes the samplers), after a warm-up of a few lanes so that compilation and recording are
+not counted in its figures (they are in its :data:`BUDGET`). It times a candidate at two
+sizes to separate the cost per sample from the fixed cost of a run, charges the fixed cost
+once per task of the real run, and returns a :class:`BackendChoice` with the winner and the
+figures. The pilot's samples are discarded, so the choice, which depends on them, cannot bias
+the estimate.
 
 The pilot draws from a generator of its own, seeded by one draw of the caller's, so given the
 choice the final samples are those of the chosen variant with the generator advanced by that
@@ -53,12 +54,16 @@ LONG_ENOUGH = 0.05
 """Seconds of a first-stage run that are enough to time it, whatever the fixed cost."""
 BUDGET = 0.5
 """The pilot's share of the estimate it chooses for. The first candidate always runs; after
-it, a candidate is skipped (named in :attr:`BackendChoice.skipped`) once the runs of the later
-candidates have taken this share of what the whole estimate would take with the cheapest
-candidate so far (``n_samples`` × its seconds per sample), or would with their next run: a
-pilot dearer than the estimate cannot pay for itself. On the bench's inventory problem the
-K-paths and exact candidates run the operator engine at 35–75 ms per run of 8 lanes, and the
-pilot took three times the 0.1 s estimate before this rule."""
+it, a candidate is skipped (named in :attr:`BackendChoice.skipped`) once the runs of the
+later candidates have taken this share of what the whole estimate would take with the
+cheapest candidate so far (:func:`estimate_seconds`), or would with their next run
+(predicted from the runs before it, a lower bound: one run may overshoot); a contender is
+topped up to the full pilot only if the top-up alone fits in the budget. A pilot dearer
+than the estimate cannot pay for itself. On the bench's inventory problem the K-paths and
+exact candidates run the operator engine at 35–75 ms per run of 8 lanes, and the pilot took
+three times the 0.1 s estimate before this rule. A candidate's first run, which compiles,
+loads kernels and records, is charged too (except a pruned one's, :data:`RECORDS`): in a
+fresh process a short estimate may skip K-paths and exact for their kernels' loading time."""
 
 RECORDS = "pruned"
 """The backend whose first run records the program for the compiled engine (tens of ms on
@@ -136,6 +141,24 @@ def seconds_per_sample(small: float, large: float, n_large: int, task_size: int)
     return max(slope, 0.0) + max(fixed, 0.0) / task_size
 
 
+def estimate_seconds(small: float, large: float, n_large: int, task_size: int,
+                     n_samples: int) -> float:
+    """The seconds of an estimate of ``n_samples`` in tasks of ``task_size``, from the same two
+    timed runs as :func:`seconds_per_sample`: the cost per sample, and the fixed cost once
+    per task (an estimate smaller than a task pays it once, not a task's share of it).
+
+    Examples
+    --------
+    A run costs 1 ms plus 1 µs per sample: 2,000 samples in one task take 3 ms.
+
+    >>> round(estimate_seconds(1e-3 + 8e-6, 1e-3 + 400e-6, 400, 65_536, 2_000) * 1e3, 6)
+    3.0
+    """
+    slope = (large - small) / (n_large - WARM_UP)
+    fixed = small - WARM_UP * slope
+    return max(slope, 0.0) * n_samples + max(fixed, 0.0) * -(-n_samples // task_size)
+
+
 def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
           generator: np.random.Generator, task_size: Callable[[str], int],
           n_samples: int | None = None) -> BackendChoice:
@@ -182,16 +205,23 @@ def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
             continue
         stages[label], figures[label] = stage, _figure(runners[label], task_size, *stage)
         if n_samples is not None:
-            budget = BUDGET * n_samples * min(f["seconds_per_sample"] for f in figures.values())
+            budget = min(budget, BUDGET * estimate_seconds(
+                stage[0], *stage[2], task_size(backend), n_samples))
     best = min(f["time_x_variance"] for f in figures.values())
+    first = next(iter(stages))
     for label, (small, parts, cost) in stages.items():
-        n = figures[label]["n"]
-        if n < n_pilot and figures[label]["time_x_variance"] <= CONTENDER * best:
-            seconds, samples = _timed(runners[label][2], n_pilot - n, own)
-            parts.append(samples)
-            if n_pilot - n > cost[1]:  # the longer run shows the cost per sample better
-                cost = (seconds, n_pilot - n)
-            figures[label] = _figure(runners[label], task_size, small, parts, cost)
+        top_up = n_pilot - figures[label]["n"]
+        if top_up < WARM_UP or figures[label]["time_x_variance"] > CONTENDER * best:
+            continue  # nearly there already (and too few for the combined estimator), or lost
+        # each top-up within the budget on its own: the first stages of the dear candidates,
+        # which come before, must not starve the cheap contenders of theirs
+        if label != first and figures[label]["seconds_per_sample"] * top_up > budget:
+            continue
+        seconds, samples = _timed(runners[label][2], top_up, own)
+        parts.append(samples)
+        if top_up > cost[1]:  # the longer run shows the cost per sample better
+            cost = (seconds, top_up)
+        figures[label] = _figure(runners[label], task_size, small, parts, cost)
     best = min(figures, key=lambda b: (figures[b]["time_x_variance"],
                                        figures[b]["seconds_per_sample"]))
     return BackendChoice(figures[best]["backend"], n_pilot, figures,
@@ -229,9 +259,12 @@ def _first_stage(run, generator, n_pilot, task, allowance=np.inf, free_first=Fal
     elif over(first):
         return None, time.perf_counter() - start
     small = min(first, _timed(run, WARM_UP, np.random.default_rng(1))[0])
-    n, total, parts, last = min(FIRST_STAGE, n_pilot), 0, [], small
+    # a run's time predicted by the line through the last two (at first by the small run's,
+    # a lower bound: the compiled engine's fixed cost of a run is most of a small run's, and
+    # an upper bound, as if it had none, skipped the combined estimator on short estimates)
+    n, total, parts, slope = min(FIRST_STAGE, n_pilot), 0, [], 0.0
     while True:
-        if over(last):
+        if over(small + slope * (n - WARM_UP)):
             return None, time.perf_counter() - start
         seconds, samples = _timed(run, n, generator)
         parts.append(samples)
@@ -239,7 +272,7 @@ def _first_stage(run, generator, n_pilot, task, allowance=np.inf, free_first=Fal
         if (seconds >= min(DOMINANT * small, LONG_ENOUGH)
                 or total + 4 * n > n_pilot or 4 * n > task):
             return (small, parts, (seconds, n)), time.perf_counter() - start
-        n, last = 4 * n, seconds
+        n, slope = 4 * n, max(seconds - small, 0.0) / (n - WARM_UP)
 
 
 def _figure(runner, task_size, small, parts, cost):

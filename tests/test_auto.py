@@ -139,8 +139,9 @@ def test_candidates_over_the_pilots_budget_are_skipped():
     runners = {"cheap": ("triple", "pruned", sampler(1e-4)),
                "dear": ("triple", "exact", sampler(0.05)),
                "after": ("combined", "pruned", sampler(1e-4))}
-    # the cheap candidate costs about 1e-4 / 8 s a sample: 1,000 samples make an estimate of
-    # ~0.01 s, a budget of ~0.005 s, which one run of the dear candidate exceeds
+    # the cheap candidate costs about 0.1 ms a run, whatever its size: an estimate of 1,000
+    # samples in tasks of 1,000 takes ~0.1 ms, a budget of ~0.05 ms, which one run of the dear
+    # candidate exceeds
     start = time.perf_counter()
     choice = auto.pilot(runners, 200, np.random.default_rng(0), lambda backend: 1000, 1000)
     assert time.perf_counter() - start < 0.5
@@ -150,6 +151,32 @@ def test_candidates_over_the_pilots_budget_are_skipped():
     # with no estimate size (or a long one) nothing is skipped
     choice = auto.pilot(runners, 200, np.random.default_rng(0), lambda backend: 1000)
     assert choice.skipped == {} and set(choice.figures) == set(runners)
+
+
+@pytest.mark.parametrize("n_samples", [5_200, 25_200])
+def test_a_contender_a_few_samples_short_of_the_pilot_is_not_topped_up(n_samples):
+    """The pilot's first stage ends at 100 or 500 samples; a top-up of fewer than 8 samples
+    would be too few for the combined estimator's two halves."""
+    problem = PROBLEMS["lindley-queue"]
+    for estimator in ("triple", "combined"):
+        result = sad.estimate(problem.program, problem.param, n_samples=n_samples, rng=0,
+                              backend="auto", estimator=estimator)
+        assert abs(result.df - problem.exact) < 5 * result.error
+
+
+def test_the_budget_counts_a_run_of_fewer_samples_than_a_task_once():
+    # 1 ms per run and 1 µs per sample; 2,000 samples of tasks of 65,536: 3 ms, not 2 ms
+    assert auto.estimate_seconds(1e-3 + 8e-6, 1e-3 + 400e-6, 400, 65_536, 2_000) \
+        == pytest.approx(3e-3)
+    assert auto.estimate_seconds(1e-3 + 8e-6, 1e-3 + 400e-6, 400, 1_000, 2_000) \
+        == pytest.approx(4e-3)
+
+
+def test_a_doomed_combined_call_raises_before_its_pilot(monkeypatch):
+    monkeypatch.setattr(auto, "pilot", None)  # would fail if called
+    with pytest.raises(ValueError, match="n_samples >= 8"):
+        sad.derivative_samples(PROBLEMS["two-bernoullis"].program, 0.1, n_samples=5,
+                               backend="auto", estimator="combined")
 
 
 def test_the_real_pilot_advances_the_generator_by_one_draw():
