@@ -73,5 +73,8 @@ def test_auto_records_its_choice_in_the_result():
     assert result.backend in ("pruned", "kpaths", "exact")
     assert result.backend_choice.backend == result.backend
     assert result.backend_choice.estimator == result.estimator
-    assert set(result.backend_choice.figures) == {"pruned", "kpaths", "exact", "combined"}
+    # every candidate has figures, or is named as skipped over the pilot's budget
+    choice = result.backend_choice
+    assert set(choice.figures) | set(choice.skipped) == {"pruned", "kpaths", "exact", "combined"}
+    assert "pruned" in choice.figures
     assert abs(result.df - 9.0) < 5 * result.error
