@@ -13,7 +13,7 @@ from conftest import assert_unbiased, stdout_with_and_without_jit
 
 import stochad as sad
 from bench.problems import PROBLEMS
-from stochad.compiled import engine
+from stochad.compiled import engine, ops
 from stochad.compiled import program as program_module
 from stochad.resampling import resample
 
@@ -158,6 +158,33 @@ def test_fused_draw_is_unbiased():  # d/dp E[p² + Bernoulli(p)] = 2p + 1
     assert_unbiased(compiled_samples(FUSED["term with a dual part"], 0.6, 100_000, 9), 2.2)
 
 
+def test_a_chain_of_operations_by_constants_is_one_affine_row():
+    """``1 - (n + i) / 200`` is recorded as one row ``n·s + c`` (the walk: 3 rows a step
+    instead of 5); its dual part is exact, and the jump it passes on is its change."""
+    walk = engine.compile_program(PROBLEMS["random-walk"].program, ())
+    assert walk.n_instructions <= 3 * 100 + 1
+    assert (walk.code[:, 0] == ops.AFFINE).sum() == 99  # the first step's is a constant
+
+    def chain(p):  # d/dp = 3/4, exactly (0.75 is a binary fraction)
+        return ((p + 1) / 4 - 2) * 3 + 0 * sad.bernoulli(0.5 + 0 * p)
+
+    np.testing.assert_allclose(compiled_samples(chain, 0.3, 8, seed=1), 0.75, rtol=0,
+                               atol=1e-12)
+
+    def jumps(p):  # a jump through the chain: d/dp E[(7·B(p) + 1)/2 - 3] = 3.5
+        return (7 * sad.bernoulli(p) + 1) / 2 - 3
+
+    assert engine.compile_program(jumps, ()).code[-1, 0] == ops.AFFINE
+    # a failure (k = 0) flips to 1 with weight 1/(1 - p): 3.5 / 0.7 = 5; a success cannot
+    assert set(np.round(compiled_samples(jumps, 0.3, 500, seed=2), 9).tolist()) == {5.0, 0.0}
+    assert_unbiased(compiled_samples(jumps, 0.3, 100_000, seed=3), 3.5)
+
+
+def test_a_lone_operation_by_a_constant_keeps_its_row():
+    program = engine.compile_program(lambda p: sad.poisson(p) / 2, ())
+    assert ops.AFFINE not in program.code[:, 0]
+
+
 # -- reproducibility -------------------------------------------------------------------------
 
 def test_same_samples_whatever_the_block_size():
@@ -172,7 +199,7 @@ def test_same_samples_without_the_jit():
     script = textwrap.dedent("""
         import numpy as np, stochad as sad
         from bench.problems import PROBLEMS
-        from stochad.compiled import engine
+        from stochad.compiled import engine, ops
         for name in ["random-walk", "galton-watson", "binomial-square", "mixed", "lindley-20"]:
             program = engine.compile_program(PROBLEMS[name].program, ())
             out = engine.run_program(program, np.array(PROBLEMS[name].param), np.array(1.0),

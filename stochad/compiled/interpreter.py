@@ -484,6 +484,42 @@ def _where(o, c, a, b, flags, consts, mem, n, m):
             mem[jo, i] = alt - mem[o, i] if (j != 0.0 or jx != 0.0 or jy != 0.0) else 0.0
 
 
+@njit(nested=True, error_model="numpy")
+def _affine(o, a, scale, offset, flags, mem, n, m):
+    """``x·scale + offset`` (:data:`stochad.compiled.ops.AFFINE`): its dual part
+    ``dx·scale``, its jump the change of the value where ``x`` jumps."""
+    zero = 3 * n + _ZERO
+    da = n + a if flags & O.A_DUAL != 0 else zero
+    ja = 2 * n + a if flags & O.A_JUMP != 0 else zero
+    do, jo = n + o, 2 * n + o
+    out_dual = flags & O.OUT_DUAL != 0
+    out_jump = flags & O.OUT_JUMP != 0
+    if out_dual and out_jump:
+        for i in range(m):
+            x = mem[a, i]
+            j = mem[ja, i]
+            out = x * scale + offset
+            mem[o, i] = out
+            mem[do, i] = mem[da, i] * scale
+            moved = (x + j) * scale + offset - out
+            mem[jo, i] = moved if j != 0.0 else 0.0
+    elif out_dual:
+        for i in range(m):
+            mem[o, i] = mem[a, i] * scale + offset
+            mem[do, i] = mem[da, i] * scale
+    elif out_jump:
+        for i in range(m):
+            x = mem[a, i]
+            j = mem[ja, i]
+            out = x * scale + offset
+            mem[o, i] = out
+            moved = (x + j) * scale + offset - out
+            mem[jo, i] = moved if j != 0.0 else 0.0
+    else:
+        for i in range(m):
+            mem[o, i] = mem[a, i] * scale + offset
+
+
 @njit(inline="always", error_model="numpy")
 def _compete(step, w, old, alive, u, moved):
     """A new perturbation ``(step, w)`` meets the lane's event (signed weight ``old``; dead
@@ -783,6 +819,9 @@ def run(code, consts, in_value, in_dual, n_slots, outputs, live, seed, first_lan
                 _elementwise(op, o, a, code[t, O.B], flags, consts, mem, n, m)
             elif op == O.WHERE:
                 _where(o, a, code[t, O.B], code[t, O.C], flags, consts, mem, n, m)
+            elif op == O.AFFINE:
+                _affine(o, a, consts[-1 - code[t, O.B]], consts[-1 - code[t, O.C]], flags,
+                        mem, n, m)
             elif op == O.INPUT:
                 value, dual, do = in_value[code[t, O.AUX]], in_dual[code[t, O.AUX]], n + o
                 for i in range(m):

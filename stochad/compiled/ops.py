@@ -31,6 +31,9 @@ ACCUMULATE = 1 << 8
  MOD) = range(20, 38)
 # -- three arguments
 WHERE = 40
+AFFINE = 41
+"""``a·s + c``, ``s`` and ``c`` constants (operands ``b`` and ``c``): a chain of additions,
+subtractions, products and divisions by constants, recorded as one row."""
 # -- sources: a parameter, and draws
 INPUT = 50
 BERNOULLI, BINOMIAL, POISSON, GEOMETRIC = 51, 52, 53, 54

@@ -13,6 +13,7 @@ the run falls back to the operator engine.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field
 
@@ -41,6 +42,8 @@ TWO_RUNS = ("stochastic triples from two different runs were combined (a value k
 
 # kinds of values, promoted as numpy promotes dtypes: bool < integer < float
 BOOL, INT, FLOAT = 0, 1, 2
+
+_AFFINE_OPS = {O.ADD, O.SUB, O.MUL, O.DIV}
 
 
 @dataclass
@@ -155,7 +158,53 @@ class Recorder:
                                "dual part")
         else:
             dual = op not in O.PIECEWISE_CONSTANT and any(self.dual(a) for a in args)
+        if kind == FLOAT and op in _AFFINE_OPS:
+            fused = self._affine(op, args)
+            if fused is not None:
+                return fused
         return self.add(op, args, kind, dual, jump)
+
+    def _step(self, op, args):
+        """``(src, s, c)`` if ``op(*args)`` is ``src·s + c`` with one argument a constant
+        (``None`` otherwise, or if the coefficients are not finite)."""
+        x, y = args
+        if x >= 0 and y < 0:
+            k = self.consts[-1 - y]
+            step = {O.ADD: (x, 1.0, k), O.SUB: (x, 1.0, -k), O.MUL: (x, k, 0.0),
+                    O.DIV: (x, 1.0 / k if k != 0.0 else math.inf, 0.0)}[op]
+        elif x < 0 and y >= 0 and op != O.DIV:
+            k = self.consts[-1 - x]
+            step = {O.ADD: (y, 1.0, k), O.SUB: (y, -1.0, k), O.MUL: (y, k, 0.0)}[op]
+        else:
+            return None
+        return step if math.isfinite(step[1]) and math.isfinite(step[2]) else None
+
+    def _affine(self, op, args):
+        """A float operation by a constant on a node that is itself one (or an
+        :data:`~stochad.compiled.ops.AFFINE` row): the two as one ``AFFINE`` row on the
+        inner node's operand, so that ``1 - (n + i) / 200`` is one row, not three. The
+        intermediate nodes are dropped when nothing else reads them. ``None`` where there is
+        no chain (a lone operation keeps its own row, and its samples)."""
+        step = self._step(op, args)
+        if step is None:
+            return None
+        src, s, c = step
+        inner = self.nodes[src]
+        if inner.op == O.AFFINE:
+            base = (inner.args[0], self.consts[-1 - inner.args[1]],
+                    self.consts[-1 - inner.args[2]])
+        elif inner.op in _AFFINE_OPS and inner.kind != BOOL:
+            base = self._step(inner.op, inner.args)
+        else:
+            base = None
+        if base is None:
+            return None
+        src, s0, c0 = base
+        scale, offset = s0 * s, c0 * s + c
+        if not (math.isfinite(scale) and math.isfinite(offset)):
+            return None
+        return self.add(O.AFFINE, (src, self.const(scale, FLOAT), self.const(offset, FLOAT)),
+                        FLOAT, self.dual(src), self.jump(src))
 
     @staticmethod
     def _result_kind(op, kinds):
@@ -492,8 +541,10 @@ def record(f, shape: tuple[int, ...]):
     Examples
     --------
     >>> rec, out = record(lambda p: 2 * p + 1, ())
-    >>> [node.op for node in rec.nodes]   # the parameter, a product and a sum
-    [50, 22, 20]
+    >>> [node.op for node in rec.nodes]   # the parameter, a product, then p·2 + 1 in one row
+    [50, 22, 41]
+    >>> rec.nodes[out.codes.item()].args[0]   # of the parameter: the product is dropped
+    0
     """
     rec = Recorder()
     size = int(np.prod(shape))
