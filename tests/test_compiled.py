@@ -180,6 +180,21 @@ def test_a_chain_of_operations_by_constants_is_one_affine_row():
     assert_unbiased(compiled_samples(jumps, 0.3, 100_000, seed=3), 3.5)
 
 
+def test_a_chain_that_reaches_a_floor_or_a_comparison_is_computed_as_written():
+    """``(b + 0.2) / 0.1`` composed as ``b·10 + 2`` is 12 at ``b = 1``, as written
+    11.999999999999998: its floor differs. Where a chain's value can reach a discontinuous
+    operation the recording keeps the chain, so the compiled program means what numpy does."""
+    def f(p):
+        return np.floor((sad.bernoulli(p) + 0.2) / 0.1)
+
+    program = engine.compile_program(f, ())
+    assert ops.AFFINE not in program.code[:, 0]
+    jump = np.floor((1 + 0.2) / 0.1) - np.floor(0.2 / 0.1)  # 9 in numpy, not 10
+    samples = compiled_samples(f, 0.3, 1000, seed=3)
+    # a failure flips to a success with weight 1/(1 - p); a success cannot flip
+    assert set(np.round(samples, 9).tolist()) == {round(jump / 0.7, 9), 0.0}
+
+
 def test_a_lone_operation_by_a_constant_keeps_its_row():
     program = engine.compile_program(lambda p: sad.poisson(p) / 2, ())
     assert ops.AFFINE not in program.code[:, 0]

@@ -9,7 +9,7 @@ when recording), so the interpreter touches only those arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -63,6 +63,35 @@ def _flags(rec: Recorder, node) -> int:
     return flags | (O.OUT_DUAL if node.dual else 0) | (O.OUT_JUMP if node.jump else 0)
 
 
+DISCONTINUOUS = O.PIECEWISE_CONSTANT | {O.MOD, O.CHECK}
+"""Operations whose result can change when an operand moves by one rounding error."""
+
+
+def _exact_chains(nodes, exact: dict, flat_out):
+    """``(nodes, flat_out)`` with every affine row whose value may reach a discontinuous
+    operation (a comparison, floor, a check...) through continuous ones replaced by the chain
+    the user wrote (``exact``): ``n·(−0.005) + 0.995`` and ``1 − (n + 1)/200`` can differ in
+    the last bit, which a comparison or a floor can turn into a different value (``(k + 1)/3``
+    composed as ``k/3 + 1/3`` is below 1 at ``k = 2``). A draw's parameter or the result may
+    take the composed row: an ulp moves a draw only when its uniform falls within it."""
+    consumers = [[] for _ in nodes]
+    for j, node in enumerate(nodes):
+        for a in node.args:
+            if a >= 0:
+                consumers[a].append(j)
+    reaches = [False] * len(nodes)  # may reach a discontinuous operation
+    for i in range(len(nodes) - 1, -1, -1):
+        reaches[i] = any(nodes[j].op in DISCONTINUOUS
+                         or (nodes[j].op < O.FIRST_SOURCE and reaches[j])
+                         for j in consumers[i])
+    swap = {i: chain for i, chain in exact.items() if reaches[i]}
+    if not swap:
+        return nodes, flat_out
+    nodes = [replace(node, args=tuple(swap.get(a, a) for a in node.args))
+             if any(a in swap for a in node.args) else node for node in nodes]
+    return nodes, np.array([swap.get(c, c) for c in flat_out.tolist()], dtype=np.int64)
+
+
 def _fused_draws(nodes, needed, flat_out) -> dict:
     """The Bernoulli draws whose only use is the sum recorded right after them (``n = n +
     bernoulli(q)``): the interpreter runs each with its sum, in one loop
@@ -100,7 +129,7 @@ def build(rec: Recorder, result) -> Program:
         rec.codes(result))
     out_shape = out_codes.shape
     flat_out = out_codes.reshape(-1)
-    nodes = rec.nodes
+    nodes, flat_out = _exact_chains(rec.nodes, rec.exact, flat_out)
     # plain lists, not arrays: a recording has thousands of nodes, read one at a time
     needed = [False] * len(nodes)
     for code in flat_out.tolist():

@@ -68,6 +68,9 @@ class Recorder:
     const_kinds: list[int] = field(default_factory=list)
     _const_codes: dict = field(default_factory=dict)
     n_draws: int = 0
+    exact: dict = field(default_factory=dict)
+    """``{affine node: the node of the same value computed as the user's chain}``: what
+    :func:`stochad.compiled.program.build` runs instead where the rounding matters."""
 
     # -- operands -------------------------------------------------------------------------------
     def const(self, x, kind: int) -> int:
@@ -160,7 +163,9 @@ class Recorder:
             dual = op not in O.PIECEWISE_CONSTANT and any(self.dual(a) for a in args)
         if kind == FLOAT and op in _AFFINE_OPS:
             fused = self._affine(op, args)
-            if fused is not None:
+            if fused is not None:  # the chain as the user wrote it too, for build to choose
+                self.exact[fused] = self.add(op, [self.exact.get(a, a) for a in args], kind,
+                                             dual, jump)
                 return fused
         return self.add(op, args, kind, dual, jump)
 
@@ -184,7 +189,9 @@ class Recorder:
         :data:`~stochad.compiled.ops.AFFINE` row): the two as one ``AFFINE`` row on the
         inner node's operand, so that ``1 - (n + i) / 200`` is one row, not three. The
         intermediate nodes are dropped when nothing else reads them. ``None`` where there is
-        no chain (a lone operation keeps its own row, and its samples)."""
+        no chain (a lone operation keeps its own row, and its samples). The composed row
+        rounds differently from the chain; the caller records the chain as well
+        (:attr:`exact`)."""
         step = self._step(op, args)
         if step is None:
             return None
@@ -541,10 +548,12 @@ def record(f, shape: tuple[int, ...]):
     Examples
     --------
     >>> rec, out = record(lambda p: 2 * p + 1, ())
-    >>> [node.op for node in rec.nodes]   # the parameter, a product, then p·2 + 1 in one row
-    [50, 22, 41]
+    >>> [node.op for node in rec.nodes]   # the parameter, a product, p·2 + 1 in one row, a sum
+    [50, 22, 41, 20]
     >>> rec.nodes[out.codes.item()].args[0]   # of the parameter: the product is dropped
     0
+    >>> rec.exact   # the sum is the chain as written, for where rounding matters
+    {2: 3}
     """
     rec = Recorder()
     size = int(np.prod(shape))
