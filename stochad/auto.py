@@ -136,9 +136,8 @@ def seconds_per_sample(small: float, large: float, n_large: int, task_size: int)
     >>> round(seconds_per_sample(1e-3 + 8e-6, 1e-3 + 400e-6, 400, 10_000) * 1e6, 3)
     1.1
     """
-    slope = (large - small) / (n_large - WARM_UP)
-    fixed = small - WARM_UP * slope
-    return max(slope, 0.0) + max(fixed, 0.0) / task_size
+    slope, fixed = _cost_line(small, large, n_large)
+    return slope + fixed / task_size
 
 
 def estimate_seconds(small: float, large: float, n_large: int, task_size: int,
@@ -154,9 +153,16 @@ def estimate_seconds(small: float, large: float, n_large: int, task_size: int,
     >>> round(estimate_seconds(1e-3 + 8e-6, 1e-3 + 400e-6, 400, 65_536, 2_000) * 1e3, 6)
     3.0
     """
+    slope, fixed = _cost_line(small, large, n_large)
+    return slope * n_samples + fixed * -(-n_samples // task_size)
+
+
+def _cost_line(small, large, n_large):
+    """``(seconds per sample, fixed seconds per run)``: the line through a run of
+    :data:`WARM_UP` samples taking ``small`` and one of ``n_large`` taking ``large``, each
+    counted as 0 where timing noise makes it negative."""
     slope = (large - small) / (n_large - WARM_UP)
-    fixed = small - WARM_UP * slope
-    return max(slope, 0.0) * n_samples + max(fixed, 0.0) * -(-n_samples // task_size)
+    return max(slope, 0.0), max(small - WARM_UP * slope, 0.0)
 
 
 def pilot(runners: dict[str, tuple[str, str, Callable]], n_pilot: int,
