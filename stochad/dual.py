@@ -235,10 +235,18 @@ class Dual:
     # -- arithmetic (fast paths for the common case: no continuous provenance) ---------------
     def __add__(self, o):
         if type(o) is Dual:
-            if self.src is None and o.src is None:
+            s, so = self.src, o.src
+            if s is None and so is None:
                 return Dual(self.v + o.v, self.d + o.d)
+            if s is not None and so is not None and so.av is not None \
+                    and so.rec.serial > s.rec.serial:
+                # t += rng.exponential(...) (inline _add_src): the newer draw's noise stays
+                # affine, the older one is folded into the coefficient a, used up
+                s.rec.escaped = True
+                return Dual(self.v + o.v, self.d + o.d,
+                            Source(so.rec, self.v + so.av, self.d + so.ad, so.bv, so.bd))
             return Dual(self.v + o.v, self.d + o.d,
-                        _add_src(self.v, self.d, self.src, o.v, o.d, o.src, 1))
+                        _add_src(self.v, self.d, s, o.v, o.d, so, 1))
         if isinstance(o, np.ndarray) and o.dtype == object:
             return NotImplemented
         s = self.src

@@ -65,7 +65,7 @@ def _each(candidates):
         if type(c) is tuple:
             yield c
         else:
-            yield from (c.event(j) for j in range(len(c.elems)))
+            yield from (c.event(j) for j in range(len(c)))
 
 
 def _magnitudes(candidates):
@@ -73,13 +73,13 @@ def _magnitudes(candidates):
         if type(c) is tuple:
             yield abs(c[0])
         else:
-            yield from np.abs(c.weights).tolist()
+            yield from c.magnitudes()
 
 
 def _choose(candidates, target):
     """The first candidate event at which the running sum of ``|w|`` exceeds ``target`` (the
-    last one if rounding leaves none). A block's running sums are numpy's cumulative sum,
-    which adds in the same order as the loop."""
+    last one if rounding leaves none); a block adds its events in the same order
+    (:meth:`~stochad.tapes.Block.find`)."""
     acc = 0.0
     for c in candidates:
         if type(c) is tuple:
@@ -87,13 +87,11 @@ def _choose(candidates, target):
             if target < acc:
                 return c
         else:
-            sums = np.cumsum(np.concatenate(([acc], np.abs(c.weights))))[1:]
-            j = int(np.searchsorted(sums, target, side="right"))
-            if j < sums.size:
+            j, acc = c.find(acc, target)
+            if j >= 0:
                 return c.event(j)
-            acc = float(sums[-1])
     last = candidates[-1]
-    return last if type(last) is tuple else last.event(len(last.elems) - 1)
+    return last if type(last) is tuple else last.event(len(last) - 1)
 
 
 def _values(result, what="the function"):
@@ -155,7 +153,8 @@ def _replayed(f, p, tracking, serial, elem, forced, shape):
 def _difference(f, p, tracking, value, candidate):
     """``f_alt − f_ref`` of one candidate event (``f_ref = f`` unless it is a comparison whose
     noise the program also used otherwise)."""
-    _, serial, elem, forced, reference = candidate
+    serial, elem = candidate[1], candidate[2]
+    forced, reference = tracking.sides(candidate)
     shape = () if type(value) is float else value.shape
     alt = _replayed(f, p, tracking, serial, elem, forced, shape)
     if reference is None:

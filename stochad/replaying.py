@@ -27,13 +27,23 @@ Two Bernoulli draws, the first flipped:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import samplers, scalar_laws
+from .scalar_laws import ppf_fill
 from .tapes import Tape, call_site, fresh_noise, mismatch, sample_array
 
 _BERNOULLI_DIST = samplers.BERNOULLI
 _BERNOULLI, _UNIFORM = scalar_laws.BERNOULLI, scalar_laws.UNIFORM_NOISE
+
+
+def _same(law, out, k):
+    """``out``, which must be the tracking run's outcomes ``k`` (same shape and dtype)."""
+    if out.shape != k.shape or out.tobytes() != k.tobytes():
+        raise mismatch(f"drew {law.name} = {out} where the tracking run drew {k}")
+    return out
 
 
 class Replay(Tape):
@@ -153,9 +163,29 @@ class Replay(Tape):
             return self._forced(k)
         u = self._coupled(mode, u, shape, self.stream.uniforms)
         out = sample_array(law, u, full, dist.core_ndim)
-        if mode == 0 and not np.array_equal(out, k):
-            raise mismatch(f"drew {law.name} = {out} where the tracking run drew {k}")
+        if mode == 0:
+            _same(law, out, k)
         return out.item() if out.ndim == 0 else out
+
+    def ppfs(self, law, kind, size, a, b, d):
+        """:meth:`~stochad.tracking.Tracking.ppfs` (``rng.poisson(m, size=z)``) inline."""
+        i = self.i
+        if i == self.serial:
+            self.i = i + 1
+            name, _, k = self.records[i]
+            if name != law.name:
+                raise mismatch(f"drew {law.name} where the tracking run drew {name}")
+            return self._forced(k)
+        self.i = i + 1
+        if i < self.serial:  # before the flipped draw: repeat the tracking run
+            name, u, k = self.records[i]
+            if name != law.name or u.size != size:
+                raise mismatch(f"drew {law.name} where the tracking run drew {name}")
+            return _same(law, ppf_fill(kind, u, a, b), k)
+        rec = self._after(i, call_site(4))  # ppfs <- Tape.poisson <- Generator.poisson <- user
+        u = self._coupled(2, rec[1], (size,), self.stream.uniforms) \
+            if rec is not None and rec[0] == law.name else self.stream.uniforms((size,))
+        return ppf_fill(kind, u, a, b)
 
     def _uniform(self, name, shape):
         mode, u, _ = self._next(name)
@@ -180,6 +210,25 @@ class Replay(Tape):
         if rec is not None and rec[0] == "uniform" and type(rec[1].z) is float:
             return rec[1].z
         return self.stream.uniform()
+
+    def exponential(self, scale=1.0, size=None):
+        """``Generator.exponential`` of one float scale, inline (the hot path of Gillespie
+        loops); else :meth:`Tape.exponential`."""
+        i = self.i
+        if size is not None or i == self.serial or type(scale) is not float \
+                or not 0.0 <= scale < math.inf:
+            return super().exponential(scale, size)
+        self.i = i + 1
+        if i < self.serial:  # before the flipped draw: repeat the tracking run
+            name, rec, _ = self.records[i]
+            if name != "exponential":
+                raise mismatch(f"drew exponential where the tracking run drew {name}")
+        else:
+            rec = self._after(i, call_site(3))  # exponential <- Generator.exponential <- user
+            rec = rec[1] if rec is not None and rec[0] == "exponential" else None
+        z = rec.z if rec is not None and type(rec.z) is float \
+            else -math.log1p(-self.stream.uniform())
+        return 0.0 + scale * z
 
     def _noise(self, law, shape, a, b):
         i = self.i

@@ -90,7 +90,7 @@ def _ppf_array(kind, u, a, b):
 
 
 @njit
-def _ppf_fill(kind, u, a, b):
+def ppf_fill(kind, u, a, b):
     """:func:`_ppf` of every uniform of the flat array ``u`` with the parameters ``a``,
     ``b`` (floats)."""
     out = np.empty(u.size, np.int64)
@@ -102,7 +102,7 @@ def _ppf_fill(kind, u, a, b):
 def _ppfs(kind, u, a, b):
     """:func:`_ppf` of flat uniforms with parameters that are floats or flat arrays."""
     if type(a) is float and type(b) is float:
-        return _ppf_fill(kind, u, a, b)
+        return ppf_fill(kind, u, a, b)
     a, b = (np.array(np.broadcast_to(np.asarray(x, dtype=float), u.shape)) for x in (a, b))
     return _ppf_array(kind, u, a, b)
 

@@ -151,9 +151,10 @@ class NoiseRecord:
     moving threshold; ``[flo, fhi)``: what the run's comparisons so far revealed of ``F(z)``
     (scalar ``z``).
 
-    A raw uniform is its own provenance (a :class:`~stochad.dual.Source` with ``a = 0``,
-    ``b = 1``: one object fewer per ``rng.random()``). The defaults are class attributes, so
-    that making a record sets four attributes (the hot path of ``rng.random() < p``)."""
+    A scalar draw's record is its value's provenance (a :class:`~stochad.dual.Source`: one
+    object fewer per draw): ``a = 0``, ``b = 1`` for a raw uniform, the class defaults, so
+    that making a record sets four attributes (the hot path of ``rng.random() < p``); a
+    scaled or shifted draw sets its coefficients."""
 
     escaped, compared, flo, fhi = False, 0, 0.0, 1.0
     av, ad, bv, bd = 0.0, 0.0, 1.0, 0.0
@@ -234,21 +235,28 @@ class Tape:
 
     # the samplers' and Generator's hooks call these ------------------------------------------
     def poisson(self, lam, size=None):
-        """``Generator.poisson``: one draw of a float rate inline (the hot path), else
-        :meth:`draw`."""
-        if size is None:
-            v, d = parameter(lam)
-            if type(v) is float and 0.0 <= v < math.inf:
+        """``Generator.poisson``: one draw of a float rate inline, or a 1-d array of them by
+        ``ppfs`` (the hot paths), else :meth:`draw`."""
+        v, d = parameter(lam)
+        if type(v) is float and 0.0 <= v < math.inf:
+            if size is None:
                 return self._scalar(_POISSON, (v,), d)
+            if (type(size) is int or isinstance(size, np.integer)) and size >= 0 \
+                    and (d is None or type(d) is float):  # rng.poisson(m, size=z)
+                return self.ppfs(_POISSON, 0, int(size), v, 0.0, d)
         return self.draw(_POISSON_DIST, (lam,), size)
 
     def binomial(self, n, p, size=None):
         """``Generator.binomial``: one draw with an int ``n`` and a float ``p`` inline (the
         hot path), else :meth:`draw`."""
-        if size is None and type(n) is int and n >= 0:
+        if type(n) is int and n >= 0:
             v, d = parameter(p)
             if type(v) is float and 0.0 <= v <= 1.0:
-                return self._scalar(_BINOMIAL, (n, v), d)
+                if size is None:
+                    return self._scalar(_BINOMIAL, (n, v), d)
+                if (type(size) is int or isinstance(size, np.integer)) and size >= 0 \
+                        and (d is None or type(d) is float):
+                    return self.ppfs(_BINOMIAL, 1, int(size), float(n), v, d)
         return self.draw(_BINOMIAL_DIST, (n, p), size)
 
     def exponential(self, scale=1.0, size=None):
@@ -475,16 +483,51 @@ def sample_array(law, u, full, core):
 
 
 class Block:
-    """The candidate events of one array draw (``size=``), at most one per element, as arrays:
-    elements ``elems`` of draw ``serial`` move to ``alts`` with weights ``weights``. Choosing
-    among them goes by the same running sum of ``|w|`` as single events (:func:`_choose`)."""
+    """The candidate events of one array draw (``size=``), at most one per element: elements
+    ``elems`` (``None``: every element) of draw ``serial`` move to ``alts`` with weights
+    ``weights`` (an array, or one float for every element, as a Poisson draw's ``δ``). Choosing
+    among them goes by the same running sum of ``|w|`` as single events
+    (:func:`stochad.replay._choose`).
+
+    Examples
+    --------
+    >>> block = Block(3, None, np.array([2, 1, 4]), 0.5)
+    >>> len(block), block.magnitudes(), block.event(1)
+    (3, [0.5, 0.5, 0.5], (0.5, 3, 1, 1, None))
+    >>> block.find(1.0, 1.7)     # the running sum 1.5, 2.0, ...: element 1, at 2.0
+    (1, 2.0)
+    """
 
     __slots__ = ("serial", "elems", "alts", "weights")
 
     def __init__(self, serial, elems, alts, weights):
         self.serial, self.elems, self.alts, self.weights = serial, elems, alts, weights
 
+    def __len__(self):
+        return len(self.alts)
+
+    def magnitudes(self) -> list:
+        """``|w|`` of every event, in order (Python floats)."""
+        w = self.weights
+        return [abs(w)] * len(self.alts) if type(w) is float else np.abs(w).tolist()
+
+    def find(self, acc, target):
+        """``(j, running sum)``: the first event ``j`` at which the running sum of ``|w|``
+        from ``acc`` exceeds ``target`` (``j = -1`` if none). The additions run in order,
+        in Python for a small block, by numpy's cumulative sum (the same order) otherwise."""
+        magnitudes = self.magnitudes()
+        if len(magnitudes) <= 64:
+            for j, m in enumerate(magnitudes):
+                acc += m
+                if target < acc:
+                    return j, acc
+            return -1, acc
+        sums = np.cumsum(np.concatenate(([acc], magnitudes)))[1:]
+        j = int(np.searchsorted(sums, target, side="right"))
+        return (j if j < sums.size else -1), float(sums[min(j, sums.size - 1)])
+
     def event(self, j):
-        """Element ``j``'s event as a single candidate tuple."""
-        return (float(self.weights[j]), self.serial, int(self.elems[j]), int(self.alts[j]),
-                None)
+        """Event ``j`` as a single candidate tuple."""
+        w = self.weights
+        return (w if type(w) is float else float(w[j]), self.serial,
+                j if self.elems is None else int(self.elems[j]), int(self.alts[j]), None)

@@ -34,6 +34,7 @@ import numpy as np
 
 from . import samplers, scalar_laws
 from .dual import Dual, LostDerivativeWarning, Source
+from .scalar_laws import ppf_fill
 from .tapes import (
     Block,
     NoiseRecord,
@@ -59,7 +60,8 @@ class Tracking(Tape):
         super().__init__(shared)
         self.records: list = []      # per draw, in order: (law name, uniform(s)/noise, outcome)
         self.sites: list = []        # per draw: its call site
-        self.candidates: list = []   # (weight, draw serial, element, alternative, reference)
+        # (weight, draw serial, element, alternative, reference), see sides()
+        self.candidates: list = []
         self._events: set = set()    # comparison events seen: (draw serial, element, boundary)
 
     def _record(self, name, payload, k):
@@ -132,19 +134,10 @@ class Tracking(Tape):
         serial = len(self.records)
         self._record(law.name, u, k)
         if law.sample_array is not None and not dist.core_ndim and nonzero(d):
-            # every element at once: one block of candidates (see _Block)
-            flat_k = k.reshape(-1)
-            present, alt, w = law.candidates_array(
-                flat_k, [v if type(v) is float else v.reshape(-1) for v in full],
-                d if type(d) is float else np.asarray(d, dtype=float).reshape(-1))
-            n = flat_k.size
-            if present is True:
-                elems = np.arange(n)
-            else:
-                elems = np.flatnonzero(present)
-                alt, w = spread(alt, n)[elems], spread(w, n)[elems]
-            if elems.size:
-                self.candidates.append(Block(serial, elems, spread(alt, n), spread(w, n)))
+            # every element at once: one block of candidates
+            self._block(law, serial, k.reshape(-1),
+                        [v if type(v) is float else v.reshape(-1) for v in full],
+                        d if type(d) is float else np.asarray(d, dtype=float).reshape(-1))
         elif nonzero(d):
             core = full[-1].shape[len(shape):]
             d = np.broadcast_to(np.asarray(d, dtype=float), shape + core)
@@ -161,6 +154,36 @@ class Tracking(Tape):
                     self.candidates.append((w, serial, i, alt, None))
         return k.item() if k.ndim == 0 else k
 
+    def _block(self, law, serial, k, params, d):
+        """The candidate events of the flat outcomes ``k`` of draw ``serial`` as one
+        :class:`~stochad.tapes.Block` (none if no element has one)."""
+        present, alt, w = law.candidates_array(k, params, d)
+        n = k.size
+        if present is True:
+            elems = None
+        else:
+            elems = np.flatnonzero(present)
+            if not elems.size:
+                return
+            alt = spread(alt, n)[elems]
+            if type(w) is not float:
+                w = spread(w, n)[elems]
+        self.candidates.append(Block(serial, elems, spread(alt, n if elems is None
+                                                             else elems.size), w))
+
+    def ppfs(self, law, kind, size, a, b, d):
+        """An array draw of ``size`` Poisson(``a``) (``kind`` 0) or Binomial(``a``, ``b``)
+        outcomes with float parameters, ``d`` the dual part of the last (the hot path of
+        ``rng.poisson(m, size=z)``): :meth:`_array`'s numbers in one kernel call."""
+        u = self.stream.uniforms((size,))
+        k = ppf_fill(kind, u, a, b)
+        serial = len(self.records)
+        self.sites.append(call_site(4))  # ppfs <- Tape.poisson <- Generator.poisson <- user
+        self.records.append((law.name, u, k))
+        if d is not None and d != 0.0 and size:
+            self._block(law, serial, k, [a] if kind == 0 else [a, b], d)
+        return k
+
     def _uniform(self, name, shape):
         u = self.stream.uniform() if shape == () else self.stream.uniforms(shape)
         self._record(name, u, None)
@@ -175,6 +198,25 @@ class Tracking(Tape):
         self.records.append(("uniform", rec, None))
         return Dual(z, 0.0, rec)
 
+    def exponential(self, scale=1.0, size=None):
+        """``Generator.exponential`` of one float scale, inline (the hot path of Gillespie
+        loops); else :meth:`Tape.exponential`."""
+        if type(scale) is Dual:
+            bv, bd = scale.v, scale.d
+        else:
+            bv, bd = scale, 0.0
+        if size is not None or type(bv) is not float or type(bd) is not float \
+                or not 0.0 <= bv < math.inf:
+            return super().exponential(scale, size)
+        if type(scale) is Dual and scale.src is not None:
+            scale.src.rec.escaped = True
+        z = -math.log1p(-self.stream.uniform())
+        rec = NoiseRecord(len(self.records), _EXPONENTIAL, z)
+        rec.bv, rec.bd = bv, bd  # the record is its value's provenance: 0 + scale·z
+        self.sites.append(call_site(3))  # exponential <- Generator.exponential <- user
+        self.records.append(("exponential", rec, None))
+        return Dual(0.0 + bv * z, 0.0 + bd * z, rec)
+
     def _noise(self, law, shape, a, b):
         if shape == ():  # the hot path: one number, inline
             z = (-math.log1p(-self.stream.uniform()) if law is _EXPONENTIAL
@@ -184,7 +226,8 @@ class Tracking(Tape):
             self.records.append((law.name, rec, None))
             av, ad = (a.v, a.d) if type(a) is Dual else (float(a), 0.0)
             bv, bd = (b.v, b.d) if type(b) is Dual else (float(b), 0.0)
-            return Dual(av + bv * z, ad + bd * z, Source(rec, av, ad, bv, bd))
+            rec.av, rec.ad, rec.bv, rec.bd = av, ad, bv, bd  # its value's provenance
+            return Dual(av + bv * z, ad + bd * z, rec)
         z = fresh_noise(self.stream, law, shape)
         rec = NoiseRecord(len(self.records), law, z)
         self.sites.append(call_site(4))  # _noise <- tape method <- stochad <- ... <- user
@@ -320,12 +363,23 @@ class Tracking(Tape):
             if not (dtheta > 0 and mass > 0):
                 return
             weight = dtheta / mass
+        # the draw's values on either side of the boundary: worked out by sides() for the
+        # one event a sample replays, not here for every event
+        self.candidates.append((weight, rec.serial, None, None, (below, av, bv, boundary)))
+
+    def sides(self, candidate):
+        """``(alternative, reference)`` of a candidate event: the noise of its draw just
+        across the boundary and just on this side of it (a comparison event of
+        :meth:`event` defers working them out to here), or its outcome and ``None``."""
+        _, serial, _, forced, reference = candidate
+        if forced is not None:
+            return forced, reference
+        below, av, bv, boundary = reference
+        law = self.records[serial][1].law
         eta = 1e-10 * (abs(av) + abs(bv * boundary)) / abs(bv) + 1e-12 * (1.0 + abs(boundary))
         lo = min(max(boundary - eta, law.low), law.high)
         hi = min(max(boundary + eta, law.low), law.high)
-        self.candidates.append((weight, rec.serial, None, hi if below else lo,
-                                lo if below else hi))
-        return
+        return (hi, lo) if below else (lo, hi)
 
     def _warn_lost(self):
         frame = outside(_getframe(1))
