@@ -54,10 +54,11 @@ class Source:
     affine in that draw's noise, ``value = a + b·z`` with ``a = (av, ad)``, ``b = (bv, bd)``
     (``av is None``: not affine)."""
 
-    __slots__ = ("rec", "av", "ad", "bv", "bd")
+    __slots__ = ("rec", "av", "ad", "bv", "bd", "seen")
 
     def __init__(self, rec, av=None, ad=None, bv=None, bd=None):
         self.rec, self.av, self.ad, self.bv, self.bd = rec, av, ad, bv, bd
+        self.seen = None  # the last float threshold compared with (see _ordering)
 
 
 def _parts(x):
@@ -210,6 +211,10 @@ def _ordering(op, lower):
         tape = current_tape()
         if tape is None or type(result) is not bool:
             return _compare(op, x, y)
+        if src.seen == yv and yd == 0.0:
+            # compared with this threshold before (while t < T, then if t >= T): the same
+            # event or the same narrowing, already on the tape
+            return result
         av = src.av - yv
         if type(av) is not float:
             return _compare(op, x, y)
@@ -218,6 +223,8 @@ def _ordering(op, lower):
             tape.event(below, src.rec, av, ad - yd, bv, bd)
         else:
             tape.narrow(below, src.rec, -av / bv)
+        if yd == 0.0:
+            src.seen = yv
         return result
 
     return compare

@@ -157,7 +157,7 @@ class NoiseRecord:
     scaled or shifted draw sets its coefficients."""
 
     escaped, compared, flo, fhi = False, 0, 0.0, 1.0
-    av, ad, bv, bd = 0.0, 0.0, 1.0, 0.0
+    av, ad, bv, bd, seen = 0.0, 0.0, 1.0, 0.0, None
 
     def __init__(self, serial, law, z):
         self.serial, self.law, self.z, self.rec = serial, law, z, self

@@ -341,9 +341,14 @@ class Tracking(Tape):
         self._events.add(key)
         rec.compared += 1
         moves = -(ad + bd * boundary) / bv
-        if law is _UNIFORM:  # inline cdf_pdf (the hot path)
+        if law is _UNIFORM:  # inline cdf_pdf (the hot paths)
             theta = 0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary
             dtheta = moves if 0.0 <= boundary <= 1.0 else 0.0
+        elif law is _EXPONENTIAL:
+            if boundary >= 0.0:
+                theta, dtheta = -math.expm1(-boundary), math.exp(-boundary) * moves
+            else:
+                theta, dtheta = 0.0, 0.0 * moves
         else:
             theta, density = law.cdf_pdf(boundary)
             dtheta = density * moves
