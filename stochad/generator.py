@@ -21,7 +21,7 @@ from .distributions import ContinuousDistribution
 from .indexing import take
 from .propagation import apply
 from .shape import stack
-from .tapes import NotReplayable
+from .tapes import NotReplayable, shape_of
 from .triple import StochasticTriple, holds_triple, run_of
 
 UNSUPPORTED = {
@@ -31,10 +31,6 @@ UNSUPPORTED = {
                 "permutation (whole-axis) or choice(replace=False) per slice",
 }
 """Generator methods that raise inside a run, and why (every other method is differentiable)."""
-
-
-def _shape(size) -> tuple[int, ...]:
-    return () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
 
 
 class Generator(np.random.Generator):
@@ -86,10 +82,10 @@ class Generator(np.random.Generator):
         if seed is None and current_tape() is not None:
             # made inside a replay run (lambda t: sim(t, sad.Generator())), where its draws
             # come from the run: skip the OS entropy (~60 µs a sample) for a shared stream
-            self._numpy = _replay_numpy()
+            numpy = self._numpy = _REPLAY_NUMPY[0] if _REPLAY_NUMPY else _replay_numpy()
         else:
-            self._numpy = normalize_rng(seed)
-        super().__init__(self._numpy.bit_generator)
+            numpy = self._numpy = normalize_rng(seed)
+        _numpy_init(self, numpy.bit_generator)  # super().__init__, without its lookup
 
     @property
     def numpy(self) -> np.random.Generator:
@@ -199,7 +195,7 @@ class Generator(np.random.Generator):
         if out is not None:
             raise TypeError("Generator.random(out=) is not supported inside a stochad run")
         run = current_run()
-        value = run.rng.random((run.n_lanes,) + _shape(size), dtype=dtype)
+        value = run.rng.random((run.n_lanes,) + shape_of(size), dtype=dtype)
         return samplers.UniformNoise(value, run=run)
 
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
@@ -256,7 +252,7 @@ class Generator(np.random.Generator):
         shape = np.broadcast_shapes(np.shape(low) if not isinstance(low, StochasticTriple)
                                     else low.shape,
                                     np.shape(high) if not isinstance(high, StochasticTriple)
-                                    else high.shape, _shape(size))
+                                    else high.shape, shape_of(size))
         u = StochasticTriple(run.rng.random((run.n_lanes,) + shape), run=run)
         return apply(rules.uniform_integer(np.dtype(dtype)), u, low, high)
 
@@ -447,7 +443,7 @@ class Generator(np.random.Generator):
     @staticmethod
     def _without_replacement(run, n, size, p):
         """Per-lane ordered samples without replacement (Efraimidis–Spirakis keys)."""
-        shape = _shape(size)
+        shape = shape_of(size)
         k = int(np.prod(shape))
         if k > n:
             raise ValueError(f"choice: cannot take a larger sample ({k}) than the population "
@@ -752,6 +748,7 @@ class Generator(np.random.Generator):
 
 
 _REPLAY_NUMPY: list = []
+_numpy_init = np.random.Generator.__init__
 
 
 def _replay_numpy() -> np.random.Generator:

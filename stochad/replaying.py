@@ -41,7 +41,8 @@ _BERNOULLI, _UNIFORM = scalar_laws.BERNOULLI, scalar_laws.UNIFORM_NOISE
 
 def _same(law, out, k):
     """``out``, which must be the tracking run's outcomes ``k`` (same shape and dtype)."""
-    if out.shape != k.shape or out.tobytes() != k.tobytes():
+    if type(k) is not np.ndarray or out.shape != k.shape or out.dtype != k.dtype \
+            or out.tobytes() != k.tobytes():
         raise mismatch(f"drew {law.name} = {out} where the tracking run drew {k}")
     return out
 
@@ -170,17 +171,14 @@ class Replay(Tape):
     def ppfs(self, law, kind, size, a, b, d):
         """:meth:`~stochad.tracking.Tracking.ppfs` (``rng.poisson(m, size=z)``) inline."""
         i = self.i
-        if i == self.serial:
-            self.i = i + 1
-            name, _, k = self.records[i]
-            if name != law.name:
-                raise mismatch(f"drew {law.name} where the tracking run drew {name}")
-            return self._forced(k)
         self.i = i + 1
-        if i < self.serial:  # before the flipped draw: repeat the tracking run
+        if i <= self.serial:  # the tracking run's draw, repeated or flipped
             name, u, k = self.records[i]
-            if name != law.name or u.size != size:
-                raise mismatch(f"drew {law.name} where the tracking run drew {name}")
+            if name != law.name or type(u) is not np.ndarray or u.shape != (size,):
+                raise mismatch(f"drew {law.name} of size {size} where the tracking run drew "
+                               f"{name} of shape {np.shape(u)}")
+            if i == self.serial:
+                return self._forced(k)
             return _same(law, ppf_fill(kind, u, a, b), k)
         rec = self._after(i, call_site(4))  # ppfs <- Tape.poisson <- Generator.poisson <- user
         u = self._coupled(2, rec[1], (size,), self.stream.uniforms) \

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import os
 from sys import _getframe
 
@@ -320,7 +321,7 @@ class Tape:
     def _shape(self, dist, values, size):
         core = dist.core_ndim
         shapes = [np.shape(v)[: np.ndim(v) - core] for v in values]
-        size = () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
+        size = shape_of(size)
         if core and np.ndim(values[0]) < 1:
             raise ValueError(f"{dist.name}: probs must have at least one category (an axis of "
                              f"probabilities), got shape {np.shape(values[0])}")
@@ -367,7 +368,7 @@ class Tape:
         else:
             for label, v in zip(labels, values, strict=True):
                 _bad_continuous(name, label, np.asarray(v, dtype=float))
-            size = () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
+            size = shape_of(size)
             shape = np.broadcast_shapes(*(np.shape(v) for v in values), size)
         if name == "normal":
             a, b, law = params[0], params[1], scalar_laws.NORMAL_NOISE
@@ -379,8 +380,7 @@ class Tape:
 
     def random(self, size=None, dtype=np.float64):
         """``Generator.random``: uniform noise that remembers its draw."""
-        shape = () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
-        return self._noise(scalar_laws.UNIFORM_NOISE, shape, 0.0, 1.0)
+        return self._noise(scalar_laws.UNIFORM_NOISE, shape_of(size), 0.0, 1.0)
 
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
         """``Generator.integers``: ``low + floor(u·(high − low))``, coupled through ``u``."""
@@ -404,7 +404,7 @@ class Tape:
         low, high = bounds[0], bounds[1] + (1 if endpoint else 0)
         if np.any(high <= low):
             raise ValueError(f"integers: low >= high, got low={low!r}, high={high!r}")
-        size = () if size is None else ((int(size),) if np.isscalar(size) else tuple(size))
+        size = shape_of(size)
         shape = np.broadcast_shapes(low.shape, high.shape, size)
         u = self._uniform("integers", shape)
         k = (low + np.floor(u * (high - low))).astype(dtype)
@@ -440,6 +440,32 @@ class Tape:
             return a[idx] if axis == 0 else Dual(np.take(a.v, idx, axis), np.take(
                 np.broadcast_to(a.d, np.shape(a.v)), idx, axis))
         return np.take(np.asarray(a), idx, axis=axis)
+
+
+def shape_of(size) -> tuple:
+    """numpy's ``size=`` as a shape: ``None`` one draw, else an integer or a sequence of them
+    (a float raises ``TypeError`` and a negative ``ValueError``, as numpy's do).
+
+    Examples
+    --------
+    >>> shape_of(None), shape_of(3), shape_of((2, np.int64(3)))
+    ((), (3,), (2, 3))
+    >>> shape_of(2.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: size must be an integer or a tuple of integers, got 2.5
+    """
+    if size is None:
+        return ()
+    try:
+        shape = ((operator.index(size),) if np.ndim(size) == 0
+                 else tuple(operator.index(n) for n in size))
+    except TypeError:
+        raise TypeError(f"size must be an integer or a tuple of integers, got {size!r}") \
+            from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"size must not be negative, got {size!r}")
+    return shape
 
 
 def _bad_continuous(name, label, v):

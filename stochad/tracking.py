@@ -62,7 +62,9 @@ class Tracking(Tape):
         self.sites: list = []        # per draw: its call site
         # (weight, draw serial, element, alternative, reference), see sides()
         self.candidates: list = []
-        self._events: set = set()    # comparison events seen: (draw serial, element, boundary)
+        # comparison events seen: (draw serial, boundary) -> its boundary's motion (scalar
+        # draws), (draw serial, element, boundary) -> None (arrays)
+        self._events: dict = {}
 
     def _record(self, name, payload, k):
         self.sites.append(call_site(4))  # _record <- _array/_uniform <- tape method <- ...
@@ -152,7 +154,7 @@ class Tracking(Tape):
                     found = law.candidates(ki, params, float(flat_d[i]))
                 for alt, w in found:
                     self.candidates.append((w, serial, i, alt, None))
-        return k.item() if k.ndim == 0 else k
+        return k.item() if k.ndim == 0 else k.copy()  # the program may change its array
 
     def _block(self, law, serial, k, params, d):
         """The candidate events of the flat outcomes ``k`` of draw ``serial`` as one
@@ -182,7 +184,7 @@ class Tracking(Tape):
         self.records.append((law.name, u, k))
         if d is not None and d != 0.0 and size:
             self._block(law, serial, k, [a] if kind == 0 else [a, b], d)
-        return k
+        return k.copy()  # the program may change its array, not the record
 
     def _uniform(self, name, shape):
         u = self.stream.uniform() if shape == () else self.stream.uniforms(shape)
@@ -298,7 +300,7 @@ class Tracking(Tape):
         key = (rec.serial, elem, boundary)
         if key in self._events:
             return False
-        self._events.add(key)
+        self._events[key] = None
         rec.compared += 1
         return True
 
@@ -309,6 +311,8 @@ class Tracking(Tape):
         if type(rec.z) is not float:
             rec.escaped = True
             return
+        if rec.compared and (rec.serial, boundary) in self._events:
+            self._untie(rec, boundary)  # a fixed threshold at an event's boundary
         law = rec.law
         theta = (0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary) \
             if law is _UNIFORM else law.cdf_pdf(boundary)[0]
@@ -335,12 +339,15 @@ class Tracking(Tape):
         in plain Python (the hot path of ``rng.random() < p``)."""
         law = rec.law
         boundary = -av / bv
-        key = (rec.serial, boundary)   # inline _new_event (the hot path)
-        if key in self._events:
-            return
-        self._events.add(key)
-        rec.compared += 1
         moves = -(ad + bd * boundary) / bv
+        key = (rec.serial, boundary)   # inline _new_event (the hot path)
+        known = self._events.get(key)
+        if known is not None:  # t < T tested twice on the same t: one event, not two
+            if known != moves:  # two thresholds that meet here but move apart
+                self._untie(rec, boundary, lost=True)
+            return
+        self._events[key] = moves
+        rec.compared += 1
         if law is _UNIFORM:  # inline cdf_pdf (the hot paths)
             theta = 0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary
             dtheta = moves if 0.0 <= boundary <= 1.0 else 0.0
@@ -353,21 +360,30 @@ class Tracking(Tape):
             theta, density = law.cdf_pdf(boundary)
             dtheta = density * moves
         # the run reached this comparison knowing F(z) in [flo, fhi) from the earlier ones
-        # (if u < a: ... elif u < b:): the event's probability is conditional on that
+        # (if u < a: ... elif u < b:): the event's probability is conditional on that, and
+        # nil if the boundary lies outside (if u < 0.5: ... if u < p: with p < 0.5 and
+        # u >= 0.5, no move of p flips the second)
+        flo, fhi = rec.flo, rec.fhi
         if below:
-            mass = theta - rec.flo
-            if theta < rec.fhi:
+            if theta < fhi:
                 rec.fhi = theta
-            if not (dtheta < 0 and mass > 0):
+            if not (dtheta < 0 and flo < theta):
                 return
-            weight = -dtheta / mass
+            if theta >= fhi:
+                if theta == fhi < 1.0:
+                    self._warn_tie()
+                return
+            weight = -dtheta / (theta - flo)
         else:
-            mass = rec.fhi - theta
-            if theta > rec.flo:
+            if theta > flo:
                 rec.flo = theta
-            if not (dtheta > 0 and mass > 0):
+            if not (dtheta > 0 and theta < fhi):
                 return
-            weight = dtheta / mass
+            if theta <= flo:
+                if theta == flo > 0.0:
+                    self._warn_tie()
+                return
+            weight = dtheta / (fhi - theta)
         # the draw's values on either side of the boundary: worked out by sides() for the
         # one event a sample replays, not here for every event
         self.candidates.append((weight, rec.serial, None, None, (below, av, bv, boundary)))
@@ -386,16 +402,35 @@ class Tracking(Tape):
         hi = min(max(boundary + eta, law.low), law.high)
         return (hi, lo) if below else (lo, hi)
 
-    def _warn_lost(self):
+    def _warn_lost(self, message=None):
         frame = outside(_getframe(1))
         site = (frame.f_code.co_filename, frame.f_lineno)
         if site in self.shared.warned:
             return
         self.shared.warned.add(site)
-        warnings.warn_explicit(
+        warnings.warn_explicit(message or (
             "a comparison that a perturbation of the parameter could flip, which the replay "
             "engine cannot follow (it is not a draw, or an affine function of one continuous "
             "draw, against a moving threshold): its share of the derivative is lost. Compare "
             "the draw itself (rng.random() < p, t + rng.exponential(s) > T), or draw the event "
-            "with sad.bernoulli(prob)",
+            "with sad.bernoulli(prob)"),
             LostDerivativeWarning, frame.f_code.co_filename, frame.f_lineno)
+
+    def _untie(self, rec, boundary, lost=False):
+        """Drop the candidate event of draw ``rec`` at ``boundary``, which another
+        comparison's threshold meets at this parameter (a replay across the boundary would
+        flip both), with a warning if that (or ``lost``) loses derivative mass."""
+        serial = rec.serial
+        kept = [c for c in self.candidates if type(c) is not tuple or c[1] != serial
+                or c[3] is not None or c[4][3] != boundary]
+        if lost or len(kept) < len(self.candidates):
+            self.candidates[:] = kept
+            self._warn_tie()
+
+    def _warn_tie(self):
+        self._warn_lost(
+            "a comparison whose moving threshold equals, at this parameter, a threshold the "
+            "same draw was compared with before (if u < 0.5: ... if u < p: at p = 0.5): the "
+            "replay engine cannot flip one without the other, so this event's share of the "
+            "derivative is lost. Differentiate at a parameter where the thresholds differ, or "
+            "draw the two events from separate draws")

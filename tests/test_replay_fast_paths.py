@@ -159,3 +159,39 @@ def test_a_threshold_moved_by_an_older_draw_uses_its_noise_up():
         samples = sad.derivative_samples(f, 0.5, n_samples=6_000, rng=3, vectorize=False,
                                          backend=backend)
         assert_unbiased(samples, 2.0)
+
+
+def test_an_array_changed_in_place_by_the_program_keeps_the_record():
+    """``k = rng.poisson(m, size=3); k[0] += 1``: the tracking run hands out a copy, so the
+    replay's draws (and the flipped one) start from what was drawn. The output is
+    ``Σk + 1 + 1{k0 ≥ 2}``: E = 3m + 2 − e^{−m}(1 + m), d/dm = 3 + m·e^{−m}."""
+    def bumped(m):
+        k = sad.Generator().poisson(m, size=3)
+        k[0] += 1
+        return float(k.sum() + (k[0] > 2))
+
+    assert_unbiased(sad.derivative_samples(bumped, 1.5, n_samples=3_000, rng=6,
+                                           vectorize=False), 3.0 + 1.5 * np.exp(-1.5))
+
+
+def test_a_replay_whose_array_draw_changed_shape_before_the_flip_raises():
+    """Hidden randomness deciding between a scalar and an array draw at one site: the replay
+    sees a different draw before the flipped event and says so."""
+    hidden = np.random.default_rng(0)
+
+    def f(m):
+        rng = sad.Generator()
+        first = rng.poisson(m, size=int(hidden.integers(1, 3)))
+        return float(first.sum() + rng.poisson(m))
+
+    with pytest.raises(replay.ReplayMismatchError, match="poisson of size"):
+        sad.derivative_samples(f, 1.0, n_samples=200, rng=0, vectorize=False)
+
+
+@pytest.mark.parametrize("size", [2.5, 2.0, np.float64(3)])
+def test_a_float_size_raises_as_numpy_does(size):
+    with pytest.raises(TypeError, match="size must be an integer"):
+        sad.derivative_samples(lambda m: sad.Generator().poisson(m, size=size).sum(), 1.0,
+                               n_samples=10, rng=0, vectorize=False)
+    with pytest.raises(TypeError):
+        np.random.default_rng(0).poisson(1.0, size=size)

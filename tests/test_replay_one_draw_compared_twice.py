@@ -1,0 +1,93 @@
+"""One continuous draw compared with a fixed and a moving threshold (replay, ``vectorize=False``).
+
+The tracking run knows, from the earlier comparisons of a draw, an interval of its CDF value;
+a comparison event's probability is conditional on it, and nil when the moving boundary lies
+outside it (``if u < 0.5: ... if u < p:`` with ``p < 0.5`` and ``u >= 0.5``: no move of ``p``
+flips the second). Where the moving boundary meets another threshold of the same draw exactly
+(``p = 0.5`` above) a replay cannot flip one comparison without the other: that event is
+dropped with a :class:`~stochad.LostDerivativeWarning` instead of a wrong number. Found by the
+review of 2026-12-03 (the two-``if`` program gave 1.73 for an exact 1).
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from conftest import assert_unbiased
+
+import stochad as sad
+
+
+def fixed_then_moving(p):
+    """E = 0.5 + p for p < 0.5 and p for p > 0.5 (plus 0.5): d/dp = 1 either way."""
+    u = sad.Generator().random()
+    out = 0.0
+    if u < 0.5:
+        out += 1.0
+    if u < p:
+        out += 1.0
+    return out
+
+
+def moving_then_fixed(p):
+    """The same two comparisons in the other order: d/dp = 1."""
+    u = sad.Generator().random()
+    out = 0.0
+    if u < p:
+        out += 1.0
+    if u < 0.5:
+        out += 1.0
+    return out
+
+
+def waiting_time_twice(s):
+    """t ~ Exp(1): E = P(t < 1) + P(t < s), d/ds = exp(-s)."""
+    t = sad.Generator().exponential(1.0)
+    return float(t < 1.0) + float(t < s)
+
+
+def opposite_thresholds(p):
+    """E = p + 2(1 - p): d/dp = -1; at p = 0.5 both thresholds meet and move apart."""
+    u = sad.Generator().random()
+    out = 0.0
+    if u < p:
+        out += 1.0
+    if u < 1.0 - p:
+        out += 2.0
+    return out
+
+
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+@pytest.mark.parametrize("program", [fixed_then_moving, moving_then_fixed])
+@pytest.mark.parametrize("p", [0.3, 0.7])
+def test_a_fixed_then_a_moving_threshold_on_one_uniform(program, p, backend):
+    samples = sad.derivative_samples(program, p, n_samples=4_000, rng=1, vectorize=False,
+                                     backend=backend)
+    assert_unbiased(samples, 1.0)
+
+
+@pytest.mark.parametrize("s", [0.5, 2.0])
+def test_a_fixed_then_a_moving_threshold_on_one_waiting_time(s):
+    samples = sad.derivative_samples(waiting_time_twice, s, n_samples=4_000, rng=2,
+                                     vectorize=False)
+    assert_unbiased(samples, math.exp(-s))
+
+
+def test_thresholds_that_move_apart_from_one_boundary_away_from_it():
+    samples = sad.derivative_samples(opposite_thresholds, 0.3, n_samples=4_000, rng=3,
+                                     vectorize=False)
+    assert_unbiased(samples, -1.0)
+
+
+@pytest.mark.parametrize("program", [fixed_then_moving, moving_then_fixed,
+                                     opposite_thresholds])
+def test_thresholds_that_meet_at_the_parameter_warn_instead_of_a_wrong_number(program):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        samples = sad.derivative_samples(program, 0.5, n_samples=500, rng=4,
+                                         vectorize=False)
+    lost = [w for w in caught if issubclass(w.category, sad.LostDerivativeWarning)]
+    assert lost and "equals, at this parameter, a threshold" in str(lost[0].message)
+    # the event is dropped, not replayed across both thresholds (which gave 2 for an exact 1)
+    np.testing.assert_array_equal(samples, 0.0)
