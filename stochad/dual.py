@@ -202,6 +202,10 @@ def _ordering(op, lower):
                 return _compare(op, x, y)
             yv, yd = y.v, y.d
         else:
+            if (type(y) is float or type(y) is int) and src.seen == y:
+                # compared with this threshold before (while t < T, then if t >= T): the
+                # same event or the same narrowing, already on the tape
+                return op(x.v, y)
             yv, yd = y, 0.0
         xv, xd, ad, bv, bd = x.v, x.d, src.ad, src.bv, src.bd
         if type(xd) is not float or type(yd) is not float or type(ad) is not float \
@@ -211,9 +215,7 @@ def _ordering(op, lower):
         tape = current_tape()
         if tape is None or type(result) is not bool:
             return _compare(op, x, y)
-        if src.seen == yv and yd == 0.0:
-            # compared with this threshold before (while t < T, then if t >= T): the same
-            # event or the same narrowing, already on the tape
+        if src.seen == yv and yd == 0.0:  # a threshold without dual part seen before
             return result
         av = src.av - yv
         if type(av) is not float:
@@ -356,9 +358,13 @@ class Dual:
     __ge__ = _ordering(operator.ge, False)
 
     def __eq__(self, o):
+        if self.src is None and type(o) is not Dual:  # total_rate == 0: nothing to record
+            return self.v == o
         return _compare(operator.eq, self, o)
 
     def __ne__(self, o):
+        if self.src is None and type(o) is not Dual:
+            return self.v != o
         return _compare(operator.ne, self, o)
 
     __hash__ = None
