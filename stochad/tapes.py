@@ -248,8 +248,8 @@ class Tape:
         return self.draw(_POISSON_DIST, (lam,), size)
 
     def binomial(self, n, p, size=None):
-        """``Generator.binomial``: one draw with an int ``n`` and a float ``p`` inline (the
-        hot path), else :meth:`draw`."""
+        """``Generator.binomial``: one draw with an int ``n`` and a float ``p`` inline, or a
+        1-d array of them by ``ppfs`` (the hot paths), else :meth:`draw`."""
         if type(n) is int and n >= 0:
             v, d = parameter(p)
             if type(v) is float and 0.0 <= v <= 1.0:
