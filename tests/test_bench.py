@@ -381,3 +381,13 @@ def test_natural_report_sets_replay_against_the_hand_written_score_function():
     assert row.time_x_variance_ratio > 0
     table = natural_bench.report(["reed_frost"], 50, 0, 1)
     assert "score+baseline" in table and "t×var" in table and "reed_frost" in table
+
+
+@pytest.mark.parametrize("name", ["walk", "yule", "galton_watson"])
+@pytest.mark.parametrize("mode", ["replay", "plain"])
+def test_replay_instructions_runs_the_work_it_names(name, mode):
+    from bench import replay_instructions
+
+    replay_instructions.main([name, "3", mode])
+    with pytest.raises(ValueError, match="unknown program"):
+        replay_instructions.run("nope", 1, mode)
