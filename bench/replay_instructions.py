@@ -8,11 +8,14 @@ the same program on numpy's ``Generator`` (``MODE`` ``plain``). ``NAME``: a prog
 :mod:`bench.natural`, or ``walk``/``yule`` of :mod:`bench.replay_speed`. Under valgrind, the
 difference of two counts is the instructions of the extra samples alone::
 
-    for n in 100 400; do valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
-        python3 -m bench.replay_instructions birth_death_gillespie $n replay 2>&1 \\
-        | grep Collected; done          # (second - first) / 300 = instructions a sample
+    for n in 100 400; do OPENBLAS_NUM_THREADS=1 valgrind --tool=callgrind \\
+        --callgrind-out-file=/dev/null python3 -m bench.replay_instructions \\
+        birth_death_gillespie $n replay 2>&1 | grep Collected; done
+    # (second - first) / 300 = instructions a sample
 
-(name the Python binary itself, not a shell shim such as pyenv's, or valgrind counts the shim).
+Name the Python binary itself, not a shell shim such as pyenv's, or valgrind counts the shim;
+``OPENBLAS_NUM_THREADS=1`` stops scipy's BLAS threads, whose idle spinning valgrind would count
+(two runs then agree to 0.1%).
 """
 
 from __future__ import annotations
