@@ -215,8 +215,6 @@ def _ordering(op, lower):
         tape = current_tape()
         if tape is None or type(result) is not bool:
             return _compare(op, x, y)
-        if src.seen == yv and yd == 0.0:  # a threshold without dual part seen before
-            return result
         av = src.av - yv
         if type(av) is not float:
             return _compare(op, x, y)

@@ -82,7 +82,7 @@ class Generator(np.random.Generator):
         if seed is None and current_tape() is not None:
             # made inside a replay run (lambda t: sim(t, sad.Generator())), where its draws
             # come from the run: skip the OS entropy (~60 µs a sample) for a shared stream
-            numpy = self._numpy = _REPLAY_NUMPY[0] if _REPLAY_NUMPY else _replay_numpy()
+            numpy = self._numpy = _replay_numpy()
         else:
             numpy = self._numpy = normalize_rng(seed)
         _numpy_init(self, numpy.bit_generator)  # super().__init__, without its lookup

@@ -196,13 +196,8 @@ def _one_event(f, p, d, shared):
         return value, delta, 0.0, (0.0 if type(value) is float else np.zeros(value.shape))
     # chosen with probability |w_J| / Σ|w| (a weight is negative only at a boundary of the
     # parameter's domain, docs/decisions.md): the sample carries W = Σ|w| with w_J's sign
-    if len(candidates) == 1 and type(candidates[0]) is tuple:  # what _choose would say
-        shared.stream.uniform()
-        chosen = candidates[0]
-        total = abs(chosen[0])
-    else:
-        total = math.fsum(_magnitudes(candidates))
-        chosen = _choose(candidates, shared.stream.uniform() * total)
+    total = math.fsum(_magnitudes(candidates))
+    chosen = _choose(candidates, shared.stream.uniform() * total)
     weight = math.copysign(total, chosen[0])
     return value, delta, weight, _difference(f, p, tracking, value, chosen)
 

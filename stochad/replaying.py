@@ -27,8 +27,6 @@ Two Bernoulli draws, the first flipped:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import samplers, scalar_laws
@@ -208,25 +206,6 @@ class Replay(Tape):
         if rec is not None and rec[0] == "uniform" and type(rec[1].z) is float:
             return rec[1].z
         return self.stream.uniform()
-
-    def exponential(self, scale=1.0, size=None):
-        """``Generator.exponential`` of one float scale, inline (the hot path of Gillespie
-        loops); else :meth:`Tape.exponential`."""
-        i = self.i
-        if size is not None or i == self.serial or type(scale) is not float \
-                or not 0.0 <= scale < math.inf:
-            return super().exponential(scale, size)
-        self.i = i + 1
-        if i < self.serial:  # before the flipped draw: repeat the tracking run
-            name, rec, _ = self.records[i]
-            if name != "exponential":
-                raise mismatch(f"drew exponential where the tracking run drew {name}")
-        else:
-            rec = self._after(i, call_site(3))  # exponential <- Generator.exponential <- user
-            rec = rec[1] if rec is not None and rec[0] == "exponential" else None
-        z = rec.z if rec is not None and type(rec.z) is float \
-            else -math.log1p(-self.stream.uniform())
-        return 0.0 + scale * z
 
     def _noise(self, law, shape, a, b):
         i = self.i

@@ -20,7 +20,7 @@ import stochad as sad
 from stochad.backends import PrunedBackend
 from stochad.bench import exact_values as exact
 from stochad.bench import kernel_timings as kernels
-from stochad.bench import runner
+from stochad.bench import replay_instructions, runner
 
 EXACT = [name for name, problem in PROBLEMS.items() if not problem.is_reference]
 
@@ -386,8 +386,6 @@ def test_natural_report_sets_replay_against_the_hand_written_score_function():
 @pytest.mark.parametrize("name", ["walk", "yule", "galton_watson"])
 @pytest.mark.parametrize("mode", ["replay", "plain"])
 def test_replay_instructions_runs_the_work_it_names(name, mode):
-    from bench import replay_instructions
-
     replay_instructions.main([name, "3", mode])
     with pytest.raises(ValueError, match="unknown program"):
         replay_instructions.run("nope", 1, mode)
