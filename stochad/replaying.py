@@ -66,16 +66,19 @@ class Replay(Tape):
     def reached(self) -> bool:
         return self.i > self.serial
 
-    def _after(self, i, site):
-        """The tracking run's record under draw ``i``'s key (``i`` after the flipped draw,
-        at ``site``), or ``None``."""
+    def _after(self, i, depth):
+        """The tracking run's record under draw ``i``'s key (``i`` after the flipped draw;
+        its call site is ``call_site(depth)`` as the caller would look it up), or ``None``."""
         if self.counts is None:
             sites = self.sites
             if i >= len(sites):  # beyond the tracking run's draws (still aligned): no record
-                return None
+                return None      # and no call site to look up
+            site = call_site(depth + 1)
             if sites[i] == site:
                 return self.records[i]
             self.counts, self.by_key = self.tracking.key_tables(i)
+        else:
+            site = call_site(depth + 1)
         n = self.counts.get(site, 0)
         self.counts[site] = n + 1
         return self.by_key.get((site, n))
@@ -90,7 +93,7 @@ class Replay(Tape):
             if rec[0] != name:
                 raise mismatch(f"drew {name} where the tracking run drew {rec[0]}")
             return (0 if i < self.serial else 1), rec[1], rec[2]
-        rec = self._after(i, call_site(4))  # _next <- _scalar/... <- tape method <- ... <- user
+        rec = self._after(i, 4)  # _next <- _scalar/... <- tape method <- ... <- user
         if rec is None or rec[0] != name:
             return 3, None, None
         return 2, rec[1], rec[2]
@@ -131,7 +134,7 @@ class Replay(Tape):
         if i == self.serial:
             return self._scalar(_BERNOULLI, (p,), None)
         self.i = i + 1
-        rec = self._after(i, call_site(3))  # bernoulli <- samplers.bernoulli <- user
+        rec = self._after(i, 3)  # bernoulli <- samplers.bernoulli <- user
         u = rec[1] if rec is not None and rec[0] == "bernoulli" else self.stream.uniform()
         return 1 if u < p else 0
 
@@ -140,7 +143,7 @@ class Replay(Tape):
         serial = self.serial
         if i > serial:  # after the flipped draw: coupled through the uniform under its key
             self.i = i + 1
-            rec = self._after(i, call_site(4))  # _scalar <- draw <- ... <- user
+            rec = self._after(i, 4)  # _scalar <- draw <- ... <- user
             u = rec[1] if rec is not None and rec[0] == law.name and type(rec[1]) is float \
                 else self.stream.uniform()
             return (1 if u < values[0] else 0) if law is _BERNOULLI else law.sample(u, *values)
@@ -178,7 +181,7 @@ class Replay(Tape):
             if i == self.serial:
                 return self._forced(k)
             return _same(law, ppf_fill(kind, u, a, b), k)
-        rec = self._after(i, call_site(4))  # ppfs <- Tape.poisson <- Generator.poisson <- user
+        rec = self._after(i, 4)  # ppfs <- Tape.poisson <- Generator.poisson <- user
         u = self._coupled(2, rec[1], (size,), self.stream.uniforms) \
             if rec is not None and rec[0] == law.name else self.stream.uniforms((size,))
         return ppf_fill(kind, u, a, b)
@@ -202,7 +205,7 @@ class Replay(Tape):
         if i == self.serial:
             return self._noise(_UNIFORM, (), 0.0, 1.0)
         self.i = i + 1
-        rec = self._after(i, call_site(3))  # random <- Generator.random <- user
+        rec = self._after(i, 3)  # random <- Generator.random <- user
         if rec is not None and rec[0] == "uniform" and type(rec[1].z) is float:
             return rec[1].z
         return self.stream.uniform()
@@ -216,7 +219,7 @@ class Replay(Tape):
                 if name != law.name:
                     raise mismatch(f"drew {law.name} where the tracking run drew {name}")
             else:
-                rec = self._after(i, call_site(4))  # _noise <- tape method <- ... <- user
+                rec = self._after(i, 4)  # _noise <- tape method <- ... <- user
                 rec = rec[1] if rec is not None and rec[0] == law.name else None
             z = rec.z if rec is not None and type(rec.z) is float \
                 else fresh_noise(self.stream, law, ())
