@@ -189,7 +189,7 @@ class Replay(Tape):
     def _uniform(self, name, shape):
         mode, u, _ = self._next(name)
         if mode == 3 or np.shape(u) != shape:
-            u = self.stream.uniform() if shape == () else self.stream.uniforms(shape)
+            u = self.stream.uniforms_of(shape)
         return np.asarray(u)
 
     def random(self, size=None, dtype=np.float64):

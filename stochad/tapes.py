@@ -129,6 +129,10 @@ class Stream:
         self._uniforms, self._normals = _numbers(rng.random), _numbers(rng.standard_normal)
         self.uniform, self.normal = self._uniforms.__next__, self._normals.__next__
 
+    def uniforms_of(self, shape):
+        """Uniforms of ``shape``: one float for ``()``, else an array."""
+        return self.uniform() if shape == () else self.uniforms(shape)
+
     def uniforms(self, shape) -> np.ndarray:
         n = math.prod(shape)
         return np.fromiter(itertools.islice(self._uniforms, n), float, n).reshape(shape)
@@ -487,7 +491,7 @@ def dual_parts(x, shape):
 def fresh_noise(stream, law, shape):
     if law is scalar_laws.NORMAL_NOISE:
         return stream.normal() if shape == () else stream.normals(shape)
-    u = stream.uniform() if shape == () else stream.uniforms(shape)
+    u = stream.uniforms_of(shape)
     if law is scalar_laws.EXPONENTIAL_NOISE:
         return -math.log1p(-u) if shape == () else -np.log1p(-u)
     return u

@@ -190,7 +190,7 @@ class Tracking(Tape):
         return k.copy()  # the program may change its array, not the record
 
     def _uniform(self, name, shape):
-        u = self.stream.uniform() if shape == () else self.stream.uniforms(shape)
+        u = self.stream.uniforms_of(shape)
         self._record(name, u, None)
         return np.asarray(u)
 
