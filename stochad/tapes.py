@@ -233,6 +233,13 @@ _QUICK_OK = {
 }
 
 
+def _flat_size(size, d) -> bool:
+    """Whether a draw of ``size`` whose parameter has dual part ``d`` takes the 1-d array
+    fast path (:meth:`Tape.ppfs`): an integer size, a float or no dual part."""
+    return (type(size) is int or isinstance(size, np.integer)) and size >= 0 \
+        and (d is None or type(d) is float)
+
+
 class Tape:
     """What tracking and replay runs share: parameter handling and the draw entry points."""
 
@@ -248,8 +255,7 @@ class Tape:
         if type(v) is float and 0.0 <= v < math.inf:
             if size is None:
                 return self._scalar(_POISSON, (v,), d)
-            if (type(size) is int or isinstance(size, np.integer)) and size >= 0 \
-                    and (d is None or type(d) is float):  # rng.poisson(m, size=z)
+            if _flat_size(size, d):  # rng.poisson(m, size=z)
                 return self.ppfs(_POISSON, 0, int(size), v, 0.0, d)
         return self.draw(_POISSON_DIST, (lam,), size)
 
@@ -261,8 +267,7 @@ class Tape:
             if type(v) is float and 0.0 <= v <= 1.0:
                 if size is None:
                     return self._scalar(_BINOMIAL, (n, v), d)
-                if (type(size) is int or isinstance(size, np.integer)) and size >= 0 \
-                        and (d is None or type(d) is float):
+                if _flat_size(size, d):
                     return self.ppfs(_BINOMIAL, 1, int(size), float(n), v, d)
         return self.draw(_BINOMIAL_DIST, (n, p), size)
 
