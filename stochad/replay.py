@@ -185,7 +185,6 @@ def _tracked(f, p, d, shared):
     tracking = Tracking(shared)
     x = Dual(np.array(p, copy=True), d) if isinstance(p, np.ndarray) else Dual(p, d)
     value, delta = _values(_run(tracking, f, x))
-    tracking.settle()
     return tracking, value, delta
 
 

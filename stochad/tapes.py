@@ -154,16 +154,14 @@ class NoiseRecord:
     """A continuous draw's standard noise ``z`` (scalar or array), its law and serial;
     ``escaped``: its value was used beyond comparisons; ``compared``: comparisons with a
     moving threshold; ``[flo, fhi)``: what the run's comparisons so far revealed of ``F(z)``
-    (scalar ``z``); ``lo``/``hi``: the comparison event at that interval's edge,
-    ``(dθ, a, b, boundary)``, or ``None`` for a fixed threshold (see
-    :meth:`~stochad.tracking.Tracking.settle`); ``tied``: two of its thresholds met.
+    (scalar ``z``).
 
     A scalar draw's record is its value's provenance (a :class:`~stochad.dual.Source`: one
     object fewer per draw): ``a = 0``, ``b = 1`` for a raw uniform, the class defaults, so
     that making a record sets four attributes (the hot path of ``rng.random() < p``); a
     scaled or shifted draw sets its coefficients."""
 
-    escaped, compared, flo, fhi, lo, hi, tied = False, 0, 0.0, 1.0, None, None, False
+    escaped, compared, flo, fhi = False, 0, 0.0, 1.0
     av, ad, bv, bd, seen = 0.0, 0.0, 1.0, 0.0, None
 
     def __init__(self, serial, law, z):

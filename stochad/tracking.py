@@ -65,9 +65,6 @@ class Tracking(Tape):
         # comparison events seen: (draw serial, boundary) -> its boundary's motion (scalar
         # draws), (draw serial, element, boundary) -> None (arrays)
         self._events: dict = {}
-        # serial -> record: scalar noises whose interval a comparison narrowed after an
-        # event on them (their events are weighted again by settle())
-        self._cells: dict = {}
 
     def _record(self, name, payload, k):
         self.sites.append(call_site(4))  # _record <- _array/_uniform <- tape method <- ...
@@ -321,13 +318,9 @@ class Tracking(Tape):
             if law is _UNIFORM else law.cdf_pdf(boundary)[0]
         if below:
             if theta < rec.fhi:
-                rec.fhi, rec.hi = theta, None
-                if rec.compared:
-                    self._cells[rec.serial] = rec
+                rec.fhi = theta
         elif theta > rec.flo:
-            rec.flo, rec.lo = theta, None
-            if rec.compared:
-                self._cells[rec.serial] = rec
+            rec.flo = theta
 
     def compare_affine(self, op, result, rec, av, ad, bv, bd):
         """:meth:`compare` of ``a + b·z`` (z: the noise of ``rec``) against 0, given its
@@ -373,64 +366,27 @@ class Tracking(Tape):
         flo, fhi = rec.flo, rec.fhi
         if below:
             if theta < fhi:
-                rec.fhi, rec.hi = theta, (dtheta, av, bv, boundary)
-                if rec.compared > 1:
-                    self._cells[rec.serial] = rec
+                rec.fhi = theta
             if not (dtheta < 0 and flo < theta):
                 return
             if theta >= fhi:
                 if theta == fhi < 1.0:
-                    rec.tied = True
                     self._warn_tie()
                 return
             weight = -dtheta / (theta - flo)
         else:
             if theta > flo:
-                rec.flo, rec.lo = theta, (dtheta, av, bv, boundary)
-                if rec.compared > 1:
-                    self._cells[rec.serial] = rec
+                rec.flo = theta
             if not (dtheta > 0 and theta < fhi):
                 return
             if theta <= flo:
                 if theta == flo > 0.0:
-                    rec.tied = True
                     self._warn_tie()
                 return
             weight = dtheta / (fhi - theta)
         # the draw's values on either side of the boundary: worked out by sides() for the
         # one event a sample replays, not here for every event
         self.candidates.append((weight, rec.serial, None, None, (below, av, bv, boundary)))
-
-    def settle(self):
-        """At the end of the run, weight the events of each scalar noise whose interval
-        ``[flo, fhi)`` of ``F(z)`` a comparison narrowed after an event on it by that final
-        cell, if the program used the noise nowhere else (``if u < a: ... elif u < b:``).
-
-        The program then sees the noise only through its cell: the cell loses mass where an
-        edge moves into it, ``dθ / (fhi − flo)`` at ``flo`` if ``dθ > 0``, ``−dθ / (fhi −
-        flo)`` at ``fhi`` if ``dθ < 0``, and a threshold that is not an edge flips nothing.
-        Unbiased like the weights :meth:`event` gave as the run went (each conditional on what
-        the comparisons so far revealed), but an event's reference (its edge, on the noise's
-        side) lies in the cell, so ``f_ref = f`` needs no replay, and the events are fewer
-        (docs/decisions.md). A noise used up otherwise, or with two thresholds that met
-        (:meth:`_untie`), keeps those weights."""
-        if not self._cells:
-            return
-        cut = {serial: rec for serial, rec in self._cells.items()
-               if not rec.escaped and not rec.tied and rec.fhi > rec.flo}
-        if not cut:
-            return
-        kept = [c for c in self.candidates
-                if type(c) is not tuple or c[3] is not None or c[1] not in cut]
-        for serial, rec in cut.items():
-            mass = rec.fhi - rec.flo
-            if rec.lo is not None and rec.lo[0] > 0.0:
-                dtheta, av, bv, boundary = rec.lo
-                kept.append((dtheta / mass, serial, None, None, (False, av, bv, boundary)))
-            if rec.hi is not None and rec.hi[0] < 0.0:
-                dtheta, av, bv, boundary = rec.hi
-                kept.append((-dtheta / mass, serial, None, None, (True, av, bv, boundary)))
-        self.candidates[:] = kept
 
     def sides(self, candidate):
         """``(alternative, reference)`` of a candidate event: the noise of its draw just
@@ -465,7 +421,6 @@ class Tracking(Tape):
         comparison's threshold meets at this parameter (a replay across the boundary would
         flip both), with a warning if that (or ``lost``) loses derivative mass."""
         serial = rec.serial
-        rec.tied = True
         kept = [c for c in self.candidates if type(c) is not tuple or c[1] != serial
                 or c[3] is not None or c[4][3] != boundary]
         if lost or len(kept) < len(self.candidates):
