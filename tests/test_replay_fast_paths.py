@@ -145,6 +145,32 @@ def test_reference_replay_when_a_later_comparison_sees_the_noise():
     assert_unbiased(samples, 1.0)
 
 
+def _three_thresholds(p):
+    """Cells of ``u``: [0, 0.2) -> 0, [0.2, p) -> 1, [p, 1 − p/2) -> 3, the rest -> 10.
+    E = (p − 0.2) + 3(1 − 1.5p) + 5p = 2.8 + 1.5p: derivative 1.5."""
+    u = sad.Generator().random()
+    if u < 0.2:
+        return 0.0
+    elif u < p:
+        return 1.0
+    elif u < 1 - p / 2:
+        return 3.0
+    return 10.0
+
+
+def test_elif_chain_with_fixed_rising_and_falling_thresholds():
+    """Each event is weighted by what the comparisons before it revealed: at p = 0.5, for
+    u >= 0.5 the event at p (weight dθ/(1 − 0.5) = 2, jump 1 − 3 against its reference
+    replay), and for u in [0.5, 0.75) also the one at 0.75 (dθ = −1/2 over 0.25: weight 2,
+    jump 10 − 3). The exact backend's sample is therefore 0, 2·(−2) + 2·7 or 2·(−2)."""
+    exact = sad.derivative_samples(_three_thresholds, 0.5, n_samples=6_000, rng=4,
+                                   vectorize=False, backend="exact")
+    assert np.all(np.isclose(exact[:, None], [0.0, 10.0, -4.0], rtol=0, atol=1e-9).any(axis=1))
+    assert_unbiased(exact, 1.5)
+    assert_unbiased(sad.derivative_samples(_three_thresholds, 0.5, n_samples=6_000, rng=4,
+                                           vectorize=False), 1.5)
+
+
 def test_a_threshold_moved_by_an_older_draw_uses_its_noise_up():
     """``u2 < u1·p`` is an event on ``u2``; ``u1``'s value moves its threshold, so an event on
     ``u1`` (``u1 < p``) needs its reference replay. E = p + 2·E[u1·p] = 2p: derivative 2."""
