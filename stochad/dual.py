@@ -138,8 +138,16 @@ def _moving(s) -> bool:
 
 def _narrow(tape, op, result, rec, av, bv):
     """Tell the tape what ``result = op(a + b·z, 0)``, which nothing moves, revealed of the
-    scalar noise ``z`` of ``rec`` (a fixed threshold: ``if u < 0.3: ... elif u < p:``)."""
-    if type(av) is float and type(bv) is float and bv != 0.0 and type(result) is bool:
+    scalar noise ``z`` of ``rec`` (a fixed threshold: ``if u < 0.3: ... elif u < p:``), or
+    that it revealed what an interval cannot hold (``av is None``: not affine in ``z``)."""
+    if type(av) is not float or type(bv) is not float or type(result) is not bool:
+        if type(rec.z) is not float:
+            return  # an array's noise keeps no interval (and is marked used)
+        if av is None or np.ndim(av) or np.ndim(bv) or np.ndim(result):
+            tape.opaque(rec)
+            return
+        av, bv, result = float(av), float(bv), bool(result)  # numpy scalars
+    if bv != 0.0:
         lower = op is operator.lt or op is operator.le
         tape.narrow(result if lower == (bv > 0.0) else not result, rec, -av / bv)
 
@@ -165,10 +173,14 @@ def _compare(op, x, y):
             tape = current_tape()
             if tape is None or op is operator.eq or op is operator.ne:
                 return result
-            if sy is None and sx.av is not None:  # draw vs fixed threshold: narrows z
-                _narrow(tape, op, result, sx.rec, sx.av - yv, sx.bv)
-            elif sx is None and sy.av is not None:
-                _narrow(tape, op, result, sy.rec, xv - sy.av, -sy.bv)
+            if sy is None:  # draw vs fixed threshold: narrows z
+                _narrow(tape, op, result, sx.rec, None if sx.av is None else sx.av - yv, sx.bv)
+            elif sx is None:
+                _narrow(tape, op, result, sy.rec, None if sy.av is None else xv - sy.av,
+                        None if sy.bv is None else -sy.bv)
+            else:  # two draws (u2 < u1): a threshold on the newer one's noise
+                s = _add_src(xv, xd, sx, yv, yd, sy, -1)
+                _narrow(tape, op, result, s.rec, s.av, s.bv)
         return result
     if sy is None and sx is not None and sx.av is not None:  # draw vs threshold (hot path)
         tape = current_tape()
@@ -403,6 +415,12 @@ class Dual:
 
     def __round__(self, ndigits=None):
         _escaped(self.src)
+        if _nonzero(self.d):
+            raise TypeError(
+                "round() of a dual number with a non-zero dual part would lose the derivative "
+                "of its jumps (the points where the rounded value changes move with the "
+                "parameter); compare the value with those points instead (if x >= 1.5: ...), "
+                "which the replay engine follows")
         return round(self.v, ndigits)
 
     def __repr__(self):

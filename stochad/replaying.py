@@ -245,3 +245,6 @@ class Replay(Tape):
 
     def narrow(self, below, rec, boundary):
         pass
+
+    def opaque(self, rec):
+        pass

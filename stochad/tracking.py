@@ -53,6 +53,17 @@ _BERNOULLI, _UNIFORM = scalar_laws.BERNOULLI, scalar_laws.UNIFORM_NOISE
 _EXPONENTIAL, _NORMAL = scalar_laws.EXPONENTIAL_NOISE, scalar_laws.NORMAL_NOISE
 
 
+def _edge_at(edges, boundary):
+    """The ``(boundary, motion)`` of a draw's event whose boundary a replay cannot tell from
+    ``boundary`` (closer than the nudge :meth:`Tracking.sides` gives: ``|a| = |b·boundary|``
+    there), or ``None``."""
+    near = 2e-10 * abs(boundary) + 1e-12 * (1.0 + abs(boundary))
+    for edge in edges:
+        if abs(edge[0] - boundary) <= near:
+            return edge
+    return None
+
+
 class Tracking(Tape):
     """The tracking run of one sample: records draws, keys and candidate events."""
 
@@ -62,8 +73,8 @@ class Tracking(Tape):
         self.sites: list = []        # per draw: its call site
         # (weight, draw serial, element, alternative, reference), see sides()
         self.candidates: list = []
-        # comparison events seen: (draw serial, boundary) -> its boundary's motion (scalar
-        # draws), (draw serial, element, boundary) -> None (arrays)
+        # comparison events of array draws seen: (draw serial, element, boundary) -> None
+        # (a scalar draw's record keeps its own, NoiseRecord.edges)
         self._events: dict = {}
 
     def _record(self, name, payload, k):
@@ -87,6 +98,8 @@ class Tracking(Tape):
         """``sad.bernoulli`` (the hot path: a scalar parameter, inline; else :meth:`draw`)."""
         if type(p) is Dual:
             v, d = p.v, p.d
+            if p.src is not None:  # sad.bernoulli(u): the noise of u is used up
+                p.src.rec.escaped = True
         else:
             v, d = p, 0.0
         if size is not None or rng is not None or type(v) is not float or type(d) is not float \
@@ -311,8 +324,10 @@ class Tracking(Tape):
         if type(rec.z) is not float:
             rec.escaped = True
             return
-        if rec.compared and (rec.serial, boundary) in self._events:
-            self._untie(rec, boundary)  # a fixed threshold at an event's boundary
+        if rec.edges is not None:
+            known = _edge_at(rec.edges, boundary)
+            if known is not None:  # a fixed threshold at an event's boundary
+                self._untie(rec, known[0])
         law = rec.law
         theta = (0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary) \
             if law is _UNIFORM else law.cdf_pdf(boundary)[0]
@@ -321,6 +336,12 @@ class Tracking(Tape):
                 rec.fhi = theta
         elif theta > rec.flo:
             rec.flo = theta
+
+    def opaque(self, rec):
+        """Note that a comparison that nothing moves revealed something of the scalar noise
+        of ``rec`` that its interval cannot hold (``if u * u < 0.25:``): a later event on it
+        has no known conditional probability (:meth:`event` warns)."""
+        rec.opaque = True
 
     def compare_affine(self, op, result, rec, av, ad, bv, bd):
         """:meth:`compare` of ``a + b·z`` (z: the noise of ``rec``) against 0, given its
@@ -337,16 +358,28 @@ class Tracking(Tape):
         """Record the Bernoulli event of a comparison of ``a + b·z`` (floats; ``z`` the noise
         of ``rec``) with 0 whose outcome puts ``z`` ``below`` the boundary ``−a/b`` or not,
         in plain Python (the hot path of ``rng.random() < p``)."""
+        if rec.opaque:
+            self._warn_lost(
+                "a comparison with a moving threshold of a continuous draw on which the "
+                "program branched before in a way the replay engine cannot follow (u * u < "
+                "0.25, not an affine function of the draw): the chance that the parameter "
+                "flips it is unknown, so its share of the derivative is lost. Compare the "
+                "draw itself with the fixed threshold (u < 0.5)")
+            return
         law = rec.law
         boundary = -av / bv
         moves = -(ad + bd * boundary) / bv
-        key = (rec.serial, boundary)   # inline _new_event (the hot path)
-        known = self._events.get(key)
-        if known is not None:  # t < T tested twice on the same t: one event, not two
-            if known != moves:  # two thresholds that meet here but move apart
-                self._untie(rec, boundary, lost=True)
-            return
-        self._events[key] = moves
+        edges = rec.edges
+        if edges is None:  # the draw's first event (the hot path)
+            rec.edges = [(boundary, moves)]
+        else:
+            known = _edge_at(edges, boundary)
+            if known is not None:  # t < T tested twice on the same t (or the same threshold
+                # computed two ways, u < p and u + 0.1 < p + 0.1): one event, not two
+                if abs(known[1] - moves) > 1e-9 * max(abs(known[1]), abs(moves)):
+                    self._untie(rec, known[0], lost=True)  # thresholds that meet, move apart
+                return
+            edges.append((boundary, moves))
         rec.compared += 1
         if law is _UNIFORM:  # inline cdf_pdf (the hot paths)
             theta = 0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary
@@ -369,8 +402,8 @@ class Tracking(Tape):
                 rec.fhi = theta
             if not (dtheta < 0 and flo < theta):
                 return
-            if theta >= fhi:
-                if theta == fhi < 1.0:
+            if theta >= fhi and fhi < 1.0:  # beyond the interval, or at a fixed edge of it
+                if theta == fhi:            # (fhi = 1: no comparison set it, u < p at p = 1)
                     self._warn_tie()
                 return
             weight = -dtheta / (theta - flo)
@@ -379,8 +412,8 @@ class Tracking(Tape):
                 rec.flo = theta
             if not (dtheta > 0 and theta < fhi):
                 return
-            if theta <= flo:
-                if theta == flo > 0.0:
+            if theta <= flo and flo > 0.0:
+                if theta == flo:
                     self._warn_tie()
                 return
             weight = dtheta / (fhi - theta)
@@ -398,9 +431,11 @@ class Tracking(Tape):
         below, av, bv, boundary = reference
         law = self.records[serial][1].law
         eta = 1e-10 * (abs(av) + abs(bv * boundary)) / abs(bv) + 1e-12 * (1.0 + abs(boundary))
-        lo = min(max(boundary - eta, law.low), law.high)
-        hi = min(max(boundary + eta, law.low), law.high)
-        return (hi, lo) if below else (lo, hi)
+        # the reference stays in the law's support; the alternative crosses the boundary even
+        # where that leaves it (u < p at p = 0 moving up: u = −ε)
+        if below:
+            return boundary + eta, min(max(boundary - eta, law.low), law.high)
+        return boundary - eta, min(max(boundary + eta, law.low), law.high)
 
     def _warn_lost(self, message=None):
         frame = outside(_getframe(1))

@@ -91,3 +91,72 @@ def test_thresholds_that_meet_at_the_parameter_warn_instead_of_a_wrong_number(pr
     assert lost and "equals, at this parameter, a threshold" in str(lost[0].message)
     # the event is dropped, not replayed across both thresholds (which gave 2 for an exact 1)
     np.testing.assert_array_equal(samples, 0.0)
+
+
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+def test_one_threshold_computed_two_ways_is_one_event(backend):
+    """``u < p`` and ``u + 0.1 < p + 0.1``: boundaries one ulp apart, which the replay's
+    nudge flips together; one event, not two (each counted the jump: 6 for an exact 3).
+    E = 3p: derivative 3."""
+    def twice(p):
+        u = sad.Generator().random()
+        out = 0.0
+        if u < p:
+            out += 1.0
+        if u + 0.1 < p + 0.1:
+            out += 2.0
+        return out
+
+    assert_unbiased(sad.derivative_samples(twice, 0.3, n_samples=6_000, rng=5,
+                                           vectorize=False, backend=backend), 3.0)
+
+
+def test_a_moving_threshold_at_the_end_of_the_noise_range():
+    """``u < p`` at ``p = 1`` moving down (after ``u < 0.3``), and at ``p = 0`` moving up
+    (after ``u < 0.5``): the events exist (they were dropped, or replayed without crossing,
+    for 0). E = 3.7 − 3p and 1 − p; at p = 0 every sample is 2·(1 − 2) or 0."""
+    def top(p):
+        u = sad.Generator().random()
+        if u < 0.3:
+            return 0.0
+        elif u < p:
+            return 1.0
+        return 4.0
+
+    def bottom(p):
+        u = sad.Generator().random()
+        if u < 0.5:
+            return 1.0 if u < p else 2.0
+        return 0.0
+
+    assert_unbiased(sad.derivative_samples(top, 1.0, n_samples=4_000, rng=1,
+                                           vectorize=False, direction=-1.0), 3.0)
+    low = sad.derivative_samples(bottom, 0.0, n_samples=4_000, rng=1, vectorize=False)
+    assert set(np.round(low, 12)) <= {-2.0, 0.0}
+    assert_unbiased(low, -1.0)
+
+
+def test_a_branch_on_another_draw_narrows_the_newer_one():
+    """``if u2 < u1:`` reveals ``u2 < u1`` (a fixed threshold on the newer draw's noise):
+    the event ``u2 < p`` after it is conditional on that. E = P(u2 < min(u1, p)) = p − p²/2:
+    derivative 1 − p."""
+    def nested(p):
+        rng = sad.Generator()
+        u1, u2 = rng.random(), rng.random()
+        return float(u2 < p) if u2 < u1 else 0.0
+
+    for backend in ("pruned", "exact"):
+        assert_unbiased(sad.derivative_samples(nested, 0.3, n_samples=8_000, rng=2,
+                                               vectorize=False, backend=backend), 0.7)
+
+
+def test_a_branch_no_interval_holds_then_an_event_warns():
+    """``if u * u < 0.25: return u < p``: the first comparison is not affine in ``u``, so the
+    event's conditional probability is unknown (its unconditional weight gave 0.29 for an
+    exact 1): the derivative is lost with a warning that names the fix."""
+    def squared(p):
+        u = sad.Generator().random()
+        return float(u < p) if u * u < 0.25 else 0.0
+
+    with pytest.warns(sad.LostDerivativeWarning, match=r"u \* u < 0\.25.*Compare the draw"):
+        sad.derivative_samples(squared, 0.3, n_samples=20, rng=0, vectorize=False)
