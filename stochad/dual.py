@@ -143,8 +143,12 @@ def _narrow(tape, op, result, rec, av, bv):
     if type(av) is not float or type(bv) is not float or type(result) is not bool:
         if type(rec.z) is not float:
             return  # an array's noise keeps no interval (and is marked used)
-        if av is None or np.ndim(av) or np.ndim(bv) or np.ndim(result):
+        if av is None:
             tape.opaque(rec)
+            return
+        if np.ndim(av) or np.ndim(bv) or np.ndim(result):  # u > np.array([0.2, 0.5])
+            for a, b, r in zip(*(np.broadcast_arrays(av, bv, result)), strict=True):
+                _narrow(tape, op, bool(r), rec, float(a), float(b))
             return
         av, bv, result = float(av), float(bv), bool(result)  # numpy scalars
     if bv != 0.0:
@@ -178,9 +182,13 @@ def _compare(op, x, y):
             elif sx is None:
                 _narrow(tape, op, result, sy.rec, None if sy.av is None else xv - sy.av,
                         None if sy.bv is None else -sy.bv)
-            else:  # two draws (u2 < u1): a threshold on the newer one's noise
-                s = _add_src(xv, xd, sx, yv, yd, sy, -1)
-                _narrow(tape, op, result, s.rec, s.av, s.bv)
+            elif sx.rec is not sy.rec:  # two draws (u2 < u1): each one's value is a
+                # threshold on the other's noise
+                _narrow(tape, op, result, sx.rec, None if sx.av is None else sx.av - yv, sx.bv)
+                _narrow(tape, op, result, sy.rec, None if sy.av is None else xv - sy.av,
+                        None if sy.bv is None else -sy.bv)
+            else:
+                tape.opaque(sx.rec)
         return result
     if sy is None and sx is not None and sx.av is not None:  # draw vs threshold (hot path)
         tape = current_tape()

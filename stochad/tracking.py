@@ -361,11 +361,11 @@ class Tracking(Tape):
         if rec.opaque:
             self._warn_lost(
                 "a comparison with a moving threshold of a continuous draw on which the "
-                "program branched before in a way the replay engine cannot follow (u * u < "
-                "0.25, not an affine function of the draw): the chance that the parameter "
-                "flips it is unknown, so its share of the derivative is lost. Compare the "
-                "draw itself with the fixed threshold (u < 0.5)")
-            return
+                "program branched before through a function of it that is not affine "
+                "(u * u < 0.25, np.exp(x) < 1.5): the replay engine weights this event as if "
+                "that branch had revealed nothing, which is right only if every branch reaches "
+                "this comparison. Compare the draw itself with the fixed threshold (u < 0.5, "
+                "x < np.log(1.5))")
         law = rec.law
         boundary = -av / bv
         moves = -(ad + bd * boundary) / bv
@@ -402,9 +402,12 @@ class Tracking(Tape):
                 rec.fhi = theta
             if not (dtheta < 0 and flo < theta):
                 return
-            if theta >= fhi and fhi < 1.0:  # beyond the interval, or at a fixed edge of it
-                if theta == fhi:            # (fhi = 1: no comparison set it, u < p at p = 1)
-                    self._warn_tie()
+            if theta >= fhi:  # beyond the interval, at a fixed edge of it or at the range's end
+                if theta == fhi:
+                    if fhi < 1.0:
+                        self._warn_tie()
+                    else:
+                        self._warn_end()
                 return
             weight = -dtheta / (theta - flo)
         else:
@@ -412,9 +415,12 @@ class Tracking(Tape):
                 rec.flo = theta
             if not (dtheta > 0 and theta < fhi):
                 return
-            if theta <= flo and flo > 0.0:
+            if theta <= flo:
                 if theta == flo:
-                    self._warn_tie()
+                    if flo > 0.0:
+                        self._warn_tie()
+                    else:
+                        self._warn_end()
                 return
             weight = dtheta / (fhi - theta)
         # the draw's values on either side of the boundary: worked out by sides() for the
@@ -431,11 +437,9 @@ class Tracking(Tape):
         below, av, bv, boundary = reference
         law = self.records[serial][1].law
         eta = 1e-10 * (abs(av) + abs(bv * boundary)) / abs(bv) + 1e-12 * (1.0 + abs(boundary))
-        # the reference stays in the law's support; the alternative crosses the boundary even
-        # where that leaves it (u < p at p = 0 moving up: u = −ε)
-        if below:
-            return boundary + eta, min(max(boundary - eta, law.low), law.high)
-        return boundary - eta, min(max(boundary + eta, law.low), law.high)
+        lo = min(max(boundary - eta, law.low), law.high)
+        hi = min(max(boundary + eta, law.low), law.high)
+        return (hi, lo) if below else (lo, hi)
 
     def _warn_lost(self, message=None):
         frame = outside(_getframe(1))
@@ -461,6 +465,14 @@ class Tracking(Tape):
         if lost or len(kept) < len(self.candidates):
             self.candidates[:] = kept
             self._warn_tie()
+
+    def _warn_end(self):
+        self._warn_lost(
+            "a comparison whose moving threshold sits at an end of the draw's range (u < p at "
+            "p = 1 moving down, or at p = 0 moving up): the flipped draw would lie outside the "
+            "range, which a replay cannot run, so its share of the derivative is lost. Draw the "
+            "event with sad.bernoulli(p), whose one-sided rule covers the ends, or "
+            "differentiate inside the range")
 
     def _warn_tie(self):
         self._warn_lost(

@@ -22,8 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 TRIES = 12
 
 CHILD = f"""
+import signal
 import sys
 import stochad as sad
+
+# a child started from a background job inherits SIGINT ignored: take Python's handler back
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def walk(p):
     n = 0

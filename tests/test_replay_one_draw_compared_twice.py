@@ -111,10 +111,11 @@ def test_one_threshold_computed_two_ways_is_one_event(backend):
                                            vectorize=False, backend=backend), 3.0)
 
 
-def test_a_moving_threshold_at_the_end_of_the_noise_range():
-    """``u < p`` at ``p = 1`` moving down (after ``u < 0.3``), and at ``p = 0`` moving up
-    (after ``u < 0.5``): the events exist (they were dropped, or replayed without crossing,
-    for 0). E = 3.7 − 3p and 1 − p; at p = 0 every sample is 2·(1 − 2) or 0."""
+def test_a_moving_threshold_at_the_end_of_the_noise_range_warns():
+    """``u < p`` at ``p = 1`` moving down, or at ``p = 0`` moving up: the flipped draw would
+    lie outside ``[0, 1)``, which a replay cannot run (``if u < 1.0`` would flip with it,
+    ``np.log(u)`` would be NaN): the event is lost with a warning naming ``sad.bernoulli``
+    (it was dropped silently)."""
     def top(p):
         u = sad.Generator().random()
         if u < 0.3:
@@ -129,11 +130,11 @@ def test_a_moving_threshold_at_the_end_of_the_noise_range():
             return 1.0 if u < p else 2.0
         return 0.0
 
-    assert_unbiased(sad.derivative_samples(top, 1.0, n_samples=4_000, rng=1,
-                                           vectorize=False, direction=-1.0), 3.0)
-    low = sad.derivative_samples(bottom, 0.0, n_samples=4_000, rng=1, vectorize=False)
-    assert set(np.round(low, 12)) <= {-2.0, 0.0}
-    assert_unbiased(low, -1.0)
+    for f, p, direction in ((top, 1.0, -1.0), (bottom, 0.0, 1.0)):
+        with pytest.warns(sad.LostDerivativeWarning, match="end of the draw's range.*bernoulli"):
+            samples = sad.derivative_samples(f, p, n_samples=200, rng=1, vectorize=False,
+                                             direction=direction)
+        assert not samples.any()
 
 
 def test_a_branch_on_another_draw_narrows_the_newer_one():
@@ -152,11 +153,49 @@ def test_a_branch_on_another_draw_narrows_the_newer_one():
 
 def test_a_branch_no_interval_holds_then_an_event_warns():
     """``if u * u < 0.25: return u < p``: the first comparison is not affine in ``u``, so the
-    event's conditional probability is unknown (its unconditional weight gave 0.29 for an
-    exact 1): the derivative is lost with a warning that names the fix."""
+    event's weight cannot be conditioned on it (it gives 0.29 for an exact 1, as only this
+    branch reaches the event): a warning names the fix, ``u < 0.5``."""
     def squared(p):
         u = sad.Generator().random()
         return float(u < p) if u * u < 0.25 else 0.0
 
     with pytest.warns(sad.LostDerivativeWarning, match=r"u \* u < 0\.25.*Compare the draw"):
         sad.derivative_samples(squared, 0.3, n_samples=20, rng=0, vectorize=False)
+
+
+def test_branches_every_path_passes_keep_their_events():
+    """Fixed thresholds the run can narrow by (an array of them, a category by cumulative
+    thresholds), and a monotone non-affine branch that every path passes (weighted as if it
+    revealed nothing, which is right here, with a warning): unbiased. E = ∫₀ᵖ (k(u) + 1) du
+    with k(u) = #{0.2, 0.5 below u}: derivative k(0.7) + 1 = 3; and P(x < b) for a standard
+    normal: φ(0.2)."""
+    def category(p):
+        u = sad.Generator().random()
+        k = int(np.sum(u > np.array([0.2, 0.5])))
+        return float(k + 1) if u < p else 0.0
+
+    assert_unbiased(sad.derivative_samples(category, 0.7, n_samples=4_000, rng=1,
+                                           vectorize=False), 3.0)
+
+    def monotone(b):
+        x = sad.Generator().normal()
+        out = 1.0 if np.exp(x) < 1.5 else 0.0
+        return out + (1.0 if x < b else 0.0)
+
+    with pytest.warns(sad.LostDerivativeWarning, match="every branch reaches"):
+        samples = sad.derivative_samples(monotone, 0.2, n_samples=4_000, rng=1,
+                                         vectorize=False)
+    assert_unbiased(samples, math.exp(-0.02) / math.sqrt(2 * math.pi))
+
+
+def test_min_of_two_draws_narrows_both():
+    """``min(u1, u2) < p``: Python's ``min`` compares the draws (nothing moves), revealing
+    each one's side of the other; the event on the smaller is conditional on it.
+    E = 1 − (1 − p)²: derivative 2(1 − p)."""
+    def smaller(p):
+        rng = sad.Generator()
+        return float(min(rng.random(), rng.random()) < p)
+
+    for backend in ("pruned", "exact"):
+        assert_unbiased(sad.derivative_samples(smaller, 0.3, n_samples=6_000, rng=3,
+                                               vectorize=False, backend=backend), 1.4)
