@@ -77,17 +77,28 @@ def _escaped(*sources):
             s.rec.escaped = True
 
 
+def _fold(old, new):
+    """Fold the draw of source ``old`` into the provenance of the newer draw record ``new``
+    (``old``'s noise is used up) and remember ``new``'s state then: a later branch on ``new``
+    revealed something of ``old`` too, which an event on ``old`` must not ignore (see
+    :meth:`stochad.tracking.Tracking.event`)."""
+    if old is not None and old.rec is not new:
+        rec = old.rec
+        rec.escaped = True
+        rec.into = (new, new.flo, new.fhi, new.compared, new.opaque)
+
+
 def _add_src(xv, xd, sx, yv, yd, sy, sign):
     """Source of ``x + sign·y``. A draw whose noise the result's provenance keeps (affine) is
     not used up; the older draw's noise, folded into the coefficient ``a``, is."""
     if sy is None or (sx is not None and sx.rec.serial > sy.rec.serial):
-        _escaped(sy)
+        _fold(sy, sx.rec)
         if sx.av is None:
             _escaped(sx)
             return Source(sx.rec)
         return Source(sx.rec, sx.av + sign * yv, sx.ad + sign * yd, sx.bv, sx.bd)
     if sx is None or sy.rec.serial > sx.rec.serial:
-        _escaped(sx)
+        _fold(sx, sy.rec)
         if sy.av is None:
             _escaped(sy)
             return Source(sy.rec)
@@ -113,18 +124,24 @@ def _scale_src(s, cv, cd, divide):
 
 def _product_src(xv, xd, sx, yv, yd, sy, divide):
     if sy is None or (sx is not None and sx.rec.serial > sy.rec.serial):
-        _escaped(sy)
+        _fold(sy, sx.rec)
         return _scale_src(sx, yv, yd, divide)
     if sx is None and not divide:
         return _scale_src(sy, xv, xd, False)
-    _escaped(sx, sy)
-    return Source(sy.rec if sx is None or sy.rec.serial >= sx.rec.serial else sx.rec)
+    return _latest([sx, sy])
 
 
 def _latest(sources):
-    _escaped(*sources)
+    """A provenance that is not affine: the newest of ``sources``' draws, the others folded
+    into it."""
     recs = [s.rec for s in sources if s is not None]
-    return Source(max(recs, key=lambda r: r.serial)) if recs else None
+    if not recs:
+        return None
+    newest = max(recs, key=lambda r: r.serial)
+    for s in sources:
+        _fold(s, newest)
+    newest.escaped = True
+    return Source(newest)
 
 
 def _nonzero(d) -> bool:
@@ -187,8 +204,9 @@ def _compare(op, x, y):
                 _narrow(tape, op, result, sx.rec, None if sx.av is None else sx.av - yv, sx.bv)
                 _narrow(tape, op, result, sy.rec, None if sy.av is None else xv - sy.av,
                         None if sy.bv is None else -sy.bv)
-            else:
-                tape.opaque(sx.rec)
+            else:  # one draw on both sides (u < 1 - u): affine if both sides are
+                s = _add_src(xv, xd, sx, yv, yd, sy, -1)
+                _narrow(tape, op, result, s.rec, s.av, s.bv)
         return result
     if sy is None and sx is not None and sx.av is not None:  # draw vs threshold (hot path)
         tape = current_tape()
@@ -269,7 +287,7 @@ class Dual:
                     and so.rec.serial > s.rec.serial:
                 # t += rng.exponential(...) (inline _add_src): the newer draw's noise stays
                 # affine, the older one is folded into the coefficient a, used up
-                s.rec.escaped = True
+                _fold(s, so.rec)
                 return Dual(self.v + o.v, self.d + o.d,
                             Source(so.rec, self.v + so.av, self.d + so.ad, so.bv, so.bd))
             return Dual(self.v + o.v, self.d + o.d,

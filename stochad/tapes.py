@@ -155,14 +155,15 @@ class NoiseRecord:
     ``escaped``: its value was used beyond comparisons; ``compared``: comparisons with a
     moving threshold; ``[flo, fhi)``: what the run's comparisons so far revealed of ``F(z)``
     (scalar ``z``); ``edges``: the boundaries of its comparison events, with their motions;
-    ``opaque``: the program branched on it in a way no interval holds (``u * u < 0.25``).
+    ``opaque``: the program branched on it in a way no interval holds (``u * u < 0.25``);
+    ``into``: the newer draw it was folded into (``u1 + u2``) and that one's state then.
 
     A scalar draw's record is its value's provenance (a :class:`~stochad.dual.Source`: one
     object fewer per draw): ``a = 0``, ``b = 1`` for a raw uniform, the class defaults, so
     that making a record sets four attributes (the hot path of ``rng.random() < p``); a
     scaled or shifted draw sets its coefficients."""
 
-    escaped, compared, flo, fhi, edges, opaque = False, 0, 0.0, 1.0, None, False
+    escaped, compared, flo, fhi, edges, opaque, into = False, 0, 0.0, 1.0, None, False, None
     av, ad, bv, bd, seen = 0.0, 0.0, 1.0, 0.0, None
 
     def __init__(self, serial, law, z):

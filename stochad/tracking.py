@@ -53,6 +53,18 @@ _BERNOULLI, _UNIFORM = scalar_laws.BERNOULLI, scalar_laws.UNIFORM_NOISE
 _EXPONENTIAL, _NORMAL = scalar_laws.EXPONENTIAL_NOISE, scalar_laws.NORMAL_NOISE
 
 
+def _branched_since(rec):
+    """Whether the program compared a newer draw that ``rec`` was folded into (``u1 + u2``,
+    :func:`stochad.dual._fold`) after the folding: that comparison revealed something of
+    ``rec``'s noise that no interval of its own holds."""
+    while rec.into is not None:
+        newer, flo, fhi, compared, opaque = rec.into
+        if (newer.flo, newer.fhi, newer.compared, newer.opaque) != (flo, fhi, compared, opaque):
+            return True
+        rec = newer
+    return False
+
+
 def _edge_at(edges, boundary):
     """The ``(boundary, motion)`` of a draw's event whose boundary a replay cannot tell from
     ``boundary`` (closer than the nudge :meth:`Tracking.sides` gives: ``|a| = |b·boundary|``
@@ -358,14 +370,15 @@ class Tracking(Tape):
         """Record the Bernoulli event of a comparison of ``a + b·z`` (floats; ``z`` the noise
         of ``rec``) with 0 whose outcome puts ``z`` ``below`` the boundary ``−a/b`` or not,
         in plain Python (the hot path of ``rng.random() < p``)."""
-        if rec.opaque:
+        if rec.opaque or (rec.into is not None and _branched_since(rec)):
             self._warn_lost(
                 "a comparison with a moving threshold of a continuous draw on which the "
-                "program branched before through a function of it that is not affine "
-                "(u * u < 0.25, np.exp(x) < 1.5): the replay engine weights this event as if "
-                "that branch had revealed nothing, which is right only if every branch reaches "
-                "this comparison. Compare the draw itself with the fixed threshold (u < 0.5, "
-                "x < np.log(1.5))")
+                "program branched before through a function of it that is not affine, or of "
+                "it and later draws (u * u < 0.25, np.exp(x) < 1.5, u1 + u2 < 1): the replay "
+                "engine weights this event as if that branch had revealed nothing, which is "
+                "right only if every branch reaches this comparison. Compare the draw itself "
+                "with the fixed threshold (u < 0.5, x < np.log(1.5)), or one draw with the "
+                "other (u1 < 1 - u2)")
         law = rec.law
         boundary = -av / bv
         moves = -(ad + bd * boundary) / bv

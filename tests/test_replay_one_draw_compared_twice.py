@@ -199,3 +199,56 @@ def test_min_of_two_draws_narrows_both():
     for backend in ("pruned", "exact"):
         assert_unbiased(sad.derivative_samples(smaller, 0.3, n_samples=6_000, rng=3,
                                                vectorize=False, backend=backend), 1.4)
+
+
+def test_a_draw_compared_with_an_affine_function_of_itself_narrows():
+    """``if u < 1 - u:`` is ``u < 0.5``: a fixed threshold, so ``u < p`` after it is
+    conditional on it, without a warning (0.28 for an exact 1 before). E = p for p < 0.5."""
+    def halves(p):
+        u = sad.Generator().random()
+        return float(u < p) if u < 1 - u else 0.0
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        samples = sad.derivative_samples(halves, 0.3, n_samples=6_000, rng=2, vectorize=False)
+    assert_unbiased(samples, 1.0)
+
+
+def _older_after_a_branch_on_the_sum(p):
+    g = sad.Generator()
+    u1, u2 = g.random(), g.random()
+    return (1.0 if u1 < p else 0.0) if u1 + u2 < 1.0 else 0.0
+
+
+def _older_after_a_branch_with_one_draw_a_side(p):
+    g = sad.Generator()
+    u1, u2 = g.random(), g.random()
+    return (1.0 if u1 < p else 0.0) if u1 < 1.0 - u2 else 0.0
+
+
+def test_a_branch_with_one_draw_on_each_side_narrows_both():
+    """``if u1 < 1 - u2: return u1 < p``: E = ∫₀ᵖ (1 − u) du, derivative 1 − p."""
+    assert_unbiased(sad.derivative_samples(_older_after_a_branch_with_one_draw_a_side, 0.4,
+                                           n_samples=8_000, rng=1, vectorize=False), 0.6)
+
+
+def test_a_branch_on_a_sum_of_draws_then_an_event_on_the_older_warns():
+    """``if u1 + u2 < 1: return u1 < p``: the branch tells the engine about ``u2`` (the newer
+    draw, whose provenance folded ``u1`` in) only, so the event on ``u1`` after it is weighted
+    as if nothing were known of ``u1`` (0.30 for an exact 0.6): it warns, naming the rewrite
+    above. A sum that is not branched on before the event does not warn."""
+    with pytest.warns(sad.LostDerivativeWarning, match=r"u1 \+ u2 < 1.*u1 < 1 - u2"):
+        sad.derivative_samples(_older_after_a_branch_on_the_sum, 0.4, n_samples=50, rng=1,
+                               vectorize=False)
+
+    def summed_after(p):
+        g = sad.Generator()
+        u1, u2 = g.random(), g.random()
+        total = u1 + u2
+        return (1.0 if u1 < p else 0.0) + total
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        samples = sad.derivative_samples(summed_after, 0.4, n_samples=4_000, rng=1,
+                                         vectorize=False)
+    assert_unbiased(samples, 1.0)
