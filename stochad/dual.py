@@ -194,19 +194,18 @@ def _compare(op, x, y):
             tape = current_tape()
             if tape is None or op is operator.eq or op is operator.ne:
                 return result
-            if sy is None:  # draw vs fixed threshold: narrows z
-                _narrow(tape, op, result, sx.rec, None if sx.av is None else sx.av - yv, sx.bv)
-            elif sx is None:
-                _narrow(tape, op, result, sy.rec, None if sy.av is None else xv - sy.av,
-                        None if sy.bv is None else -sy.bv)
-            elif sx.rec is not sy.rec:  # two draws (u2 < u1): each one's value is a
-                # threshold on the other's noise
-                _narrow(tape, op, result, sx.rec, None if sx.av is None else sx.av - yv, sx.bv)
-                _narrow(tape, op, result, sy.rec, None if sy.av is None else xv - sy.av,
-                        None if sy.bv is None else -sy.bv)
-            else:  # one draw on both sides (u < 1 - u): affine if both sides are
+            if sx is not None and sy is not None and sx.rec is sy.rec:
+                # one draw on both sides (u < 1 - u): affine if both sides are
                 s = _add_src(xv, xd, sx, yv, yd, sy, -1)
                 _narrow(tape, op, result, s.rec, s.av, s.bv)
+                return result
+            # each draw against the other side's value (a fixed threshold, or the other
+            # draw's: u2 < u1 narrows both)
+            if sx is not None:
+                _narrow(tape, op, result, sx.rec, None if sx.av is None else sx.av - yv, sx.bv)
+            if sy is not None:
+                _narrow(tape, op, result, sy.rec, None if sy.av is None else xv - sy.av,
+                        None if sy.bv is None else -sy.bv)
         return result
     if sy is None and sx is not None and sx.av is not None:  # draw vs threshold (hot path)
         tape = current_tape()
