@@ -234,6 +234,25 @@ class Replay(Tape):
                               lambda n: fresh_noise(self.stream, law, n))
         return a + b * z
 
+    def by_cdf(self, law, values, deltas, shape):
+        """:meth:`~stochad.tracking.Tracking.by_cdf`: the tracking run's draw where the
+        parameters are the same (before the flipped draw they must be), else the inversion
+        of its uniform under these parameters (a fresh uniform without a record)."""
+        mode, rec, _ = self._next(law.name)
+        if mode == 1:
+            return self._forced(rec.z)
+        if mode != 3 and np.shape(rec.z) == shape:
+            if all(np.array_equal(a, b) for a, b in zip(values, rec.law.values, strict=True)):
+                return rec.z if shape == () else rec.z.copy()
+            u = rec.u
+        else:
+            u = self._coupled(mode, None if mode == 3 else rec.u, shape, self.stream.uniforms_of)
+        if mode == 0:
+            raise mismatch(f"drew {law.name} with parameters {values} of shape {shape} where "
+                           f"the tracking run drew it with {rec.law.values}")
+        x = law.ppf(u, *values)
+        return float(x) if shape == () else np.asarray(x, dtype=float)
+
     def compare(self, op, result, src):  # replay values are plain: never called
         return result
 

@@ -321,7 +321,10 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 class NoiseLaw:
     """The standard noise of a reparameterised draw: ``cdf`` and ``pdf`` (numpy-aware),
     ``cdf_pdf`` of one float (plain Python, fast), and the support on which a nudged boundary
-    must stay."""
+    must stay. Its law does not move with the parameters (``moving``: that of
+    :class:`stochad.cdf_laws.Bound`, whose CDF does)."""
+
+    moving = False
 
     def __init__(self, name, cdf, pdf, cdf_pdf, low, high):
         self.name, self.cdf, self.pdf, self.cdf_pdf = name, cdf, pdf, cdf_pdf

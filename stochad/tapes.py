@@ -34,7 +34,7 @@ from sys import _getframe
 
 import numpy as np
 
-from . import samplers, scalar_laws
+from . import cdf_laws, samplers, scalar_laws
 from .dual import Dual, stack_duals
 
 _BLOCK = 4096
@@ -78,7 +78,8 @@ def _unsupported(name):
     return NotReplayable(
         f"{name}: the replay engine (vectorize=False with backend 'pruned' or 'exact') has no "
         f"one-number-at-a-time law for it; it draws {', '.join(sorted(scalar_laws.LAWS))}, "
-        f"{', '.join(_CONTINUOUS)}, random, integers and choice. Run this program batched "
+        f"{', '.join(list(_CONTINUOUS) + sorted(cdf_laws.LAWS))}, random, integers and "
+        "choice. Run this program batched "
         "(vectorize=True), or with estimator='score' or backend='smoothed' one sample per call")
 
 
@@ -352,7 +353,7 @@ class Tape:
                              "sampler")
         labels = _CONTINUOUS.get(name)
         if labels is None:
-            raise _unsupported(name)
+            return self._by_cdf(name, params, size)
         if size is None and len(params) == len(labels):  # one number
             values = []
             for a in params:
@@ -388,6 +389,29 @@ class Tape:
         else:
             a, b, law = params[0], params[1] - params[0], scalar_laws.UNIFORM_NOISE
         return self._noise(law, shape, a, b)
+
+    def _by_cdf(self, name, params, size):
+        """A draw of one of numpy's other continuous laws (:mod:`stochad.cdf_laws`), by
+        inversion of its uniform(s) (:meth:`by_cdf`)."""
+        law = cdf_laws.LAWS.get(name)
+        if law is None:
+            raise _unsupported(name)
+        if len(params) != len(law.params):
+            raise TypeError(f"{name} takes {len(law.params)} parameters "
+                            f"({', '.join(law.params)}), got {len(params)}")
+        values, deltas = plain_params([stack_duals(a) if isinstance(a, list | tuple) else a
+                                       for a in params])
+        values = cdf_laws.validated(law, [v if type(v) is float else np.asarray(v, dtype=float)
+                                          for v in values])
+        shape = np.broadcast_shapes(*(np.shape(v) for v in values), shape_of(size))
+        if shape != ():
+            values = [np.broadcast_to(v, shape) for v in values]
+        else:
+            values = [float(v) for v in values]
+        return self.by_cdf(law, values, deltas, shape)
+
+    def by_cdf(self, law, values, deltas, shape):
+        raise NotImplementedError
 
     def random(self, size=None, dtype=np.float64):
         """``Generator.random``: uniform noise that remembers its draw."""

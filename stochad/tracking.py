@@ -32,7 +32,7 @@ from sys import _getframe
 
 import numpy as np
 
-from . import samplers, scalar_laws
+from . import cdf_laws, samplers, scalar_laws
 from .dual import Dual, LostDerivativeWarning, Source
 from .scalar_laws import ppf_fill
 from .tapes import (
@@ -262,6 +262,21 @@ class Tracking(Tape):
         (av, ad), (bv, bd) = dual_parts(a, shape), dual_parts(b, shape)
         return Dual(av + bv * z, ad + bd * z, Source(rec, av, ad, bv, bd))
 
+    def by_cdf(self, law, values, deltas, shape):
+        """A draw of a law of :mod:`stochad.cdf_laws` by inversion, ``x = F⁻¹(u; θ)``: the
+        record keeps ``u`` (the replay's coupling) and ``x`` as the noise its comparisons
+        see, with the law at these parameters (:class:`~stochad.cdf_laws.Bound`)."""
+        u = self.stream.uniforms_of(shape)
+        bound = cdf_laws.Bound(law, values, deltas)
+        x = law.ppf(u, *values)
+        x = float(x) if shape == () else np.asarray(x, dtype=float)
+        rec = NoiseRecord(len(self.records), bound, x)
+        rec.u = u
+        self._record(law.name, rec, None)
+        if shape == ():  # the record is its value's provenance: x = 0 + 1·x
+            return Dual(x, bound.dual_part(x), rec)
+        return Dual(x, bound.dual_part(x), Source(rec, 0.0, 0.0, 1.0, 0.0))
+
     # -- comparisons of continuous draws with moving thresholds ----------------------------------
     def compare(self, op, result, src):
         """Record the Bernoulli event of ``result = op(x, y)`` on the noise of ``src``'s draw
@@ -290,6 +305,8 @@ class Tracking(Tape):
             moves = -(src.ad + src.bd * boundary) / bv    # its dual part
             theta = law.cdf(boundary)                     # P(z < boundary)
             dtheta = law.pdf(boundary) * moves
+            if law.moving:
+                dtheta = dtheta + law.dcdf(boundary)
             below_is_true = (op is operator.lt or op is operator.le) == (np.asarray(bv) > 0)
             below = np.where(below_is_true, result, np.logical_not(result))
             up = np.where(below, 0.0, dtheta / (1.0 - theta))     # below: none unless dθ < 0
@@ -405,6 +422,8 @@ class Tracking(Tape):
         else:
             theta, density = law.cdf_pdf(boundary)
             dtheta = density * moves
+            if law.moving:  # a law of stochad.cdf_laws: its CDF moves with the parameters
+                dtheta += law.dcdf(boundary)
         # the run reached this comparison knowing F(z) in [flo, fhi) from the earlier ones
         # (if u < a: ... elif u < b:): the event's probability is conditional on that, and
         # nil if the boundary lies outside (if u < 0.5: ... if u < p: with p < 0.5 and

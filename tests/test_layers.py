@@ -37,7 +37,7 @@ LAYERS = [
     {"shape"},
     {"reductions"},
     {"indexing", "branching", "driver", "resampling"},
-    {"samplers", "estimators", "auto"},
+    {"samplers", "estimators", "auto", "cdf_laws"},
     {"tapes"},
     {"tracking", "replaying"},
     {"families", "combined", "relaxed", "replay"},

@@ -518,10 +518,10 @@ def test_voter_model_with_item_assignment():
 
 
 def test_laws_without_a_scalar_version_fall_back_to_one_lane_triples():
-    # gamma has no replayed version: the estimators run the program on one-lane triples
-    # (E[gamma(2, θ)] = 2θ); stochastic_triple names the limit instead
-    f = lambda t: sad.Generator().gamma(2.0, t)  # noqa: E731
-    assert_unbiased(replayed(f, 1.5, n=2_000), 2.0)
+    # dirichlet has no replayed version: the estimators run the program on one-lane triples
+    # (E[X₀] = t/(t + 1)); stochastic_triple names the limit instead
+    f = lambda t: sad.Generator().dirichlet([t, 1.0])[0]  # noqa: E731
+    assert_unbiased(replayed(f, 1.5, n=2_000), 1 / 2.5**2)
     with pytest.raises(TypeError, match="replay engine.*vectorize=True"):
         sad.stochastic_triple(f, 1.5, rng=0, vectorize=False)
     with pytest.raises(TypeError, match=r"Generator\.permutation.*replay engine"):

@@ -1,0 +1,376 @@
+"""numpy's other continuous laws in the replay engine (:mod:`stochad.replay`), each by its CDF.
+
+The replay engine's own noises (uniform, exponential, normal) give draws affine in a fixed
+noise. Every other continuous law is drawn by inversion, ``x = F⁻¹(u; θ)``, and keeps its
+uniform ``u``: the draw's dual part is the implicit one, ``−(∂F/∂θ)(x)·δθ / f(x)``, a later
+replay re-inverts ``u`` under its own parameters (inversion coupling), and a comparison
+``x < c`` is the Bernoulli event ``u < F(c; θ)``, whose probability moves by
+``f(c)·δc + (∂F/∂θ)(c)·δθ`` (:meth:`Bound.dcdf` is the second term). Each law is an
+:class:`~stochad.distributions.ImplicitDistribution` (CDF, density, inverse; the parameter
+derivatives of the CDF by its central differences); the four implicit laws of
+:mod:`stochad.distributions` serve as they are.
+
+Examples
+--------
+>>> import numpy as np
+>>> law = LAWS["lognormal"]
+>>> bound = Bound(law, [0.0, 1.0], [1.0, None])      # d/dmean at mean 0, sigma 1
+>>> x = float(law.ppf(0.5, 0.0, 1.0))                # the median, e^0
+>>> x, round(float(bound.dcdf(x)), 6)                # dF/dmean = −φ(0)
+(1.0, -0.398942)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from .distributions import composite as built
+from .distributions import implicit, transforms
+from .distributions.base import check
+from .distributions.continuous import ImplicitDistribution
+
+__all__ = ["LAWS", "Bound", "validated"]
+
+
+class _Gamma(ImplicitDistribution):
+    """Gamma(shape, scale): ``F = P(shape, x/scale)``."""
+
+    name, params, checks, support = "gamma", ("shape", "scale"), built.Gamma.checks, (0, np.inf)
+
+    def cdf(self, x, a, scale):
+        return special.gammainc(a, np.maximum(x, 0.0) / scale)
+
+    def sf(self, x, a, scale):
+        return special.gammaincc(a, np.maximum(x, 0.0) / scale)
+
+    def pdf(self, x, a, scale):
+        y = np.maximum(x, 0.0) / scale
+        return np.exp(special.xlogy(a - 1.0, y) - y - special.gammaln(a)) / scale
+
+    def ppf(self, u, a, scale):
+        return scale * special.gammaincinv(a, u)
+
+    def isf(self, q, a, scale):
+        return scale * special.gammainccinv(a, q)
+
+
+class _Chisquare(_Gamma):
+    """Chi-square of ``df``: a gamma of shape ``df/2``, scale 2."""
+
+    name, params, checks = "chisquare", ("df",), built.Chisquare.checks
+
+    def cdf(self, x, df):
+        return super().cdf(x, 0.5 * df, 2.0)
+
+    def sf(self, x, df):
+        return super().sf(x, 0.5 * df, 2.0)
+
+    def pdf(self, x, df):
+        return super().pdf(x, 0.5 * df, 2.0)
+
+    def ppf(self, u, df):
+        return super().ppf(u, 0.5 * df, 2.0)
+
+    def isf(self, q, df):
+        return super().isf(q, 0.5 * df, 2.0)
+
+
+class _Beta(ImplicitDistribution):
+    name, params, checks, support = "beta", ("a", "b"), built.Beta.checks, (0.0, 1.0)
+
+    def cdf(self, x, a, b):
+        return special.betainc(a, b, np.clip(x, 0.0, 1.0))
+
+    def sf(self, x, a, b):
+        return special.betaincc(a, b, np.clip(x, 0.0, 1.0))
+
+    def pdf(self, x, a, b):
+        x = np.clip(x, 0.0, 1.0)
+        return np.exp(special.xlogy(a - 1.0, x) + special.xlog1py(b - 1.0, -x)
+                      - special.betaln(a, b))
+
+    def ppf(self, u, a, b):
+        return special.betaincinv(a, b, u)
+
+
+class _StandardT(ImplicitDistribution):
+    name, params, checks = "standard_t", ("df",), built.StandardT.checks
+
+    def cdf(self, x, df):
+        return special.stdtr(df, x)
+
+    def sf(self, x, df):
+        return special.stdtr(df, -x)
+
+    def pdf(self, x, df):
+        return np.exp(special.gammaln(0.5 * (df + 1.0)) - special.gammaln(0.5 * df)
+                      - 0.5 * np.log(df * np.pi) - 0.5 * (df + 1.0) * np.log1p(x * x / df))
+
+    def ppf(self, u, df):
+        return special.stdtrit(df, u)
+
+
+class _F(ImplicitDistribution):
+    name, params, checks, support = "f", ("dfnum", "dfden"), built.F.checks, (0, np.inf)
+
+    def cdf(self, x, m, n):
+        return special.fdtr(m, n, np.maximum(x, 0.0))
+
+    def sf(self, x, m, n):
+        return special.fdtrc(m, n, np.maximum(x, 0.0))
+
+    def ppf(self, u, m, n):
+        return special.fdtri(m, n, u)
+
+
+class _NoncentralChisquare(ImplicitDistribution):
+    name, params, support = "noncentral_chisquare", ("df", "nonc"), (0, np.inf)
+    checks = built.NoncentralChisquare.checks
+
+    def cdf(self, x, df, nonc):
+        return special.chndtr(np.maximum(x, 0.0), df, nonc)
+
+    def ppf(self, u, df, nonc):
+        return special.chndtrix(u, df, nonc)
+
+
+class _NoncentralF(ImplicitDistribution):
+    name, params, support = "noncentral_f", ("dfnum", "dfden", "nonc"), (0, np.inf)
+    checks = built.NoncentralF.checks
+
+    def cdf(self, x, m, n, nonc):
+        return special.ncfdtr(m, n, nonc, np.maximum(x, 0.0))
+
+    def ppf(self, u, m, n, nonc):
+        return special.ncfdtri(m, n, nonc, u)
+
+
+class _Lognormal(ImplicitDistribution):
+    """``exp(mean + sigma·z)``: ``F = Φ((log x − mean)/sigma)``."""
+
+    name, params, support = "lognormal", ("mean", "sigma"), (0, np.inf)
+    checks = transforms.Lognormal.checks
+
+    def _z(self, x, mean, sigma):
+        with np.errstate(divide="ignore"):
+            return (np.log(np.maximum(x, 0.0)) - mean) / sigma
+
+    def cdf(self, x, mean, sigma):
+        return special.ndtr(self._z(x, mean, sigma))
+
+    def sf(self, x, mean, sigma):
+        return special.ndtr(-self._z(x, mean, sigma))
+
+    def pdf(self, x, mean, sigma):
+        z = self._z(x, mean, sigma)
+        return np.where(x > 0, np.exp(-0.5 * z * z) / (math.sqrt(2 * math.pi) * sigma
+                                                        * np.maximum(x, 1e-300)), 0.0)
+
+    def ppf(self, u, mean, sigma):
+        return np.exp(mean + sigma * special.ndtri(u))
+
+
+class _ExponentialPower(ImplicitDistribution):
+    """A law with ``1 − F(x) = exp(−H(x))`` (Weibull, Lomax, Rayleigh): :meth:`hazard` is
+    ``(H, H')``, :meth:`inverse` solves ``H(x) = e``."""
+
+    support = (0, np.inf)
+
+    def cdf(self, x, *params):
+        return -np.expm1(-self.hazard(np.maximum(x, 0.0), *params)[0])
+
+    def sf(self, x, *params):
+        return np.exp(-self.hazard(np.maximum(x, 0.0), *params)[0])
+
+    def pdf(self, x, *params):
+        h, dh = self.hazard(np.maximum(x, 0.0), *params)
+        return np.where(x >= 0, dh * np.exp(-h), 0.0)
+
+    def ppf(self, u, *params):
+        return self.inverse(-np.log1p(-np.asarray(u, dtype=float)), *params)
+
+    def isf(self, q, *params):
+        return self.inverse(-np.log(q), *params)
+
+
+class _Weibull(_ExponentialPower):
+    """numpy's ``weibull(a)``: ``H(x) = x^a``."""
+
+    name, params, checks = "weibull", ("a",), transforms.Weibull.checks
+
+    def hazard(self, x, a):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return x ** a, np.nan_to_num(a * x ** (a - 1.0), posinf=np.inf)
+
+    def inverse(self, e, a):
+        return e ** (1.0 / a)
+
+
+class _Pareto(_ExponentialPower):
+    """numpy's ``pareto(a)`` (Lomax): ``H(x) = a·log(1 + x)``."""
+
+    name, params, checks = "pareto", ("a",), transforms.Pareto.checks
+
+    def hazard(self, x, a):
+        return a * np.log1p(x), a / (1.0 + x)
+
+    def inverse(self, e, a):
+        return np.expm1(e / a)
+
+
+class _Rayleigh(_ExponentialPower):
+    """``H(x) = x² / (2·scale²)``."""
+
+    name, params, checks = "rayleigh", ("scale",), transforms.Rayleigh.checks
+
+    def hazard(self, x, scale):
+        return 0.5 * (x / scale) ** 2, x / (scale * scale)
+
+    def inverse(self, e, scale):
+        return scale * np.sqrt(2.0 * e)
+
+
+class _Power(ImplicitDistribution):
+    """numpy's ``power(a)``: ``F = x^a`` on [0, 1]."""
+
+    name, params, checks, support = "power", ("a",), transforms.Power.checks, (0.0, 1.0)
+
+    def cdf(self, x, a):
+        return np.clip(x, 0.0, 1.0) ** a
+
+    def pdf(self, x, a):
+        with np.errstate(divide="ignore"):
+            return np.where((x > 0) & (x <= 1), a * np.clip(x, 1e-300, 1.0) ** (a - 1.0), 0.0)
+
+    def ppf(self, u, a):
+        return np.asarray(u, dtype=float) ** (1.0 / a)
+
+
+class _LocationScale(ImplicitDistribution):
+    """``loc + scale·e``: the standard law's ``cdf``/``pdf``/``ppf`` of ``(x − loc)/scale``."""
+
+    params = ("loc", "scale")
+
+    def cdf(self, x, loc, scale):
+        return self.standard_cdf((x - loc) / scale)
+
+    def pdf(self, x, loc, scale):
+        return self.standard_pdf((x - loc) / scale) / scale
+
+    def ppf(self, u, loc, scale):
+        return loc + scale * self.standard_ppf(np.asarray(u, dtype=float))
+
+
+class _Gumbel(_LocationScale):
+    name, checks = "gumbel", transforms.Gumbel.checks
+
+    def standard_cdf(self, e):
+        return np.exp(-np.exp(-e))
+
+    def standard_pdf(self, e):
+        return np.exp(-e - np.exp(-e))
+
+    def standard_ppf(self, u):
+        with np.errstate(divide="ignore"):
+            return -np.log(-np.log(u))
+
+
+class _Logistic(_LocationScale):
+    name, checks = "logistic", transforms.Logistic.checks
+
+    def standard_cdf(self, e):
+        return special.expit(e)
+
+    def standard_pdf(self, e):
+        s = special.expit(e)
+        return s * (1.0 - s)
+
+    def standard_ppf(self, u):
+        return special.logit(u)
+
+
+class _Laplace(_LocationScale):
+    name, checks = "laplace", transforms.Laplace.checks
+
+    def standard_cdf(self, e):
+        return np.where(e < 0, 0.5 * np.exp(np.minimum(e, 0.0)),
+                        1.0 - 0.5 * np.exp(-np.maximum(e, 0.0)))
+
+    def standard_pdf(self, e):
+        return 0.5 * np.exp(-np.abs(e))
+
+    def standard_ppf(self, u):
+        with np.errstate(divide="ignore"):
+            return np.where(u < 0.5, np.log(2.0 * u), -np.log(2.0 - 2.0 * u))
+
+
+class _StandardCauchy(ImplicitDistribution):
+    name, params, checks = "standard_cauchy", (), ()
+
+    def cdf(self, x):
+        return 0.5 + np.arctan(x) / np.pi
+
+    def pdf(self, x):
+        return 1.0 / (np.pi * (1.0 + np.square(x)))
+
+    def ppf(self, u):
+        return np.tan(np.pi * (np.asarray(u, dtype=float) - 0.5))
+
+
+LAWS = {law.name: law for law in (
+    implicit.StandardGamma(), _Gamma(), _Chisquare(), _Beta(), _StandardT(), _F(),
+    _NoncentralChisquare(), _NoncentralF(), _Lognormal(), _Weibull(), _Pareto(), _Rayleigh(),
+    _Power(), _Gumbel(), _Logistic(), _Laplace(), _StandardCauchy(), implicit.Wald(),
+    implicit.VonMises(), implicit.Triangular())}
+"""The laws by numpy's method name."""
+
+
+def validated(law, values):
+    """``values`` (plain numbers or arrays), after the law's checks: a ``ValueError`` naming
+    the parameter and its value otherwise."""
+    for label, (what, ok), v in zip(law.params, law.checks, values, strict=True):
+        check(law.name, f"{label} {what}", v, ok, "")
+    if law.name == "triangular":
+        law.validate_order(*(np.asarray(v, dtype=float) for v in values))
+    return values
+
+
+class Bound:
+    """A law at one draw's parameter values (and their dual parts, ``None`` for a plain
+    one): the noise law of the draw's record (the interface of
+    :class:`~stochad.scalar_laws.NoiseLaw`, plus :meth:`dcdf`)."""
+
+    def __init__(self, law, values, deltas):
+        self.law, self.values, self.deltas = law, values, deltas
+        self.name = law.name
+        self.low, self.high = law.support
+        self.moving = any(d is not None and np.any(np.asarray(d) != 0) for d in deltas)
+
+    def cdf(self, x):
+        return self.law.cdf(x, *self.values)
+
+    def pdf(self, x):
+        return self.law.pdf(x, *self.values)
+
+    def cdf_pdf(self, x):
+        return float(self.cdf(x)), float(self.pdf(x))
+
+    def dcdf(self, x):
+        """``Σᵢ (∂F/∂θᵢ)(x)·δθᵢ``: how the probability below ``x`` moves with the parameters."""
+        total = 0.0
+        for i, d in enumerate(self.deltas):
+            if d is not None and np.any(np.asarray(d) != 0):
+                total = total + self.law.cdf_derivative(i, x, *self.values) * d
+        return total if np.ndim(total) else float(total)
+
+    def dual_part(self, x):
+        """The draw's dual part at ``x``: ``−dcdf(x) / f(x)`` (0 where the density is 0)."""
+        if not self.moving:
+            return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+        f = self.pdf(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(f > 0, -np.asarray(self.dcdf(x)) / f, 0.0)
+        return float(d) if d.ndim == 0 else d

@@ -1,0 +1,149 @@
+"""numpy's other continuous laws in the replay engine (vectorize=False): drawn by inversion,
+their comparisons are Bernoulli events through the law's CDF (stochad.cdf_laws). Exact values
+from scipy (closed forms, quadrature), differentiated by central differences of the exact
+expectation or by complex step."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+import stochad as sad
+from stochad import cdf_laws
+
+
+def _samples(f, theta, n, backend="pruned", seed=1):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        return sad.derivative_samples(f, theta, n_samples=n, rng=seed, vectorize=False,
+                                      backend=backend)
+
+
+def _check(samples, exact):
+    mean, err = samples.mean(), samples.std() / math.sqrt(samples.size)
+    assert abs(mean - exact) < 5 * err + 1e-12, (mean, err, exact)
+
+
+def _central(mean, theta, h=1e-5):
+    return (mean(theta + h) - mean(theta - h)) / (2 * h)
+
+
+def test_gamma_mean_follows_the_implicit_dual_part():
+    # E[gamma(k, 2)] = 2k: no comparison, the dual part alone
+    _check(_samples(lambda k: sad.Generator().gamma(k, 2.0), 3.0, 4000), 2.0)
+
+
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+def test_gamma_against_a_fixed_threshold_is_an_event_through_the_cdf(backend):
+    f = lambda k: float(sad.Generator().gamma(k, 1.0) < 2.0)  # noqa: E731
+    _check(_samples(f, 3.0, 4000, backend), _central(lambda k: stats.gamma.cdf(2.0, k), 3.0))
+
+
+def test_lognormal_and_beta_against_moving_and_fixed_thresholds():
+    f = lambda m: float(sad.Generator().lognormal(m, 0.5) > 1.5)  # noqa: E731
+    _check(_samples(f, 0.2, 4000),
+           stats.norm.pdf((math.log(1.5) - 0.2) / 0.5) / 0.5)
+    g = lambda p: float(sad.Generator().beta(2.0, 3.0) < p)  # noqa: E731
+    _check(_samples(g, 0.4, 4000), stats.beta.pdf(0.4, 2.0, 3.0))
+
+
+def test_a_parameter_moved_by_a_flipped_draw_couples_by_inversion():
+    # the replay of a flipped Poisson count draws the gamma at another shape from the same u
+    def f(lam):
+        rng = sad.Generator()
+        return rng.gamma(rng.poisson(lam) + 1.0, 1.5)
+    _check(_samples(f, 2.0, 6000), 1.5)        # E = 1.5 (λ + 1)
+    _check(_samples(f, 2.0, 3000, "exact"), 1.5)
+
+
+def test_arrays_of_draws_compared_element_by_element():
+    def f(k):
+        return float(np.sum(sad.Generator().gamma(k, 1.0, size=4) < 2.0))
+    _check(_samples(f, 3.0, 3000), 4 * _central(lambda k: stats.gamma.cdf(2.0, k), 3.0))
+
+
+def warranty_cost(eta, rng):
+    """A 2-out-of-3 system with Weibull(shape 1.5, scale eta) components: it fails at its
+    second component failure; a system failure before the 1-year warranty ends costs 100."""
+    failed = 0
+    for _component in range(3):
+        if eta * rng.weibull(1.5) < 1.0:
+            failed += 1
+    return 100.0 if failed >= 2 else 0.0
+
+
+def warranty_cost_mean(eta):
+    F = 1 - np.exp(-(1.0 / eta) ** 1.5)
+    return 100 * (3 * F**2 * (1 - F) + F**3)
+
+
+def test_reliability_warranty_with_weibull_lifetimes():
+    exact = np.imag(warranty_cost_mean(2.0 + 1e-20j)) / 1e-20  # complex step
+    _check(_samples(lambda eta: warranty_cost(eta, sad.Generator()), 2.0, 8000), exact)
+
+
+def repair_shop(mean_repair, rng):
+    """Five jobs, lognormal repair times; a job finished after the 8-hour day costs
+    overtime, 50 per job."""
+    clock, cost = 0.0, 0.0
+    for _ in range(5):
+        clock += rng.lognormal(np.log(mean_repair), 0.4)
+        if clock > 8.0:
+            cost += 50.0
+    return cost
+
+
+def test_repair_shop_with_lognormal_times_and_an_overtime_branch():
+    # P(S_j > 8) for a sum of j lognormals: a 1-d quadrature over the density of the sum,
+    # built by convolution on a grid fine enough for a derivative far below the stderr
+    def mean(m):
+        x = np.linspace(0, 40, 80_001)
+        dx = x[1] - x[0]
+        pdf = stats.lognorm.pdf(x, 0.4, scale=m)
+        density, total = pdf.copy(), 0.0
+        for _ in range(5):
+            total += 50 * (1 - np.sum(density[x <= 8.0]) * dx)
+            density = np.convolve(density, pdf)[: x.size] * dx
+        return total
+    exact = _central(mean, 1.5, 1e-4)
+    assert abs(integrate.quad(lambda t: stats.lognorm.pdf(t, 0.4, scale=1.5), 0, 40)[0]
+               - 1) < 1e-9
+    _check(_samples(lambda m: repair_shop(m, sad.Generator()), 1.5, 6000), exact)
+
+
+def test_every_law_draws_numpys_law_by_inversion():
+    rng = np.random.default_rng(0)
+    u = rng.random(2000)
+    cases = {"gamma": (2.0, 1.5), "standard_gamma": (0.7,), "chisquare": (3.0,),
+             "beta": (2.0, 0.5), "standard_t": (4.0,), "f": (3.0, 7.0),
+             "noncentral_chisquare": (3.0, 1.5), "noncentral_f": (3.0, 7.0, 1.5),
+             "lognormal": (0.3, 0.6), "weibull": (1.7,), "pareto": (3.0,), "rayleigh": (2.0,),
+             "power": (2.5,), "gumbel": (1.0, 2.0), "logistic": (1.0, 2.0),
+             "laplace": (1.0, 2.0), "standard_cauchy": (), "wald": (1.0, 2.0),
+             "vonmises": (0.5, 2.0), "triangular": (0.0, 1.0, 3.0)}
+    assert set(cases) == set(cdf_laws.LAWS)
+    for name, params in cases.items():
+        law = cdf_laws.LAWS[name]
+        x = law.ppf(u, *params)
+        numpy_draws = getattr(rng, name)(*params, size=2000)
+        assert stats.ks_2samp(x, numpy_draws).pvalue > 1e-4, name
+        # the density is the CDF's derivative, and the CDF inverts the ppf
+        np.testing.assert_allclose(law.cdf(x, *params), u, atol=1e-7, err_msg=name)
+
+
+def test_same_seed_same_samples():
+    f = lambda k: float(sad.Generator().gamma(k, 1.0) < 2.0)  # noqa: E731
+    a, b = (sad.derivative_samples(f, 3.0, n_samples=50, rng=7, vectorize=False)
+            for _ in range(2))
+    assert np.array_equal(a, b)
+
+
+def test_bad_parameters_name_the_argument():
+    with pytest.raises(ValueError, match="gamma: shape must be finite and > 0, got -1.0"):
+        sad.derivative_estimate(lambda k: sad.Generator().gamma(-k, 1.0), 1.0, n_samples=2,
+                                rng=0, vectorize=False)
+    with pytest.raises(ValueError, match="triangular"):
+        sad.derivative_estimate(lambda c: sad.Generator().triangular(0.0, c, 1.0), 2.0,
+                                n_samples=2, rng=0, vectorize=False)
