@@ -77,6 +77,16 @@ def _escaped(*sources):
             s.rec.escaped = True
 
 
+def read_as_number(src):
+    """Mark the draw behind ``src`` (if any) as read as a plain number: a parameter of a later
+    draw, ``int(x)``. Its noise is used up, and which comparisons the program then reaches may
+    depend on it in ways no interval of the noise holds (``k = rng.poisson(3 * u); if k < 2:
+    return u < p``): a later event on the draw warns (:meth:`stochad.tracking.Tracking.event`)."""
+    if src is not None:
+        rec = src.rec
+        rec.escaped = rec.opaque = True
+
+
 def _fold(old, new):
     """Fold the draw of source ``old`` into the provenance of the newer draw record ``new``
     (``old``'s noise is used up) and remember ``new``'s state then: a later branch on ``new``
@@ -173,6 +183,16 @@ def _narrow(tape, op, result, rec, av, bv):
         tape.narrow(result if lower == (bv > 0.0) else not result, rec, -av / bv)
 
 
+def _narrow_side(tape, op, result, s, xv, yv, left):
+    """:func:`_narrow` for the draw of source ``s`` on the ``left`` (``x``) or right side of
+    ``op(x, y)``, the other side's value held fixed."""
+    if left:
+        _narrow(tape, op, result, s.rec, None if s.av is None else s.av - yv, s.bv)
+    else:
+        _narrow(tape, op, result, s.rec, None if s.av is None else xv - s.av,
+                None if s.bv is None else -s.bv)
+
+
 def _compare(op, x, y):
     if type(x) is Dual:
         xv, xd, sx = x.v, x.d, x.src
@@ -202,10 +222,9 @@ def _compare(op, x, y):
             # each draw against the other side's value (a fixed threshold, or the other
             # draw's: u2 < u1 narrows both)
             if sx is not None:
-                _narrow(tape, op, result, sx.rec, None if sx.av is None else sx.av - yv, sx.bv)
+                _narrow_side(tape, op, result, sx, xv, yv, True)
             if sy is not None:
-                _narrow(tape, op, result, sy.rec, None if sy.av is None else xv - sy.av,
-                        None if sy.bv is None else -sy.bv)
+                _narrow_side(tape, op, result, sy, xv, yv, False)
         return result
     if sy is None and sx is not None and sx.av is not None:  # draw vs threshold (hot path)
         tape = current_tape()
@@ -215,10 +234,24 @@ def _compare(op, x, y):
         tape = current_tape()
         return result if tape is None else tape.compare_affine(
             op, result, sy.rec, xv - sy.av, xd - sy.ad, -sy.bv, -sy.bd)
+    tape = current_tape()
+    if sx is not None and sy is not None and sx.rec is not sy.rec and tape is not None:
+        older = sx if sx.rec.serial < sy.rec.serial else sy
+        if older.rec.into is None:
+            # two draws that move (an arrival's time against a departure's, then each
+            # against the horizon): the event is on the newer draw's noise, the older's value
+            # held fixed; the outcome narrows the older draw's interval, the newer's value held
+            # fixed, as when nothing moves, so that a later event on the older draw is weighted
+            # within its cell. (An older draw folded into a newer one's provenance before may
+            # be inside the other side's value: then its noise is used up, below.)
+            _escaped(older)
+            _narrow_side(tape, op, result, older, xv, yv, older is sx)
+            src = _add_src(xv, xd, None, yv, yd, sy, -1) if older is sx \
+                else _add_src(xv, xd, sx, yv, yd, None, -1)
+            return tape.compare(op, result, src)
     # the comparison is an event on the newer draw's noise (x − y keeps it, affine); the older
     # draw's value moves the threshold, so its noise is used up (_add_src)
     src = None if sx is None and sy is None else _add_src(xv, xd, sx, yv, yd, sy, -1)
-    tape = current_tape()
     if tape is None:
         return result
     return tape.compare(op, result, src)
@@ -406,7 +439,7 @@ class Dual:
 
     # -- conversions ------------------------------------------------------------------------------
     def _plain(self, kind, what):
-        _escaped(self.src)
+        read_as_number(self.src)
         if _nonzero(self.d):
             raise TypeError(
                 f"{what}() of a dual number with a non-zero dual part would lose its derivative "

@@ -35,7 +35,7 @@ from sys import _getframe
 import numpy as np
 
 from . import cdf_laws, samplers, scalar_laws
-from .dual import Dual, stack_duals
+from .dual import Dual, read_as_number, stack_duals
 
 _BLOCK = 4096
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -178,8 +178,7 @@ def plain_params(args):
         if isinstance(a, list | tuple) and any(isinstance(x, Dual) for x in _flat(a)):
             a = stack_duals(a)
         if type(a) is Dual:
-            if a.src is not None:
-                a.src.rec.escaped = True
+            read_as_number(a.src)
             values.append(a.v)
             deltas.append(a.d)
         else:
@@ -193,6 +192,13 @@ def escape(values):
     for a in values:
         if type(a) is Dual and a.src is not None:
             a.src.rec.escaped = True
+
+
+def parameters_read(params):
+    """:func:`~stochad.dual.read_as_number` of every draw behind the parameters ``params``."""
+    for a in params:
+        if type(a) is Dual:
+            read_as_number(a.src)
 
 
 def _flat(items):
@@ -216,10 +222,9 @@ def spread(x, n):
 
 def parameter(x):
     """A draw's parameter as ``(value, dual part)`` (``None``: a plain number); a value from a
-    continuous draw is used up there (its noise is not only compared)."""
+    continuous draw is read as a number there (:func:`~stochad.dual.read_as_number`)."""
     if type(x) is Dual:
-        if x.src is not None:
-            x.src.rec.escaped = True
+        read_as_number(x.src)
         return x.v, x.d
     return x, None
 
@@ -278,8 +283,8 @@ class Tape:
         if size is None:
             v = scale.v if type(scale) is Dual else scale
             if (type(v) is float or type(v) is int) and 0 <= v < math.inf:
-                if type(scale) is Dual and scale.src is not None:
-                    scale.src.rec.escaped = True
+                if type(scale) is Dual:
+                    read_as_number(scale.src)
                 return self._noise(_EXPONENTIAL, (), 0.0, scale)
         return self.continuous("exponential", (scale,), size)
 
@@ -362,7 +367,7 @@ class Tape:
                     break
                 values.append(v)
             else:
-                escape(params)
+                parameters_read(params)
                 if name == "exponential" and values[0] >= 0:
                     return self._noise(scalar_laws.EXPONENTIAL_NOISE, (), 0.0, params[0])
                 if name == "normal" and values[1] >= 0:
@@ -371,7 +376,7 @@ class Tape:
                     return self._noise(_UNIFORM, (), params[0], params[1] - params[0])
         params = [stack_duals(a) if isinstance(a, list | tuple) else a for a in params]
         values = [a.v if type(a) is Dual else a for a in params]
-        escape(params)
+        parameters_read(params)
         if size is None and all(isinstance(v, float | int) for v in values):
             shape = ()
             for label, v in zip(labels, values, strict=True):

@@ -33,7 +33,7 @@ from sys import _getframe
 import numpy as np
 
 from . import cdf_laws, samplers, scalar_laws
-from .dual import Dual, LostDerivativeWarning, Source
+from .dual import Dual, LostDerivativeWarning, Source, read_as_number
 from .scalar_laws import ppf_fill
 from .tapes import (
     Block,
@@ -110,8 +110,7 @@ class Tracking(Tape):
         """``sad.bernoulli`` (the hot path: a scalar parameter, inline; else :meth:`draw`)."""
         if type(p) is Dual:
             v, d = p.v, p.d
-            if p.src is not None:  # sad.bernoulli(u): the noise of u is used up
-                p.src.rec.escaped = True
+            read_as_number(p.src)  # sad.bernoulli(u)
         else:
             v, d = p, 0.0
         if size is not None or rng is not None or type(v) is not float or type(d) is not float \
@@ -235,8 +234,8 @@ class Tracking(Tape):
         if size is not None or type(bv) is not float or type(bd) is not float \
                 or not 0.0 <= bv < math.inf:
             return super().exponential(scale, size)
-        if type(scale) is Dual and scale.src is not None:
-            scale.src.rec.escaped = True
+        if type(scale) is Dual:
+            read_as_number(scale.src)
         z = -math.log1p(-self.stream.uniform())
         rec = NoiseRecord(len(self.records), _EXPONENTIAL, z)
         rec.bv, rec.bd = bv, bd  # the record is its value's provenance: 0 + scale·z
@@ -391,7 +390,8 @@ class Tracking(Tape):
             self._warn_lost(
                 "a comparison with a moving threshold of a continuous draw on which the "
                 "program branched before through a function of it that is not affine, or of "
-                "it and later draws (u * u < 0.25, np.exp(x) < 1.5, u1 + u2 < 1): the replay "
+                "it and later draws (u * u < 0.25, np.exp(x) < 1.5, u1 + u2 < 1), or whose "
+                "value it read as a number (a parameter of a later draw, int(x)): the replay "
                 "engine weights this event as if that branch had revealed nothing, which is "
                 "right only if every branch reaches this comparison. Compare the draw itself "
                 "with the fixed threshold (u < 0.5, x < np.log(1.5)), or one draw with the "
