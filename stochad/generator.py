@@ -27,10 +27,12 @@ from .triple import StochasticTriple, holds_triple, run_of
 UNSUPPORTED = {
     "bytes": "random bytes are not numbers of a law with parameters: there is nothing to "
              "differentiate; draw them outside the run",
-    "permuted": "an independent shuffle of every slice has no per-lane form here; use "
-                "permutation (whole-axis) or choice(replace=False) per slice",
+    "permuted": "an independent shuffle of every slice has no per-lane form in a batched run; "
+                "use permutation (whole-axis) or choice(replace=False) per slice, or run one "
+                "sample per call (vectorize=False), where the replay engine draws it",
 }
-"""Generator methods that raise inside a run, and why (every other method is differentiable)."""
+"""Generator methods that raise inside a run, and why (every other method is differentiable;
+the replay engine, ``vectorize=False``, draws ``permuted`` too)."""
 
 
 class Generator(np.random.Generator):
@@ -117,8 +119,22 @@ class Generator(np.random.Generator):
         return super().bytes(length)
 
     def permuted(self, x, *, axis=None, out=None):
-        """numpy's ``permuted``; it raises inside a run (:data:`UNSUPPORTED`)."""
-        self._not_replayed("permuted")
+        """numpy's ``permuted``: every slice of ``x`` along ``axis`` shuffled independently.
+
+        Inside a replay run (``vectorize=False``) the values keep their dual parts, as in
+        :meth:`permutation`; a batched run raises (:data:`UNSUPPORTED`).
+
+        Examples
+        --------
+        >>> import numpy as np, stochad as sad
+        >>> f = lambda t: sad.Generator().permuted(t * np.arange(6.0).reshape(2, 3), axis=1)
+        >>> float(sad.derivative_estimate(lambda t: f(t)[1].sum(), 2.0, n_samples=10, rng=0,
+        ...                               vectorize=False))    # 3 + 4 + 5, whatever the order
+        12.0
+        """
+        tape = current_tape()  # the replay engine (stochad.replay)
+        if tape is not None:
+            return tape.permuted(x, axis, out)
         self._unsupported("permuted", x)
         return super().permuted(x, axis=axis, out=out)
 
@@ -693,15 +709,36 @@ class Generator(np.random.Generator):
                           check_valid=check_valid, tol=tol, method=method)
 
     def multinomial(self, n, pvals, size=None):
-        """Multinomial counts: a chain of conditional binomials inside a run."""
-        self._not_replayed("multinomial")
+        """Multinomial counts: a chain of conditional binomials inside a run.
+
+        Examples
+        --------
+        An epidemic whose chain stops when nobody is infected, one sample per call (the
+        replay engine follows the ``if``): ``E[infected in the first round] = 10·θ``.
+
+        >>> import stochad as sad
+        >>> def first_round(theta):
+        ...     infected, spared = sad.Generator().multinomial(10, [theta, 1 - theta])
+        ...     if infected == 0:
+        ...         return 0.0
+        ...     return 1.0 * infected
+        >>> est = sad.derivative_estimate(first_round, 0.3, n_samples=4_000, rng=0,
+        ...                               vectorize=False)
+        >>> abs(est - 10.0) < 0.5
+        True
+        """
+        tape = current_tape()  # the replay engine (stochad.replay)
+        if tape is not None:
+            return tape.multinomial(n, pvals, size)
         if not self._inside(n, pvals, size):
             return super().multinomial(n, pvals, size)
         return families.multinomial(n, pvals, size)
 
     def multivariate_hypergeometric(self, colors, nsample, size=None, method="marginals"):
         """Counts per colour without replacement: a chain of hypergeometrics inside a run."""
-        self._not_replayed("multivariate_hypergeometric")
+        tape = current_tape()  # the replay engine (stochad.replay)
+        if tape is not None:
+            return tape.multivariate_hypergeometric(colors, nsample, size, method)
         if not self._inside(colors, nsample, size):
             return super().multivariate_hypergeometric(colors, nsample, size, method)
         return families.multivariate_hypergeometric(colors, nsample, size)
@@ -711,7 +748,10 @@ class Generator(np.random.Generator):
         """A random permutation of ``arange(x)`` (an int) or of ``x`` along ``axis``.
 
         Inside a run the permutation is a plain draw per lane (it carries no derivative) and
-        the permuted values keep their dual parts and perturbations.
+        the permuted values keep their dual parts and perturbations. In a replay run
+        (``vectorize=False``) it is the ``argsort`` of uniforms recorded like any draw's, so
+        the replays of a sample permute alike: ``for i in rng.permutation(n): if rng.random()
+        < p: ...`` is differentiated one sample per call.
 
         Examples
         --------
@@ -720,7 +760,9 @@ class Generator(np.random.Generator):
         >>> float(sad.derivative_estimate(f, 2.0, n_samples=30_000, rng=0))  # E = t·1
         1.0...
         """
-        self._not_replayed("permutation")
+        tape = current_tape()  # the replay engine (stochad.replay)
+        if tape is not None:
+            return tape.permutation(x, axis)
         refuse("Generator.permutation")  # compiled engine: no recorded form
         if not self._inside(x):
             return super().permutation(x, axis)
@@ -732,9 +774,13 @@ class Generator(np.random.Generator):
         return idx if n is not None else take(x, idx, axis=axis)
 
     def shuffle(self, x, axis=0):
-        """Shuffle ``x`` in place along ``axis``; inside a run ``x`` must be a triple (its
-        lanes are permuted independently; the values keep their derivatives)."""
-        self._not_replayed("shuffle")
+        """Shuffle ``x`` in place along ``axis``; inside a batched run ``x`` must be a triple
+        (its lanes are permuted independently; the values keep their derivatives). In a
+        replay run (``vectorize=False``) ``x`` is a list, a numpy array or dual numbers, as
+        in numpy."""
+        tape = current_tape()  # the replay engine (stochad.replay)
+        if tape is not None:
+            return tape.shuffle(x, axis)
         refuse("Generator.shuffle")  # compiled engine: no recorded form
         if not self._inside(x):
             return super().shuffle(x, axis)

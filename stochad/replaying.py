@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import samplers, scalar_laws
-from .scalar_laws import ppf_fill
+from .scalar_laws import cdf_couple, ppf_fill
 from .tapes import Tape, call_site, fresh_noise, mismatch, sample_array
 
 _BERNOULLI_DIST = samplers.BERNOULLI
@@ -168,6 +168,26 @@ class Replay(Tape):
         if mode == 0:
             _same(law, out, k)
         return out.item() if out.ndim == 0 else out
+
+    def _cdf(self, dist, shape, full, deltas):
+        """A draw of a law known by its CDF: the tracking run's outcome before the flipped
+        draw (its parameters checked, not re-inverted: see :func:`cdf_couple`), the forced
+        one at it, then coupled through the recorded uniforms (fresh numbers without a
+        record of the same law and shape)."""
+        mode, payload, k = self._next(dist.name)
+        if mode < 2:
+            old, _, params = payload
+            if type(old) is not type(dist) or any(
+                    not np.array_equal(a, b) for a, b in zip(params, full, strict=True)):
+                raise mismatch(f"drew {dist.name} with parameters {[a.tolist() for a in full]} "
+                               f"where the tracking run drew {old.name} with "
+                               f"{[a.tolist() for a in params]}")
+            out = self._forced(k) if mode == 1 else k.copy()
+        elif mode == 2 and type(payload[0]) is type(dist) and k.shape == shape:
+            out = cdf_couple(dist, payload[1], k, payload[2], full)
+        else:
+            out = np.asarray(dist.sample(self.stream.rng, full, shape)[0], dtype=np.int64)
+        return int(out) if shape == () else out
 
     def ppfs(self, law, kind, size, a, b, d):
         """:meth:`~stochad.tracking.Tracking.ppfs` (``rng.poisson(m, size=z)``) inline."""

@@ -314,6 +314,71 @@ GEOMETRIC, CATEGORICAL = Geometric(), Categorical()
 LAWS = {law.name: law for law in (BERNOULLI, BINOMIAL, POISSON, GEOMETRIC, CATEGORICAL)}
 
 
+
+# -- any DiscreteDistribution, through its CDF (numpy's other laws, a user's own) ----------------
+def cdf_sample(dist, rng, full, shape):
+    """``(k, u)``: draws of ``shape`` from ``dist`` (parameters ``full``: float arrays of the
+    draw's shape) by its own sampler, and the uniforms they stand for, ``u`` in ``(F(k − 1),
+    F(k)]`` (drawn given ``k`` if the sampler does not invert one), so that inverting ``u``
+    under moved parameters couples a later draw to this one.
+
+    Examples
+    --------
+    >>> from stochad.distributions import NegativeBinomial
+    >>> law, full = NegativeBinomial(), [np.array(3.0), np.array(0.5)]
+    >>> k, u = cdf_sample(law, np.random.default_rng(0), full, ())
+    >>> bool(law.cdf(k - 1, *full) < u <= law.cdf(k, *full))
+    True
+    """
+    k, u = dist.sample(rng, full, shape)
+    k = np.asarray(k, dtype=np.int64).reshape(shape)
+    if u is None:  # 1 − v, v in [0, 1): the upper end F(k) included, F(k − 1) excluded
+        low, high = dist.cdf(k - 1, *full), dist.cdf(k, *full)
+        u = high - rng.random(shape) * (high - low)
+    return k, np.asarray(u, dtype=float).reshape(shape)
+
+
+def cdf_candidates(dist, k, full, deltas):
+    """The new perturbations of DESIGN §1 for a law given by its CDF, element by element of
+    the flat outcomes ``k``: ``(element, alternative, weight)``, up by one with weight
+    ``−dF(k)/P(k)`` and down by one with weight ``dF(k − 1)/P(k)`` where positive (``dF =
+    Σᵢ ∂F/∂θᵢ·δθᵢ``, ``deltas``: the parameters' dual parts, ``None`` for a plain one).
+
+    Examples
+    --------
+    >>> from stochad.distributions import NegativeBinomial
+    >>> law = NegativeBinomial()
+    >>> [(i, alt) for i, alt, w in cdf_candidates(law, np.array(2), [3.0, 0.5], [None, 1.0])]
+    [(0, 1)]
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmf = dist.pmf(k, *full)
+        moves = ((1, -dist._dcdf(k, full, deltas) / pmf),
+                 (-1, dist._dcdf(k - 1, full, deltas) / pmf))
+    flat = k.reshape(-1)
+    out = []
+    for step, w in moves:
+        w = np.broadcast_to(w, k.shape).reshape(-1)
+        for i in np.flatnonzero((w > 0) & (w < math.inf)).tolist():
+            out.append((i, int(flat[i]) + step, float(w[i])))
+    return out
+
+
+def cdf_couple(dist, u, k, old, new):
+    """The outcomes of a later draw coupled to the tracking run's ``k`` (drawn with
+    parameters ``old`` and uniforms ``u``) under the parameters ``new``: ``u`` inverted by a
+    walk from ``k`` where a parameter moved, ``k`` itself where none did (re-inverting ``u``
+    can land one below ``k`` by rounding where ``P(k)`` is tiny next to ``F(k − 1)``)."""
+    moved = np.zeros(k.shape, dtype=bool)
+    for a, b in zip(old, new, strict=True):
+        moved |= a != b
+    out = k.copy()
+    if moved.any():
+        out[moved] = dist.invert(u[moved], [np.broadcast_to(b, k.shape)[moved] for b in new],
+                                 start=k[moved])
+    return out
+
+
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 

@@ -35,6 +35,7 @@ from sys import _getframe
 import numpy as np
 
 from . import cdf_laws, samplers, scalar_laws
+from .distributions import DiscreteDistribution, Hypergeometric
 from .dual import Dual, read_as_number, stack_duals
 
 _BLOCK = 4096
@@ -49,6 +50,10 @@ _UNIFORM = scalar_laws.UNIFORM_NOISE
 _POISSON, _POISSON_DIST = scalar_laws.POISSON, samplers.POISSON
 _EXPONENTIAL = scalar_laws.EXPONENTIAL_NOISE
 _BINOMIAL, _BINOMIAL_DIST = scalar_laws.BINOMIAL, samplers.BINOMIAL
+_HYPERGEOMETRIC = Hypergeometric()
+# the laws with an inline scalar version, by the class of their distribution (a user's law
+# that happens to share a name goes through its own CDF)
+_SCALAR = {type(getattr(samplers, name.upper())): law for name, law in _LAWS.items()}
 
 
 class ReplayMismatchError(RuntimeError):
@@ -77,10 +82,12 @@ class NotReplayable(TypeError):
 def _unsupported(name):
     return NotReplayable(
         f"{name}: the replay engine (vectorize=False with backend 'pruned' or 'exact') has no "
-        f"one-number-at-a-time law for it; it draws {', '.join(sorted(scalar_laws.LAWS))}, "
-        f"{', '.join(list(_CONTINUOUS) + sorted(cdf_laws.LAWS))}, random, integers and "
-        "choice. Run this program batched "
-        "(vectorize=True), or with estimator='score' or backend='smoothed' one sample per call")
+        f"one-number-at-a-time law for it; it draws every discrete law (sad.DiscreteDistribution: "
+        f"{', '.join(sorted(scalar_laws.LAWS))}, negative_binomial, hypergeometric, zipf, "
+        f"logseries, your own), multinomial, multivariate_hypergeometric, "
+        f"{', '.join(list(_CONTINUOUS) + sorted(cdf_laws.LAWS))}, random, integers, choice, "
+        "permutation, shuffle and permuted. Run this program batched (vectorize=True), or with "
+        "estimator='score' or backend='smoothed' one sample per call")
 
 
 def _inside(filename) -> bool:
@@ -293,8 +300,10 @@ class Tape:
         if rng is not None:
             raise ValueError(f"{dist.name}: inside a run every draw comes from the run's "
                              "generator; pass rng= to the estimator, not to the sampler")
-        law = _LAWS.get(dist.name)
+        law = _SCALAR.get(type(dist))
         if law is None:
+            if isinstance(dist, DiscreteDistribution):
+                return self._cdf_draw(dist, args, size)
             raise _unsupported(dist.name)
         if size is not None and isinstance(size, np.integer):
             size = int(size)
@@ -334,6 +343,14 @@ class Tape:
                                 None if d is None else np.broadcast_to(d, probs.shape).tolist())
         shape, full = self._shape(dist, values, size)
         return self._array(dist, law, shape, full, deltas[-1])
+
+    def _cdf_draw(self, dist, args, size):
+        """A draw of a law known by its CDF (:func:`stochad.scalar_laws.cdf_sample`), element
+        by element: the parameters checked before anything is drawn."""
+        values, deltas = plain_params(args)
+        dist.check_deltas(deltas)
+        shape, full = self._shape(dist, values, size)
+        return self._cdf(dist, shape, full, deltas)
 
     def _shape(self, dist, values, size):
         core = dist.core_ndim
@@ -476,10 +493,181 @@ class Tape:
             idx = self.draw(_CATEGORICAL, [p], size)
         if np.ndim(table) == 0:
             return idx
-        if type(a) is Dual:
-            return a[idx] if axis == 0 else Dual(np.take(a.v, idx, axis), np.take(
-                np.broadcast_to(a.d, np.shape(a.v)), idx, axis))
-        return np.take(np.asarray(a), idx, axis=axis)
+        if type(a) is Dual and axis == 0:
+            return a[idx]
+        return _rearranged(a, lambda x: np.take(x, idx, axis=axis))
+
+    # -- permutations: plain draws (no derivative of their own) that keep the values' ---------
+    def _order(self, name, shape, axis=-1):
+        """A uniformly random order along ``axis`` of ``shape``: ``argsort`` of uniforms
+        recorded under the call's key, so a replay with the same shape orders alike."""
+        return np.argsort(self._uniform(name, shape), axis=axis, kind="stable")
+
+    def permutation(self, x, axis=0):
+        """``Generator.permutation``: ``arange(x)`` for an integer, else ``x`` (an array, a
+        list, dual numbers) permuted along ``axis``, its values' dual parts with them."""
+        if isinstance(x, int | np.integer):
+            return np.arange(x)[self._order("permutation", (max(int(x), 0),))]
+        x = _array(x)
+        axis = np.lib.array_utils.normalize_axis_index(axis, np.ndim(x))
+        order = self._order("permutation", (np.shape(x)[axis],))
+        return _rearranged(x, lambda a: np.take(a, order, axis=axis))
+
+    def shuffle(self, x, axis=0):
+        """``Generator.shuffle``: ``x`` permuted in place along ``axis`` (a numpy array, a
+        dual array, or a mutable sequence such as a list along its only axis)."""
+        if isinstance(x, np.ndarray | Dual):
+            axis = np.lib.array_utils.normalize_axis_index(axis, np.ndim(x))
+            order = self._order("shuffle", (np.shape(x)[axis],))
+            if type(x) is np.ndarray:
+                x[...] = np.take(x, order, axis=axis)
+                return
+            escape([x])
+            x.v[...] = np.take(x.v, order, axis=axis)
+            if np.ndim(x.d):  # one dual part for every element stays as it is
+                x.d = np.take(np.broadcast_to(x.d, np.shape(x.v)), order, axis=axis)
+            return
+        if axis != 0:
+            raise NotImplementedError("shuffle: an axis argument is only supported on ndarray "
+                                      "objects")
+        items = list(x)
+        for i, j in enumerate(self._order("shuffle", (len(items),)).tolist()):
+            x[i] = items[j]
+
+    def permuted(self, x, axis=None, out=None):
+        """``Generator.permuted``: every slice of ``x`` along ``axis`` permuted independently
+        (the flattened ``x`` if ``axis`` is ``None``), into ``out`` if given."""
+        x = _array(x)
+        shape = np.shape(x)
+        if axis is None:
+            order = self._order("permuted", (math.prod(shape),))
+            result = _rearranged(x, lambda a: np.reshape(np.reshape(a, -1)[order], shape))
+        else:
+            axis = np.lib.array_utils.normalize_axis_index(axis, len(shape))
+            order = self._order("permuted", shape, axis)
+            result = _rearranged(x, lambda a: np.take_along_axis(a, order, axis))
+        if out is None:
+            return result
+        if np.shape(out) != shape:
+            raise ValueError(f"permuted: out must have the shape of x, {shape}, got "
+                             f"{np.shape(out)}")
+        out[...] = result  # a dual part that moves raises: a float array cannot hold it
+        return out
+
+    # -- multivariate counts: chains of scalar draws through the tape ---------------------------
+    def multinomial(self, n, pvals, size=None):
+        """``Generator.multinomial``: category ``i`` gets ``Binomial(n_left, p_i / p_left)``
+        of the trials the earlier ones left, the last one the rest (as numpy and
+        :func:`stochad.families.multinomial`); ``pvals``' dual parts reach each count through
+        its conditional probability."""
+        values, deltas = plain_params([pvals])
+        probs = np.asarray(values[0], dtype=float)
+        _check_pvals(probs)
+        n, dn = parameter(n)
+        if nonzero(dn):
+            raise ValueError("multinomial: n cannot carry a dual part (it is an integer); only "
+                             "finite perturbations of n (from discrete draws) are supported")
+        n = np.asarray(n)
+        if not np.all(np.isfinite(n)) or np.any(n < 0):
+            raise ValueError(f"multinomial: n must be a non-negative integer, got {n!r}")
+        shape = _counts_shape("multinomial", size, n.shape, probs.shape[:-1])
+        probs = np.broadcast_to(probs, shape + probs.shape[-1:])
+        d = np.broadcast_to(0.0 if deltas[0] is None else deltas[0], probs.shape)
+        n = np.broadcast_to(n.astype(np.int64), shape)
+        out = np.empty(probs.shape, dtype=np.int64)
+        for at in np.ndindex(shape):
+            left, mass, dmass = int(n[at]), 1.0, 0.0
+            for i, (p, dp) in enumerate(zip(probs[at].tolist()[:-1], d[at].tolist(),
+                                            strict=False)):
+                share = min(p / mass, 1.0) if mass > 0.0 else 1.0  # rounding may pass 1
+                dshare = (dp * mass - p * dmass) / (mass * mass) if mass > 0.0 else 0.0
+                out[at + (i,)] = k = self.binomial(left, Dual(share, dshare) if dshare
+                                                   else share)
+                left, mass, dmass = left - k, mass - p, dmass - dp
+            out[at + (-1,)] = left
+        return out
+
+    def multivariate_hypergeometric(self, colors, nsample, size=None, method="marginals"):
+        """``Generator.multivariate_hypergeometric``: colour ``i``'s count is
+        ``Hypergeometric(colors[i], colours after it, draws left)`` (as
+        :func:`stochad.families.multivariate_hypergeometric`); the integers move by finite
+        perturbations only."""
+        if method not in ("count", "marginals"):
+            raise ValueError(f"multivariate_hypergeometric: method must be 'count' or "
+                             f"'marginals', got {method!r}")
+        counts = [parameter(c) for c in (colors if isinstance(colors, list | tuple)
+                                         else np.asarray(colors).tolist())]
+        nsample, dn = parameter(nsample)
+        if any(nonzero(d) for _, d in counts) or nonzero(dn):
+            raise ValueError("multivariate_hypergeometric: colors and nsample cannot carry a "
+                             "dual part (they are integers); only finite perturbations (from "
+                             "discrete draws) are supported")
+        colors = np.asarray([c for c, _ in counts])
+        if colors.ndim != 1 or not np.all(np.isfinite(colors)) or np.any(colors < 0) \
+                or np.any(colors != np.floor(colors)):
+            raise ValueError(f"multivariate_hypergeometric: colors must be a one-dimensional "
+                             f"sequence of non-negative integers, got {colors.tolist()!r}")
+        if not 0 <= nsample <= colors.sum() or nsample != math.floor(nsample):
+            raise ValueError(f"multivariate_hypergeometric: nsample must be an integer in [0, "
+                             f"sum(colors) = {colors.sum()}], got {nsample!r}")
+        colors = colors.astype(np.int64).tolist()
+        rest = np.cumsum(colors[::-1])[::-1].tolist()[1:] + [0]  # the colours after each
+        shape = shape_of(size)
+        out = np.empty(shape + (len(colors),), dtype=np.int64)
+        for at in np.ndindex(shape):
+            left = int(nsample)
+            for i in range(len(colors) - 1):
+                out[at + (i,)] = k = self.draw(_HYPERGEOMETRIC, (colors[i], rest[i], left))
+                left -= k
+            out[at + (-1,)] = left
+        return out
+
+
+def _array(x):
+    """``x`` as an array to permute: a dual array for dual numbers (or a list holding some),
+    else a numpy array."""
+    if type(x) is Dual:
+        return x
+    if isinstance(x, list | tuple) and any(type(a) is Dual for a in _flat(x)):
+        return stack_duals(x)
+    return np.asarray(x)
+
+
+def _check_pvals(probs):
+    """numpy's checks of ``multinomial``'s ``pvals`` (categories along the last axis)."""
+    if probs.ndim < 1 or probs.shape[-1] == 0:
+        raise ValueError(f"multinomial: pvals must have at least one category (an axis of "
+                         f"probabilities), got shape {probs.shape}")
+    bad = ~(np.isfinite(probs) & (probs >= 0) & (probs <= 1))
+    if bad.any():
+        raise ValueError(f"multinomial: pvals must be finite and in [0, 1], got "
+                         f"{probs[bad][0].item()!r}")
+    total = probs[..., :-1].sum(axis=-1)
+    if np.any(total > 1.0 + 1e-12):
+        raise ValueError(f"multinomial: the sum of pvals[:-1] must be at most 1, got "
+                         f"{np.max(total).item()!r}")
+
+
+def _counts_shape(name, size, *shapes):
+    """The batch shape of a draw of counts (numpy's: ``size`` if given, which the parameters'
+    shapes must broadcast to)."""
+    shape = np.broadcast_shapes(*shapes)
+    if size is None:
+        return shape
+    size = shape_of(size)
+    if np.broadcast_shapes(shape, size) != size:
+        raise ValueError(f"{name}: output size {size} is not compatible with the parameters' "
+                         f"shapes {', '.join(map(str, shapes))}")
+    return size
+
+
+def _rearranged(x, how):
+    """``how`` (an indexing of an array) applied to ``x``, or to a dual array's values and
+    dual parts alike."""
+    if type(x) is not Dual:
+        return how(np.asarray(x))
+    escape([x])
+    return Dual(how(np.asarray(x.v)), how(np.broadcast_to(x.d, np.shape(x.v))))
 
 
 def shape_of(size) -> tuple:

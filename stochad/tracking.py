@@ -34,7 +34,7 @@ import numpy as np
 
 from . import cdf_laws, samplers, scalar_laws
 from .dual import Dual, LostDerivativeWarning, Source, read_as_number
-from .scalar_laws import ppf_fill
+from .scalar_laws import cdf_candidates, cdf_sample, ppf_fill
 from .tapes import (
     Block,
     NoiseRecord,
@@ -179,6 +179,18 @@ class Tracking(Tape):
                 for alt, w in found:
                     self.candidates.append((w, serial, i, alt, None))
         return k.item() if k.ndim == 0 else k.copy()  # the program may change its array
+
+    def _cdf(self, dist, shape, full, deltas):
+        """A draw of a law known by its CDF: numbers from its own sampler, the uniforms they
+        stand for recorded with the parameters (which a replay checks before the flipped
+        draw), and the candidate events of every element."""
+        k, u = cdf_sample(dist, self.stream.rng, full, shape)
+        serial = len(self.records)
+        self._record(dist.name, (dist, u, full), k)
+        if any(nonzero(d) for d in deltas):
+            for i, alt, w in cdf_candidates(dist, k, full, deltas):
+                self.candidates.append((w, serial, None if shape == () else i, alt, None))
+        return int(k) if shape == () else k.copy()  # the program may change its array
 
     def _block(self, law, serial, k, params, d):
         """The candidate events of the flat outcomes ``k`` of draw ``serial`` as one
