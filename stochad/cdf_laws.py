@@ -85,7 +85,7 @@ class _Beta(ImplicitDistribution):
         return special.betainc(a, b, np.clip(x, 0.0, 1.0))
 
     def sf(self, x, a, b):
-        return special.betaincc(a, b, np.clip(x, 0.0, 1.0))
+        return special.betainc(b, a, 1.0 - np.clip(x, 0.0, 1.0))  # betaincc: scipy >= 1.11
 
     def pdf(self, x, a, b):
         x = np.clip(x, 0.0, 1.0)

@@ -37,6 +37,7 @@ import numpy as np
 from . import cdf_laws, samplers, scalar_laws
 from .distributions import DiscreteDistribution, Hypergeometric
 from .dual import Dual, read_as_number, stack_duals
+from .shape import normalize_axis
 
 _BLOCK = 4096
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -451,7 +452,7 @@ class Tape:
         bounds = []
         for label, bound in (("low", low), ("high", high)):
             if type(bound) is Dual:
-                escape([bound])
+                parameters_read([bound])
                 if nonzero(bound.d):
                     raise ValueError(
                         f"integers: {label} carries a dual part; integer bounds can only move "
@@ -509,7 +510,7 @@ class Tape:
         if isinstance(x, int | np.integer):
             return np.arange(x)[self._order("permutation", (max(int(x), 0),))]
         x = _array(x)
-        axis = np.lib.array_utils.normalize_axis_index(axis, np.ndim(x))
+        axis = normalize_axis(axis, np.ndim(x))
         order = self._order("permutation", (np.shape(x)[axis],))
         return _rearranged(x, lambda a: np.take(a, order, axis=axis))
 
@@ -517,7 +518,7 @@ class Tape:
         """``Generator.shuffle``: ``x`` permuted in place along ``axis`` (a numpy array, a
         dual array, or a mutable sequence such as a list along its only axis)."""
         if isinstance(x, np.ndarray | Dual):
-            axis = np.lib.array_utils.normalize_axis_index(axis, np.ndim(x))
+            axis = normalize_axis(axis, np.ndim(x))
             order = self._order("shuffle", (np.shape(x)[axis],))
             if type(x) is np.ndarray:
                 x[...] = np.take(x, order, axis=axis)
@@ -543,7 +544,7 @@ class Tape:
             order = self._order("permuted", (math.prod(shape),))
             result = _rearranged(x, lambda a: np.reshape(np.reshape(a, -1)[order], shape))
         else:
-            axis = np.lib.array_utils.normalize_axis_index(axis, len(shape))
+            axis = normalize_axis(axis, len(shape))
             order = self._order("permuted", shape, axis)
             result = _rearranged(x, lambda a: np.take_along_axis(a, order, axis))
         if out is None:
