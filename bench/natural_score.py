@@ -149,6 +149,13 @@ class ScoreGenerator:
         self.score += (x / s - 1) / s * ds
         return x
 
+    def gamma(self, shape, scale=1.0):
+        k = _constant((shape,), "gamma")[0]
+        s, ds = parts(scale)
+        x = self._rng.gamma(k, s)
+        self.score += (x / s - k) / s * ds
+        return x
+
     def integers(self, *args):
         return self._rng.integers(*_constant(args, "integers"))
 

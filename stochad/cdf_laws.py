@@ -56,6 +56,11 @@ class _Gamma(ImplicitDistribution):
     def isf(self, q, a, scale):
         return scale * special.gammainccinv(a, q)
 
+    def cdf_derivative(self, i, x, a, scale):
+        if i == 1:  # a scale: F(x/scale)
+            return -self.pdf(x, a, scale) * x / scale
+        return super().cdf_derivative(i, x, a, scale)
+
 
 class _Chisquare(_Gamma):
     """Chi-square of ``df``: a gamma of shape ``df/2``, scale 2."""
@@ -76,6 +81,9 @@ class _Chisquare(_Gamma):
 
     def isf(self, q, df):
         return super().isf(q, 0.5 * df, 2.0)
+
+    def cdf_derivative(self, i, x, df):
+        return ImplicitDistribution.cdf_derivative(self, i, x, df)
 
 
 class _Beta(ImplicitDistribution):
@@ -172,6 +180,12 @@ class _Lognormal(ImplicitDistribution):
     def ppf(self, u, mean, sigma):
         return np.exp(mean + sigma * special.ndtri(u))
 
+    def cdf_derivative(self, i, x, mean, sigma):
+        # F = Φ(z), z = (log x − mean)/sigma: dz/dmean = −1/sigma, dz/dsigma = −z/sigma
+        z = self._z(x, mean, sigma)
+        density = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        return -density / sigma * (1.0 if i == 0 else z)
+
 
 class _ExponentialPower(ImplicitDistribution):
     """A law with ``1 − F(x) = exp(−H(x))`` (Weibull, Lomax, Rayleigh): :meth:`hazard` is
@@ -195,6 +209,11 @@ class _ExponentialPower(ImplicitDistribution):
     def isf(self, q, *params):
         return self.inverse(-np.log(q), *params)
 
+    def cdf_derivative(self, i, x, *params):
+        # F = 1 − exp(−H): dF/dθ = exp(−H)·dH/dθ
+        x = np.maximum(x, 0.0)
+        return np.exp(-self.hazard(x, *params)[0]) * self.hazard_derivative(x, *params)
+
 
 class _Weibull(_ExponentialPower):
     """numpy's ``weibull(a)``: ``H(x) = x^a``."""
@@ -208,6 +227,10 @@ class _Weibull(_ExponentialPower):
     def inverse(self, e, a):
         return e ** (1.0 / a)
 
+    def hazard_derivative(self, x, a):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, x**a * np.log(np.where(x > 0, x, 1.0)), 0.0)
+
 
 class _Pareto(_ExponentialPower):
     """numpy's ``pareto(a)`` (Lomax): ``H(x) = a·log(1 + x)``."""
@@ -220,6 +243,9 @@ class _Pareto(_ExponentialPower):
     def inverse(self, e, a):
         return np.expm1(e / a)
 
+    def hazard_derivative(self, x, a):
+        return np.log1p(x)
+
 
 class _Rayleigh(_ExponentialPower):
     """``H(x) = x² / (2·scale²)``."""
@@ -231,6 +257,9 @@ class _Rayleigh(_ExponentialPower):
 
     def inverse(self, e, scale):
         return scale * np.sqrt(2.0 * e)
+
+    def hazard_derivative(self, x, scale):
+        return -((x / scale) ** 2) / scale
 
 
 class _Power(ImplicitDistribution):
@@ -248,6 +277,11 @@ class _Power(ImplicitDistribution):
     def ppf(self, u, a):
         return np.asarray(u, dtype=float) ** (1.0 / a)
 
+    def cdf_derivative(self, i, x, a):
+        x = np.clip(x, 0.0, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, x**a * np.log(np.where(x > 0, x, 1.0)), 0.0)
+
 
 class _LocationScale(ImplicitDistribution):
     """``loc + scale·e``: the standard law's ``cdf``/``pdf``/``ppf`` of ``(x − loc)/scale``."""
@@ -262,6 +296,10 @@ class _LocationScale(ImplicitDistribution):
 
     def ppf(self, u, loc, scale):
         return loc + scale * self.standard_ppf(np.asarray(u, dtype=float))
+
+    def cdf_derivative(self, i, x, loc, scale):
+        # F((x − loc)/scale): −f(x) per unit of loc, −f(x)·(x − loc)/scale per unit of scale
+        return -self.pdf(x, loc, scale) * (1.0 if i == 0 else (x - loc) / scale)
 
 
 class _Gumbel(_LocationScale):
@@ -332,10 +370,18 @@ def validated(law, values):
     """``values`` (plain numbers or arrays), after the law's checks: a ``ValueError`` naming
     the parameter and its value otherwise."""
     for label, (what, ok), v in zip(law.params, law.checks, values, strict=True):
-        check(law.name, f"{label} {what}", v, ok, "")
+        if type(v) is not float or not ok(v):  # one float: the checks' scalar fast path
+            check(law.name, f"{label} {what}", v, ok, "")
     if law.name == "triangular":
         law.validate_order(*(np.asarray(v, dtype=float) for v in values))
     return values
+
+
+def _moves(d) -> bool:
+    """Whether a parameter's dual part ``d`` (``None``: a plain parameter) is not zero."""
+    if d is None:
+        return False
+    return d != 0.0 if type(d) is float else bool(np.any(np.asarray(d) != 0))
 
 
 class Bound:
@@ -347,7 +393,7 @@ class Bound:
         self.law, self.values, self.deltas = law, values, deltas
         self.name = law.name
         self.low, self.high = law.support
-        self.moving = any(d is not None and np.any(np.asarray(d) != 0) for d in deltas)
+        self.moving = any(_moves(d) for d in deltas)
 
     def cdf(self, x):
         return self.law.cdf(x, *self.values)
@@ -362,7 +408,7 @@ class Bound:
         """``Σᵢ (∂F/∂θᵢ)(x)·δθᵢ``: how the probability below ``x`` moves with the parameters."""
         total = 0.0
         for i, d in enumerate(self.deltas):
-            if d is not None and np.any(np.asarray(d) != 0):
+            if _moves(d):
                 total = total + self.law.cdf_derivative(i, x, *self.values) * d
         return total if np.ndim(total) else float(total)
 

@@ -262,7 +262,8 @@ class Replay(Tape):
         if mode == 1:
             return self._forced(rec.z)
         if mode != 3 and np.shape(rec.z) == shape:
-            if all(np.array_equal(a, b) for a, b in zip(values, rec.law.values, strict=True)):
+            if (values == rec.law.values if shape == () else all(  # floats: as lists
+                    np.array_equal(a, b) for a, b in zip(values, rec.law.values, strict=True))):
                 return rec.z if shape == () else rec.z.copy()
             u = rec.u
         else:

@@ -424,8 +424,10 @@ class Tape:
                             f"({', '.join(law.params)}), got {len(params)}")
         values, deltas = plain_params([stack_duals(a) if isinstance(a, list | tuple) else a
                                        for a in params])
-        values = cdf_laws.validated(law, [v if type(v) is float else np.asarray(v, dtype=float)
-                                          for v in values])
+        values = cdf_laws.validated(law, [float(v) if type(v) is float or type(v) is int
+                                          else np.asarray(v, dtype=float) for v in values])
+        if size is None and all(type(v) is float for v in values):  # one number (hot path)
+            return self.by_cdf(law, values, deltas, ())
         shape = np.broadcast_shapes(*(np.shape(v) for v in values), shape_of(size))
         if shape != ():
             values = [np.broadcast_to(v, shape) for v in values]

@@ -29,6 +29,8 @@ N = {
     "birth_death_gillespie": 6_000,
     "birth_death_thinning": 5_000,
     "logistic_gillespie": 6_000,
+    "mm1_event_heap": 12_000,
+    "repair_overtime": 6_000,
 }
 
 

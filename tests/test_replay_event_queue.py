@@ -1,60 +1,26 @@
-"""A discrete-event simulation written with a heap of (time, kind) events, as queueing
-modellers write them: the replay engine compares event times that move with the parameter
-(an arrival against a departure) and then each popped time with the horizon. Exact values from
-the continuous-time Markov chain (scipy's expm), differentiated by central differences."""
+"""Two draws that move, compared with each other: the event times of a discrete-event loop
+over a heap (bench/natural.py, ``mm1_event_heap``: an arrival's time against a departure's,
+then each popped time against the horizon), two racing clocks, and a draw read as a number
+before its comparison (which warns). Exact values without stochad."""
 
-import heapq
 import math
 import warnings
 
 import numpy as np
 import pytest
-from scipy.linalg import expm
 
 import stochad as sad
+from bench.natural import PROGRAMS
 
 
-def mm1_served(lam, rng, horizon=5.0, mu=1.0):
-    """Customers an M/M/1 queue (arrival rate lam, service rate mu) serves by the horizon."""
-    events = [(rng.exponential(1 / lam), 0)]   # (time, kind): 0 arrival, 1 departure
-    queue, served = 0, 0
-    while events:
-        t, kind = heapq.heappop(events)
-        if t > horizon:
-            break
-        if kind == 0:
-            queue += 1
-            heapq.heappush(events, (t + rng.exponential(1 / lam), 0))
-            if queue == 1:
-                heapq.heappush(events, (t + rng.exponential(1 / mu), 1))
-        else:
-            queue -= 1
-            served += 1
-            if queue > 0:
-                heapq.heappush(events, (t + rng.exponential(1 / mu), 1))
-    return float(served)
-
-
-def mm1_served_mean(lam, mu=1.0, horizon=5.0, cap=80):
-    """E[departures by the horizon] = E ∫ mu·1{q > 0}: the chain on q (truncated at ``cap``,
-    beyond any reach at these rates) with the reward accumulated in an extra column."""
-    a = np.zeros((cap + 2, cap + 2))
-    for q in range(cap + 1):
-        if q < cap:
-            a[q, q + 1] = lam
-        if q > 0:
-            a[q, q - 1] = mu
-        a[q, q] = -a[q, : cap + 1].sum()
-        a[q, cap + 1] = mu * (q > 0)
-    return expm(a * horizon)[0, cap + 1]
-
-
-def test_heap_event_loop_is_unbiased_without_warnings():
-    exact = (mm1_served_mean(0.7 + 1e-4) - mm1_served_mean(0.7 - 1e-4)) / 2e-4
+def test_heap_event_loop_with_both_backends_without_warnings():
+    program = PROGRAMS["mm1_event_heap"]  # its pruned test: tests/test_natural_replay.py
+    exact = program.exact_derivative(program.theta0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", sad.LostDerivativeWarning)
-        d = sad.derivative_samples(lambda lam: mm1_served(lam, sad.Generator()), 0.7,
-                                   n_samples=12_000, rng=1, vectorize=False)
+        d = sad.derivative_samples(lambda lam: program.prog(lam, sad.Generator()),
+                                   program.theta0, n_samples=6_000, rng=3, vectorize=False,
+                                   backend="exact")
     assert abs(d.mean() - exact) < 5 * d.std() / math.sqrt(d.size), (d.mean(), exact)
 
 
