@@ -39,6 +39,7 @@ class _Gamma(ImplicitDistribution):
     """Gamma(shape, scale): ``F = P(shape, x/scale)``."""
 
     name, params, checks, support = "gamma", ("shape", "scale"), built.Gamma.checks, (0, np.inf)
+    scale_index = 1
 
     def cdf(self, x, a, scale):
         return special.gammainc(a, np.maximum(x, 0.0) / scale)
@@ -65,7 +66,7 @@ class _Gamma(ImplicitDistribution):
 class _Chisquare(_Gamma):
     """Chi-square of ``df``: a gamma of shape ``df/2``, scale 2."""
 
-    name, params, checks = "chisquare", ("df",), built.Chisquare.checks
+    name, params, checks, scale_index = "chisquare", ("df",), built.Chisquare.checks, None
 
     def cdf(self, x, df):
         return super().cdf(x, 0.5 * df, 2.0)
@@ -160,7 +161,7 @@ class _Lognormal(ImplicitDistribution):
     """``exp(mean + sigma·z)``: ``F = Φ((log x − mean)/sigma)``."""
 
     name, params, support = "lognormal", ("mean", "sigma"), (0, np.inf)
-    checks = transforms.Lognormal.checks
+    checks, scale_index = transforms.Lognormal.checks, 1
 
     def _z(self, x, mean, sigma):
         with np.errstate(divide="ignore"):
@@ -251,6 +252,7 @@ class _Rayleigh(_ExponentialPower):
     """``H(x) = x² / (2·scale²)``."""
 
     name, params, checks = "rayleigh", ("scale",), transforms.Rayleigh.checks
+    scale_index = 0
 
     def hazard(self, x, scale):
         return 0.5 * (x / scale) ** 2, x / (scale * scale)
@@ -286,7 +288,7 @@ class _Power(ImplicitDistribution):
 class _LocationScale(ImplicitDistribution):
     """``loc + scale·e``: the standard law's ``cdf``/``pdf``/``ppf`` of ``(x − loc)/scale``."""
 
-    params = ("loc", "scale")
+    params, scale_index = ("loc", "scale"), 1
 
     def cdf(self, x, loc, scale):
         return self.standard_cdf((x - loc) / scale)
@@ -366,6 +368,22 @@ LAWS = {law.name: law for law in (
 """The laws by numpy's method name."""
 
 
+def point_mass(law, values) -> str | None:
+    """The name of the parameter that makes the law a point mass at these ``values`` (a zero
+    scale, which numpy allows), or ``None``: such a law has no CDF to invert."""
+    i = getattr(law, "scale_index", None)
+    if i is not None and np.any(np.asarray(values[i]) == 0):
+        return law.params[i]
+    return None
+
+
+def _support(law, values):
+    """Where the law lives at these parameter values."""
+    if law.name == "triangular":
+        return values[0], values[2]
+    return law.support
+
+
 def validated(law, values):
     """``values`` (plain numbers or arrays), after the law's checks: a ``ValueError`` naming
     the parameter and its value otherwise."""
@@ -392,7 +410,7 @@ class Bound:
     def __init__(self, law, values, deltas):
         self.law, self.values, self.deltas = law, values, deltas
         self.name = law.name
-        self.low, self.high = law.support
+        self.low, self.high = _support(law, values)
         self.moving = any(_moves(d) for d in deltas)
 
     def cdf(self, x):
@@ -410,6 +428,11 @@ class Bound:
         for i, d in enumerate(self.deltas):
             if _moves(d):
                 total = total + self.law.cdf_derivative(i, x, *self.values) * d
+        if not np.all(np.isfinite(total)):
+            raise ValueError(
+                f"{self.name}: the derivative of its CDF in its parameters is not finite at "
+                f"{x!r} with parameters {dict(zip(self.law.params, self.values, strict=True))}; "
+                "the replay engine cannot weight this draw's events there")
         return total if np.ndim(total) else float(total)
 
     def dual_part(self, x):

@@ -159,8 +159,10 @@ def _nonzero(d) -> bool:
 
 
 def _moving(s) -> bool:
-    """Whether an affine source's coefficients carry a dual part."""
-    return s is not None and s.av is not None and (_nonzero(s.ad) or _nonzero(s.bd))
+    """Whether an affine source's coefficients carry a dual part, or its draw's law moves
+    with the parameter (:class:`stochad.cdf_laws.Bound`: its value's dual part may be 0)."""
+    return s is not None and (s.rec.law.moving or s.av is not None and (
+        _nonzero(s.ad) or _nonzero(s.bd)))
 
 
 def _narrow(tape, op, result, rec, av, bv):
@@ -289,7 +291,7 @@ def _ordering(op, lower):
         if type(av) is not float:
             return _compare(op, x, y)
         below = result if lower == (bv > 0.0) else not result
-        if xd != 0.0 or yd != 0.0 or ad != 0.0 or bd != 0.0:
+        if xd != 0.0 or yd != 0.0 or ad != 0.0 or bd != 0.0 or src.rec.law.moving:
             tape.event(below, src.rec, av, ad - yd, bv, bd)
         else:
             tape.narrow(below, src.rec, -av / bv)

@@ -426,6 +426,10 @@ class Tape:
                                        for a in params])
         values = cdf_laws.validated(law, [float(v) if type(v) is float or type(v) is int
                                           else np.asarray(v, dtype=float) for v in values])
+        zero = cdf_laws.point_mass(law, values)
+        if zero is not None:
+            raise NotReplayable(f"{name} with {zero} = 0 is a point mass, which the replay "
+                                "engine cannot draw by inversion of a CDF")
         if size is None and all(type(v) is float for v in values):  # one number (hot path)
             return self.by_cdf(law, values, deltas, ())
         shape = np.broadcast_shapes(*(np.shape(v) for v in values), shape_of(size))

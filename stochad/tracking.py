@@ -450,7 +450,7 @@ class Tracking(Tape):
                 if theta == fhi:
                     if fhi < 1.0:
                         self._warn_tie()
-                    else:
+                    elif boundary >= law.high:  # (else F rounds to 1: a mass below rounding)
                         self._warn_end()
                 return
             weight = -dtheta / (theta - flo)
@@ -463,7 +463,7 @@ class Tracking(Tape):
                 if theta == flo:
                     if flo > 0.0:
                         self._warn_tie()
-                    else:
+                    elif boundary <= law.low:
                         self._warn_end()
                 return
             weight = dtheta / (fhi - theta)

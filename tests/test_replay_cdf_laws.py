@@ -147,3 +147,42 @@ def test_bad_parameters_name_the_argument():
     with pytest.raises(ValueError, match="triangular"):
         sad.derivative_estimate(lambda c: sad.Generator().triangular(0.0, c, 1.0), 2.0,
                                 n_samples=2, rng=0, vectorize=False)
+
+
+def test_sorted_lifetimes_compare_draws_that_all_move():
+    # sorted() compares the moving lifetimes with each other: each comparison is one event on
+    # the newer draw and narrows the older one, so the order statistic's event is weighted
+    # within its cell (-0.341 for -0.464 with a warning before)
+    def second_failure_cost(eta):
+        rng = sad.Generator()
+        life = sorted(eta * rng.weibull(1.5) for _ in range(3))[1]
+        return 100.0 if life < 1.0 else 0.0
+    exact = np.imag(warranty_cost_mean(2.0 + 1e-20j)) / 1e-20
+    _check(_samples(second_failure_cost, 2.0, 8000), exact)
+
+
+def test_thresholds_outside_the_support_and_degenerate_triangles():
+    # triangular(0, 1, 2) below 2.5 always: nothing moves (the density is 0 outside)
+    f = lambda t: float(np.sum(sad.Generator().triangular(0.0, 1.0, 2.0, size=3) < t))  # noqa: E731
+    assert np.all(_samples(f, 2.5, 200) == 0.0)
+    # mode at the right end: F(x) = x² on [0, 1], so d/ds P(s·T < 0.5) = -0.5 at s = 1
+    g = lambda s: float(s * sad.Generator().triangular(0.0, 1.0, 1.0) < 0.5)  # noqa: E731
+    _check(_samples(g, 1.0, 4000), -0.5)
+
+
+def test_a_zero_scale_is_a_point_mass_drawn_as_before():
+    # numpy allows sigma = 0: no CDF to invert, so the program runs on one-lane triples
+    d = sad.derivative_samples(lambda m: sad.Generator().lognormal(m, 0.0), 1.0, n_samples=20,
+                               rng=0, vectorize=False)
+    np.testing.assert_allclose(d, math.e, rtol=1e-12)
+
+
+def test_small_parameters_and_far_tails():
+    # beta(a, 1) = u^(1/a): at a = 5e-6 a draw is below 0.5 with probability F = 0.5^a (all
+    # of these 50), and its event's sample is dF/da / F = log(0.5), mean dF/da (a step of
+    # 1e-5 absolute made the parameter negative: 0, silently)
+    d = _samples(lambda a: float(sad.Generator().beta(a, 1.0) < 0.5), 5e-6, 50)
+    np.testing.assert_allclose(d, math.log(0.5), rtol=1e-6)
+    # F(50) rounds to 1 inside the support: a mass below rounding, no warning (_samples
+    # turns LostDerivativeWarning into an error)
+    _samples(lambda s: float(sad.Generator().gamma(2.0, s) < 50.0), 1.0, 100)

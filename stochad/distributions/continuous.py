@@ -129,9 +129,10 @@ class ImplicitDistribution(ContinuousDistribution):
 
     def cdf_derivative(self, i, x, *params):
         """``∂F(x; θ)/∂θᵢ`` by a central difference: of ``F`` where ``F <= 1/2``, of
-        ``−sf`` above, so that both tails keep their relative accuracy."""
+        ``−sf`` above, so that both tails keep their relative accuracy; the step is relative
+        to ``θᵢ`` (1e-5 of it; 1e-5 at 0), so a small positive parameter stays positive."""
         theta = np.asarray(params[i], dtype=np.float64)
-        h = 1e-5 * np.maximum(1.0, np.abs(theta))
+        h = 1e-5 * np.where(theta != 0, np.abs(theta), 1.0)
 
         def at(func, t):
             moved = list(params)

@@ -118,9 +118,12 @@ class Triangular(ImplicitDistribution):
         return np.where(x <= c, np.nan_to_num(rising), np.nan_to_num(falling, nan=1.0))
 
     def pdf(self, x, a, c, b):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(x <= c, 2 * (x - a) / ((b - a) * (c - a)),
-                            2 * (b - x) / ((b - a) * (b - c)))
+        x, a, c, b = (np.asarray(v, dtype=float) for v in (x, a, c, b))
+        with np.errstate(divide="ignore", invalid="ignore"):  # c = a or c = b: one side only
+            rising = 2 * (x - a) / ((b - a) * (c - a))
+            falling = 2 * (b - x) / ((b - a) * (b - c))
+        inside = np.where(x < c, rising, np.where(x > c, falling, 2 / (b - a)))
+        return np.where((x >= a) & (x <= b), inside, 0.0)  # 0 outside the triangle
 
     def ppf(self, u, a, c, b):
         self.validate_order(a, c, b, " (on the alternative path of a perturbation)")
