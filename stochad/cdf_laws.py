@@ -1,11 +1,12 @@
 """numpy's other continuous laws in the replay engine (:mod:`stochad.replay`), each by its CDF.
 
 The replay engine's own noises (uniform, exponential, normal) give draws affine in a fixed
-noise. Every other continuous law is drawn by inversion, ``x = F⁻¹(u; θ)``, and keeps its
-uniform ``u``: the draw's dual part is the implicit one, ``−(∂F/∂θ)(x)·δθ / f(x)``, a later
-replay re-inverts ``u`` under its own parameters (inversion coupling), and a comparison
-``x < c`` is the Bernoulli event ``u < F(c; θ)``, whose probability moves by
-``f(c)·δc + (∂F/∂θ)(c)·δθ`` (:meth:`Bound.dcdf` is the second term). Each law is an
+noise. Every other continuous law is drawn with numpy's sampler and seen through the uniform
+it stands for, ``u = F(x; θ)``: the draw's dual part is the implicit one,
+``−(∂F/∂θ)(x)·δθ / f(x)``; a replay whose parameters moved carries the draw to
+``F⁻¹(u; θ')`` (inversion coupling, :func:`moved`); and a comparison ``x < c`` is the
+Bernoulli event ``u < F(c; θ)``, whose probability moves by ``f(c)·δc + (∂F/∂θ)(c)·δθ``
+(:meth:`Bound.dcdf` is the second term). Each law is an
 :class:`~stochad.distributions.ImplicitDistribution` (CDF, density, inverse; the parameter
 derivatives of the CDF by its central differences); the four implicit laws of
 :mod:`stochad.distributions` serve as they are.
@@ -347,6 +348,39 @@ class _Laplace(_LocationScale):
             return np.where(u < 0.5, np.log(2.0 * u), -np.log(2.0 - 2.0 * u))
 
 
+class _Wald(ImplicitDistribution):
+    """Inverse Gaussian of mean ``mean`` and shape ``scale`` (numpy's names), its CDF in closed
+    form: ``Φ(√(λ/x)(x/μ − 1)) + e^(2λ/μ)·Φ(−√(λ/x)(x/μ + 1))`` (the second term in log
+    space, where ``e^(2λ/μ)`` alone would overflow); the inverse from scipy (a replay whose
+    parameters moved only)."""
+
+    name, params, checks, support = "wald", ("mean", "scale"), implicit.Wald.checks, (0, np.inf)
+
+    def _terms(self, x, mean, scale):
+        x = np.maximum(x, 1e-300)
+        root = np.sqrt(scale / x)
+        return root * (x / mean - 1.0), root * (x / mean + 1.0), 2.0 * scale / mean
+
+    def cdf(self, x, mean, scale):
+        a, b, c = self._terms(x, mean, scale)
+        return np.where(x > 0, special.ndtr(a) + np.exp(c + special.log_ndtr(-b)), 0.0)
+
+    def sf(self, x, mean, scale):
+        a, b, c = self._terms(x, mean, scale)
+        return np.where(x > 0, special.ndtr(-a) - np.exp(c + special.log_ndtr(-b)), 1.0)
+
+    def pdf(self, x, mean, scale):
+        y = np.maximum(x, 1e-300)
+        return np.where(x > 0, np.sqrt(scale / (2 * np.pi * y**3))
+                        * np.exp(-scale * (y - mean) ** 2 / (2 * mean**2 * y)), 0.0)
+
+    def ppf(self, u, mean, scale):
+        return implicit.Wald().ppf(u, mean, scale)
+
+    def isf(self, q, mean, scale):
+        return implicit.Wald().isf(q, mean, scale)
+
+
 class _StandardCauchy(ImplicitDistribution):
     name, params, checks = "standard_cauchy", (), ()
 
@@ -363,7 +397,7 @@ class _StandardCauchy(ImplicitDistribution):
 LAWS = {law.name: law for law in (
     implicit.StandardGamma(), _Gamma(), _Chisquare(), _Beta(), _StandardT(), _F(),
     _NoncentralChisquare(), _NoncentralF(), _Lognormal(), _Weibull(), _Pareto(), _Rayleigh(),
-    _Power(), _Gumbel(), _Logistic(), _Laplace(), _StandardCauchy(), implicit.Wald(),
+    _Power(), _Gumbel(), _Logistic(), _Laplace(), _StandardCauchy(), _Wald(),
     implicit.VonMises(), implicit.Triangular())}
 """The laws by numpy's method name."""
 
@@ -375,6 +409,22 @@ def point_mass(law, values) -> str | None:
     if i is not None and np.any(np.asarray(values[i]) == 0):
         return law.params[i]
     return None
+
+
+def sample(law, rng, values, shape):
+    """Draws of ``shape`` with numpy's own sampler for the law (a float for ``()``)."""
+    x = getattr(rng, law.name)(*values, size=None if shape == () else shape)
+    return float(x) if shape == () else np.asarray(x, dtype=float)
+
+
+def moved(law, z, old, new):
+    """The draws ``z`` made at parameters ``old`` carried to ``new`` by inversion,
+    ``F⁻¹(F(z; old); new)`` (through the upper tail where ``F > 1/2``): a replay's coupling."""
+    shape = np.shape(z)
+    flat = np.reshape(z, -1).astype(float)
+    out = law.moved(flat, *([np.broadcast_to(p, shape).reshape(-1).astype(float)
+                             for p in params] for params in (old, new)))
+    return float(out[0]) if shape == () else out.reshape(shape)
 
 
 def _support(law, values):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import samplers, scalar_laws
+from . import cdf_laws, samplers, scalar_laws
 from .scalar_laws import cdf_couple, ppf_fill
 from .tapes import Tape, call_site, fresh_noise, mismatch, sample_array
 
@@ -256,8 +256,8 @@ class Replay(Tape):
 
     def by_cdf(self, law, values, deltas, shape):
         """:meth:`~stochad.tracking.Tracking.by_cdf`: the tracking run's draw where the
-        parameters are the same (before the flipped draw they must be), else the inversion
-        of its uniform under these parameters (a fresh uniform without a record)."""
+        parameters are the same (before the flipped draw they must be), else that draw
+        carried to these parameters by inversion, or a fresh draw without a record."""
         mode, rec, _ = self._next(law.name)
         if mode == 1:
             return self._forced(rec.z)
@@ -265,14 +265,12 @@ class Replay(Tape):
             if (values == rec.law.values if shape == () else all(  # floats: as lists
                     np.array_equal(a, b) for a, b in zip(values, rec.law.values, strict=True))):
                 return rec.z if shape == () else rec.z.copy()
-            u = rec.u
-        else:
-            u = self._coupled(mode, None if mode == 3 else rec.u, shape, self.stream.uniforms_of)
+            if mode == 2:
+                return cdf_laws.moved(law, rec.z, rec.law.values, values)
         if mode == 0:
             raise mismatch(f"drew {law.name} with parameters {values} of shape {shape} where "
                            f"the tracking run drew it with {rec.law.values}")
-        x = law.ppf(u, *values)
-        return float(x) if shape == () else np.asarray(x, dtype=float)
+        return cdf_laws.sample(law, self.stream.rng, values, shape)
 
     def compare(self, op, result, src):  # replay values are plain: never called
         return result

@@ -274,15 +274,12 @@ class Tracking(Tape):
         return Dual(av + bv * z, ad + bd * z, Source(rec, av, ad, bv, bd))
 
     def by_cdf(self, law, values, deltas, shape):
-        """A draw of a law of :mod:`stochad.cdf_laws` by inversion, ``x = F⁻¹(u; θ)``: the
-        record keeps ``u`` (the replay's coupling) and ``x`` as the noise its comparisons
-        see, with the law at these parameters (:class:`~stochad.cdf_laws.Bound`)."""
-        u = self.stream.uniforms_of(shape)
+        """A draw of a law of :mod:`stochad.cdf_laws` (numpy's sampler): the record keeps
+        ``x`` as the noise its comparisons see, with the law at these parameters
+        (:class:`~stochad.cdf_laws.Bound`), which a replay needs to move it."""
         bound = cdf_laws.Bound(law, values, deltas)
-        x = law.ppf(u, *values)
-        x = float(x) if shape == () else np.asarray(x, dtype=float)
+        x = cdf_laws.sample(law, self.stream.rng, values, shape)
         rec = NoiseRecord(len(self.records), bound, x)
-        rec.u = u
         self._record(law.name, rec, None)
         if shape == ():  # the record is its value's provenance: x = 0 + 1·x
             return Dual(x, bound.dual_part(x), rec)
