@@ -533,6 +533,12 @@ class Dual:
     def mean(self, axis=None, **kwargs):
         return np.mean(self, axis=axis, **kwargs)
 
+    def max(self, axis=None, **kwargs):
+        return np.max(self, axis=axis, **kwargs)
+
+    def min(self, axis=None, **kwargs):
+        return np.min(self, axis=axis, **kwargs)
+
     def astype(self, dtype):
         _escaped(self.src)
         return np.asarray(self.v).astype(dtype) if np.dtype(dtype).kind in "biu" else self
@@ -624,6 +630,31 @@ def stack_duals(items):
                               for x in items])
 
 
+def _selected(order):
+    """``np.max``/``np.min``/``np.sort``: the elements ``order`` (``np.argmax``, ...) picks by
+    value, with their dual parts (a maximum moves with the element that is largest). The
+    picking compares the values: their draws' noise is read, and the result's provenance is
+    not affine (a later comparison of it with a moving threshold warns)."""
+    def impl(a, axis=-1 if order is np.argsort else None, keepdims=False, **kwargs):
+        if kwargs.get("out") is not None or set(kwargs) - {"out", "kind"}:
+            raise TypeError(f"numpy.{order.__name__[3:]} of dual numbers takes axis= and "
+                            f"keepdims= only, got {sorted(kwargs)}")
+        v, d, s = _parts(a)
+        v, d = np.asarray(v), np.broadcast_to(d, np.shape(v))
+        if axis is None:
+            v, d, axis = v.reshape(-1), d.reshape(-1), 0
+        idx = order(v, axis=axis)
+        if order is not np.argsort:
+            idx = np.expand_dims(idx, axis)
+        picked = [np.take_along_axis(x, idx, axis) for x in (v, d)]
+        if order is not np.argsort and not keepdims:
+            picked = [np.squeeze(x, axis) for x in picked]
+        if picked[0].ndim == 0:  # one number: Python floats (the fast paths)
+            picked = [x.item() for x in picked]
+        return Dual(*picked, None if s is None else Source(s.rec))
+    return impl
+
+
 def _where(cond, x, y):
     (xv, xd, sx), (yv, yd, sy) = _parts(x), _parts(y)
     c = np.asarray(cond)
@@ -639,6 +670,8 @@ _ARRAY_FUNCTIONS = {
     np.size: lambda a, axis=None: np.size(a.v, axis),
     np.dot: lambda a, b, out=None: np.matmul(a, b),
     np.clip: lambda a, a_min=None, a_max=None, **kw: _clip(a, a_min, a_max),
+    np.max: _selected(np.argmax), np.amax: _selected(np.argmax), np.min: _selected(np.argmin),
+    np.amin: _selected(np.argmin), np.sort: _selected(np.argsort),
 }
 
 

@@ -186,3 +186,19 @@ def test_small_parameters_and_far_tails():
     # F(50) rounds to 1 inside the support: a mass below rounding, no warning (_samples
     # turns LostDerivativeWarning into an error)
     _samples(lambda s: float(sad.Generator().gamma(2.0, s) < 50.0), 1.0, 100)
+
+
+def test_max_min_and_sort_of_an_array_draw():
+    # E[max], E[min] of three Gamma(k) draws: ∫ 1 − F³ and ∫ (1 − F)³ over x > 0
+    def moments(k):
+        top = integrate.quad(lambda x: 1 - stats.gamma.cdf(x, k) ** 3, 0, np.inf)[0]
+        low = integrate.quad(lambda x: stats.gamma.sf(x, k) ** 3, 0, np.inf)[0]
+        return np.array([top, low])
+    exact = _central(moments, 2.0, 1e-4)
+
+    def extremes(k):
+        x = sad.Generator().gamma(k, 1.0, size=3)
+        return [np.max(x), x.min(), np.sort(x)[0]]
+    d = _samples(extremes, 2.0, 4000)
+    for j, e in enumerate([exact[0], exact[1], exact[1]]):
+        _check(d[:, j], e)
