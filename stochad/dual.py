@@ -462,11 +462,11 @@ class Dual:
         return self._plain(complex, "complex")
 
     def __bool__(self):
-        _escaped(self.src)
+        read_as_number(self.src)
         return bool(self.v)
 
     def __array__(self, dtype=None, copy=None):
-        _escaped(self.src)
+        read_as_number(self.src)
         if _nonzero(self.d):
             raise TypeError(
                 "converting a dual number to a numpy array would drop its dual part; "
@@ -474,7 +474,7 @@ class Dual:
         return np.asarray(self.v, dtype=dtype)
 
     def __round__(self, ndigits=None):
-        _escaped(self.src)
+        read_as_number(self.src)
         if _nonzero(self.d):
             raise TypeError(
                 "round() of a dual number with a non-zero dual part would lose the derivative "
@@ -540,8 +540,15 @@ class Dual:
         return np.min(self, axis=axis, **kwargs)
 
     def astype(self, dtype):
-        _escaped(self.src)
-        return np.asarray(self.v).astype(dtype) if np.dtype(dtype).kind in "biu" else self
+        if np.dtype(dtype).kind not in "biu":
+            return self
+        read_as_number(self.src)
+        if _nonzero(self.d):
+            raise TypeError(
+                f"astype({np.dtype(dtype).name}) of a dual number with a non-zero dual part "
+                "would lose the derivative of its jumps; compare the value with the points "
+                "where the integer changes instead, which the replay engine follows")
+        return np.asarray(self.v).astype(dtype)
 
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):
         if method != "__call__" or kwargs.get("out") is not None:

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import cdf_laws, samplers, scalar_laws
 from .distributions import DiscreteDistribution, Hypergeometric
-from .dual import Dual, read_as_number, stack_duals
+from .dual import Dual, Source, read_as_number, stack_duals
 from .shape import normalize_axis
 
 _BLOCK = 4096
@@ -670,11 +670,14 @@ def _counts_shape(name, size, *shapes):
 
 def _rearranged(x, how):
     """``how`` (an indexing of an array) applied to ``x``, or to a dual array's values and
-    dual parts alike."""
+    dual parts alike. The rearranged values keep their draw's provenance (not affine, as an
+    element's: a later comparison of them with a moving threshold warns), so that a newer draw
+    they are combined with folds it in."""
     if type(x) is not Dual:
         return how(np.asarray(x))
     escape([x])
-    return Dual(how(np.asarray(x.v)), how(np.broadcast_to(x.d, np.shape(x.v))))
+    return Dual(how(np.asarray(x.v)), how(np.broadcast_to(x.d, np.shape(x.v))),
+                None if x.src is None else Source(x.src.rec))
 
 
 def shape_of(size) -> tuple:

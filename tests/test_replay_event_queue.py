@@ -68,6 +68,27 @@ def test_a_draw_read_as_a_number_then_compared_warns():
             return float(u < p)
         return 0.0
 
-    for f in (gated, truncated):
+    def rounded(p):  # y depends on x through round(): x < y says nothing of x's own cell
+        rng = sad.Generator()
+        x = rng.random()
+        y = rng.exponential(p * (1 + round(x)))
+        if x < y:
+            return float(x < 0.4 * p)
+        return 0.0
+
+    def as_array(p):
+        u = sad.Generator().random()
+        if np.asarray(u) < 0.5:
+            return float(u < p)
+        return 0.0
+
+    for f in (gated, truncated, rounded, as_array):
         with pytest.warns(sad.LostDerivativeWarning, match="read as a number"):
             sad.derivative_samples(f, 0.5, n_samples=200, rng=0, vectorize=False)
+
+
+def test_integer_casts_of_moving_values_raise():
+    with pytest.raises(TypeError, match="astype"):
+        sad.derivative_samples(lambda p: float(sad.Generator().exponential(p, size=2)
+                                               .astype(int).sum()), 1.0, n_samples=2, rng=0,
+                               vectorize=False)
