@@ -342,7 +342,10 @@ def cdf_candidates(dist, k, full, deltas):
     """The new perturbations of DESIGN §1 for a law given by its CDF, element by element of
     the flat outcomes ``k``: ``(element, alternative, weight)``, up by one with weight
     ``−dF(k)/P(k)`` and down by one with weight ``dF(k − 1)/P(k)`` where positive (``dF =
-    Σᵢ ∂F/∂θᵢ·δθᵢ``, ``deltas``: the parameters' dual parts, ``None`` for a plain one).
+    Σᵢ ∂F/∂θᵢ·δθᵢ``, ``deltas``: the parameters' dual parts, ``None`` for a plain one). A
+    negative weight is kept where the neighbour has probability 0, which then cannot carry the
+    move the other way (the one-sided derivative at the edge of the domain, docs/decisions.md:
+    ``negative_binomial`` at ``p = 1`` is 0 with probability 1, and ``dE/dp = −n``).
 
     Examples
     --------
@@ -359,7 +362,8 @@ def cdf_candidates(dist, k, full, deltas):
     out = []
     for step, w in moves:
         w = np.broadcast_to(w, k.shape).reshape(-1)
-        for i in np.flatnonzero((w > 0) & (w < math.inf)).tolist():
+        edge = (w < 0) & (np.broadcast_to(dist.pmf(k + step, *full), k.shape).reshape(-1) == 0)
+        for i in np.flatnonzero(((w > 0) | edge) & (np.abs(w) < math.inf)).tolist():
             out.append((i, int(flat[i]) + step, float(w[i])))
     return out
 

@@ -621,6 +621,8 @@ class Tape:
         rest = np.cumsum(colors[::-1])[::-1].tolist()[1:] + [0]  # the colours after each
         shape = shape_of(size)
         out = np.empty(shape + (len(colors),), dtype=np.int64)
+        if not colors:  # no colours (nsample 0, checked above): numpy's empty counts
+            return out
         for at in np.ndindex(shape):
             left = int(nsample)
             for i in range(len(colors) - 1):

@@ -441,3 +441,22 @@ def test_same_samples_without_the_jit():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, timeout=600, env=dict(os.environ, NUMBA_DISABLE_JIT="1"))
     np.testing.assert_array_equal(np.array(json.loads(out.stdout)), _jit_samples(11))
+
+
+def test_negative_binomial_at_p_one_takes_the_one_sided_derivative():
+    # at p = 1 the law is 0 with probability 1; d/dp E = d/dp n(1 - p)/p = -n from inside,
+    # carried by the up-move from 0 with a negative weight (its neighbour has probability 0)
+    for n in (1, 3):
+        d = sad.derivative_samples(lambda p, n=n: 1.0 * sad.Generator().negative_binomial(n, p),
+                                   1.0, n_samples=50, rng=0, vectorize=False)
+        np.testing.assert_allclose(d, -n, rtol=1e-9)
+
+
+def test_hypergeometric_messages_and_no_colours():
+    with pytest.raises(ValueError, match=r"nsample must be <= ngood \+ nbad = 5.0, got 6.0"):
+        sad.derivative_estimate(lambda p: sad.Generator().hypergeometric(2, 3, 6) * p, 1.0,
+                                n_samples=2, rng=0, vectorize=False)
+    d = sad.derivative_samples(
+        lambda p: p * (1.0 + sad.Generator().multivariate_hypergeometric([], 0).sum()), 1.0,
+        n_samples=3, rng=0, vectorize=False)
+    np.testing.assert_array_equal(d, 1.0)

@@ -275,8 +275,12 @@ class Hypergeometric(_NumpySampled):
     def validate(self, params, where=""):
         for label, values in zip(self.params, params, strict=True):
             _integers(self.name, label, values, where)
-        check(self.name, "nsample must be <= ngood + nbad", params[2] - params[0] - params[1],
-              lambda v: v <= 0, where)
+        ngood, nbad, nsample = (np.asarray(p) for p in params)
+        over = nsample > ngood + nbad
+        if np.any(over):
+            fail(self.name, f"nsample must be <= ngood + nbad = "
+                 f"{np.broadcast_to(ngood + nbad, over.shape)[over].reshape(-1)[0].item()!r}",
+                 np.broadcast_to(nsample, over.shape)[over], where)
 
     def sample(self, rng, params, shape):
         ints = (np.asarray(scalar_if_constant(p)).astype(np.int64) for p in params)
