@@ -348,13 +348,11 @@ class _Laplace(_LocationScale):
             return np.where(u < 0.5, np.log(2.0 * u), -np.log(2.0 - 2.0 * u))
 
 
-class _Wald(ImplicitDistribution):
-    """Inverse Gaussian of mean ``mean`` and shape ``scale`` (numpy's names), its CDF in closed
-    form: ``Φ(√(λ/x)(x/μ − 1)) + e^(2λ/μ)·Φ(−√(λ/x)(x/μ + 1))`` (the second term in log
-    space, where ``e^(2λ/μ)`` alone would overflow); the inverse from scipy (a replay whose
-    parameters moved only)."""
-
-    name, params, checks, support = "wald", ("mean", "scale"), implicit.Wald.checks, (0, np.inf)
+class _Wald(implicit.Wald):
+    """The batched engine's Wald law with its CDF, tail and density in closed form:
+    ``Φ(√(λ/x)(x/μ − 1)) + e^(2λ/μ)·Φ(−√(λ/x)(x/μ + 1))`` (the second term in log space, where
+    ``e^(2λ/μ)`` alone would overflow) instead of a scipy object per call; its inverse stays
+    scipy's (a replay whose parameters moved only)."""
 
     def _terms(self, x, mean, scale):
         x = np.maximum(x, 1e-300)
@@ -374,11 +372,11 @@ class _Wald(ImplicitDistribution):
         return np.where(x > 0, np.sqrt(scale / (2 * np.pi * y**3))
                         * np.exp(-scale * (y - mean) ** 2 / (2 * mean**2 * y)), 0.0)
 
-    def ppf(self, u, mean, scale):
-        return implicit.Wald().ppf(u, mean, scale)
+class _Triangular(implicit.Triangular):
+    """The batched engine's triangular law, living on ``[left, right]``."""
 
-    def isf(self, q, mean, scale):
-        return implicit.Wald().isf(q, mean, scale)
+    def bounds(self, left, mode, right):
+        return left, right
 
 
 class _StandardCauchy(ImplicitDistribution):
@@ -398,7 +396,7 @@ LAWS = {law.name: law for law in (
     implicit.StandardGamma(), _Gamma(), _Chisquare(), _Beta(), _StandardT(), _F(),
     _NoncentralChisquare(), _NoncentralF(), _Lognormal(), _Weibull(), _Pareto(), _Rayleigh(),
     _Power(), _Gumbel(), _Logistic(), _Laplace(), _StandardCauchy(), _Wald(),
-    implicit.VonMises(), implicit.Triangular())}
+    implicit.VonMises(), _Triangular())}
 """The laws by numpy's method name."""
 
 
@@ -429,9 +427,8 @@ def moved(law, z, old, new):
 
 def _support(law, values):
     """Where the law lives at these parameter values."""
-    if law.name == "triangular":
-        return values[0], values[2]
-    return law.support
+    bounds = getattr(law, "bounds", None)
+    return law.support if bounds is None else bounds(*values)
 
 
 def validated(law, values):
@@ -440,8 +437,9 @@ def validated(law, values):
     for label, (what, ok), v in zip(law.params, law.checks, values, strict=True):
         if type(v) is not float or not ok(v):  # one float: the checks' scalar fast path
             check(law.name, f"{label} {what}", v, ok, "")
-    if law.name == "triangular":
-        law.validate_order(*(np.asarray(v, dtype=float) for v in values))
+    order = getattr(law, "validate_order", None)  # triangular: left <= mode <= right
+    if order is not None:
+        order(*(np.asarray(v, dtype=float) for v in values))
     return values
 
 

@@ -169,7 +169,7 @@ class Replay(Tape):
             _same(law, out, k)
         return out.item() if out.ndim == 0 else out
 
-    def _cdf(self, dist, shape, full, deltas):
+    def discrete_by_cdf(self, dist, shape, full, deltas):
         """A draw of a law known by its CDF: the tracking run's outcome before the flipped
         draw (its parameters checked, not re-inverted: see :func:`cdf_couple`), the forced
         one at it, then coupled through the recorded uniforms (fresh numbers without a
@@ -254,9 +254,9 @@ class Replay(Tape):
                               lambda n: fresh_noise(self.stream, law, n))
         return a + b * z
 
-    def by_cdf(self, law, values, deltas, shape):
-        """:meth:`~stochad.tracking.Tracking.by_cdf`: the tracking run's draw where the
-        parameters are the same (before the flipped draw they must be), else that draw
+    def continuous_by_cdf(self, law, values, deltas, shape):
+        """:meth:`~stochad.tracking.Tracking.continuous_by_cdf`: the tracking run's draw where
+        the parameters are the same (before the flipped draw they must be), else that draw
         carried to these parameters by inversion, or a fresh draw without a record."""
         mode, rec, _ = self._next(law.name)
         if mode == 1:

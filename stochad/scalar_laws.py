@@ -362,8 +362,11 @@ def cdf_candidates(dist, k, full, deltas):
     out = []
     for step, w in moves:
         w = np.broadcast_to(w, k.shape).reshape(-1)
-        edge = (w < 0) & (np.broadcast_to(dist.pmf(k + step, *full), k.shape).reshape(-1) == 0)
-        for i in np.flatnonzero(((w > 0) | edge) & (np.abs(w) < math.inf)).tolist():
+        keep = w > 0
+        if (w < 0).any():  # the neighbour's probability, only where it may be 0
+            keep |= (w < 0) & (np.broadcast_to(dist.pmf(k + step, *full), k.shape)
+                               .reshape(-1) == 0)
+        for i in np.flatnonzero(keep & (np.abs(w) < math.inf)).tolist():
             out.append((i, int(flat[i]) + step, float(w[i])))
     return out
 

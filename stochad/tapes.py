@@ -304,7 +304,7 @@ class Tape:
         law = _SCALAR.get(type(dist))
         if law is None:
             if isinstance(dist, DiscreteDistribution):
-                return self._cdf_draw(dist, args, size)
+                return self._discrete_cdf_law(dist, args, size)
             raise _unsupported(dist.name)
         if size is not None and isinstance(size, np.integer):
             size = int(size)
@@ -345,13 +345,13 @@ class Tape:
         shape, full = self._shape(dist, values, size)
         return self._array(dist, law, shape, full, deltas[-1])
 
-    def _cdf_draw(self, dist, args, size):
+    def _discrete_cdf_law(self, dist, args, size):
         """A draw of a law known by its CDF (:func:`stochad.scalar_laws.cdf_sample`), element
         by element: the parameters checked before anything is drawn."""
         values, deltas = plain_params(args)
         dist.check_deltas(deltas)
         shape, full = self._shape(dist, values, size)
-        return self._cdf(dist, shape, full, deltas)
+        return self.discrete_by_cdf(dist, shape, full, deltas)
 
     def _shape(self, dist, values, size):
         core = dist.core_ndim
@@ -376,7 +376,7 @@ class Tape:
                              "sampler")
         labels = _CONTINUOUS.get(name)
         if labels is None:
-            return self._by_cdf(name, params, size)
+            return self._continuous_cdf_law(name, params, size)
         if size is None and len(params) == len(labels):  # one number
             values = []
             for a in params:
@@ -413,9 +413,9 @@ class Tape:
             a, b, law = params[0], params[1] - params[0], scalar_laws.UNIFORM_NOISE
         return self._noise(law, shape, a, b)
 
-    def _by_cdf(self, name, params, size):
-        """A draw of one of numpy's other continuous laws (:mod:`stochad.cdf_laws`), by
-        inversion of its uniform(s) (:meth:`by_cdf`)."""
+    def _continuous_cdf_law(self, name, params, size):
+        """A draw of one of numpy's other continuous laws (:mod:`stochad.cdf_laws`), seen
+        through its CDF (:meth:`continuous_by_cdf`); the parameters checked first."""
         law = cdf_laws.LAWS.get(name)
         if law is None:
             raise _unsupported(name)
@@ -429,17 +429,22 @@ class Tape:
         zero = cdf_laws.point_mass(law, values)
         if zero is not None:
             raise NotReplayable(f"{name} with {zero} = 0 is a point mass, which the replay "
-                                "engine cannot draw by inversion of a CDF")
+                                "engine cannot see through a CDF")
         if size is None and all(type(v) is float for v in values):  # one number (hot path)
-            return self.by_cdf(law, values, deltas, ())
+            return self.continuous_by_cdf(law, values, deltas, ())
         shape = np.broadcast_shapes(*(np.shape(v) for v in values), shape_of(size))
         if shape != ():
             values = [np.broadcast_to(v, shape) for v in values]
         else:
             values = [float(v) for v in values]
-        return self.by_cdf(law, values, deltas, shape)
+        return self.continuous_by_cdf(law, values, deltas, shape)
 
-    def by_cdf(self, law, values, deltas, shape):
+    def discrete_by_cdf(self, dist, shape, full, deltas):
+        """A draw of a discrete law known by its CDF (the tracking and replay runs' own)."""
+        raise NotImplementedError
+
+    def continuous_by_cdf(self, law, values, deltas, shape):
+        """A draw of a law of :mod:`stochad.cdf_laws` (the tracking and replay runs' own)."""
         raise NotImplementedError
 
     def random(self, size=None, dtype=np.float64):

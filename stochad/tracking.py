@@ -180,7 +180,7 @@ class Tracking(Tape):
                     self.candidates.append((w, serial, i, alt, None))
         return k.item() if k.ndim == 0 else k.copy()  # the program may change its array
 
-    def _cdf(self, dist, shape, full, deltas):
+    def discrete_by_cdf(self, dist, shape, full, deltas):
         """A draw of a law known by its CDF: numbers from its own sampler, the uniforms they
         stand for recorded with the parameters (which a replay checks before the flipped
         draw), and the candidate events of every element."""
@@ -273,7 +273,7 @@ class Tracking(Tape):
         (av, ad), (bv, bd) = dual_parts(a, shape), dual_parts(b, shape)
         return Dual(av + bv * z, ad + bd * z, Source(rec, av, ad, bv, bd))
 
-    def by_cdf(self, law, values, deltas, shape):
+    def continuous_by_cdf(self, law, values, deltas, shape):
         """A draw of a law of :mod:`stochad.cdf_laws` (numpy's sampler): the record keeps
         ``x`` as the noise its comparisons see, with the law at these parameters
         (:class:`~stochad.cdf_laws.Bound`), which a replay needs to move it."""
