@@ -1,13 +1,12 @@
 """Two draws that move, compared with each other: the event times of a discrete-event loop
 over a heap (bench/natural.py, ``mm1_event_heap``: an arrival's time against a departure's,
-then each popped time against the horizon), two racing clocks, and a draw read as a number
-before its comparison (which warns). Exact values without stochad."""
+then each popped time against the horizon) and two racing clocks. Exact values without
+stochad."""
 
 import math
 import warnings
 
 import numpy as np
-import pytest
 
 import stochad as sad
 from bench.natural import PROGRAMS
@@ -49,46 +48,3 @@ def test_the_older_of_two_compared_moving_draws_is_narrowed_for_its_own_event():
             d = sad.derivative_samples(_race, 1.3, n_samples=20_000, rng=2, vectorize=False,
                                        backend=backend)
         assert abs(d.mean() - exact) < 5 * d.std() / math.sqrt(d.size), (backend, d.mean())
-
-
-def test_a_draw_read_as_a_number_then_compared_warns():
-    # which comparisons the program reaches depends on u through k: no interval of u holds
-    # that, so the event on u warns (0.36 for an exact e^-1.5·2.5 = 0.558 before, silently)
-    def gated(p):
-        rng = sad.Generator()
-        u = rng.random()
-        k = rng.poisson(3 * u)
-        if k < 2:
-            return float(u < p)
-        return 0.0
-
-    def truncated(p):
-        u = sad.Generator().random()
-        if int(10 * u) < 3:
-            return float(u < p)
-        return 0.0
-
-    def rounded(p):  # y depends on x through round(): x < y says nothing of x's own cell
-        rng = sad.Generator()
-        x = rng.random()
-        y = rng.exponential(p * (1 + round(x)))
-        if x < y:
-            return float(x < 0.4 * p)
-        return 0.0
-
-    def as_array(p):
-        u = sad.Generator().random()
-        if np.asarray(u) < 0.5:
-            return float(u < p)
-        return 0.0
-
-    for f in (gated, truncated, rounded, as_array):
-        with pytest.warns(sad.LostDerivativeWarning, match="read as a number"):
-            sad.derivative_samples(f, 0.5, n_samples=200, rng=0, vectorize=False)
-
-
-def test_integer_casts_of_moving_values_raise():
-    with pytest.raises(TypeError, match="astype"):
-        sad.derivative_samples(lambda p: float(sad.Generator().exponential(p, size=2)
-                                               .astype(int).sum()), 1.0, n_samples=2, rng=0,
-                               vectorize=False)

@@ -252,3 +252,46 @@ def test_a_branch_on_a_sum_of_draws_then_an_event_on_the_older_warns():
         samples = sad.derivative_samples(summed_after, 0.4, n_samples=4_000, rng=1,
                                          vectorize=False)
     assert_unbiased(samples, 1.0)
+
+
+def test_a_draw_read_as_a_number_then_compared_warns():
+    # which comparisons the program reaches depends on u through k: no interval of u holds
+    # that, so the event on u warns (0.36 for an exact e^-1.5·2.5 = 0.558 before, silently)
+    def gated(p):
+        rng = sad.Generator()
+        u = rng.random()
+        k = rng.poisson(3 * u)
+        if k < 2:
+            return float(u < p)
+        return 0.0
+
+    def truncated(p):
+        u = sad.Generator().random()
+        if int(10 * u) < 3:
+            return float(u < p)
+        return 0.0
+
+    def rounded(p):  # y depends on x through round(): x < y says nothing of x's own cell
+        rng = sad.Generator()
+        x = rng.random()
+        y = rng.exponential(p * (1 + round(x)))
+        if x < y:
+            return float(x < 0.4 * p)
+        return 0.0
+
+    def as_array(p):
+        u = sad.Generator().random()
+        if np.asarray(u) < 0.5:
+            return float(u < p)
+        return 0.0
+
+    for f in (gated, truncated, rounded, as_array):
+        with pytest.warns(sad.LostDerivativeWarning, match="read as a number"):
+            sad.derivative_samples(f, 0.5, n_samples=200, rng=0, vectorize=False)
+
+
+def test_integer_casts_of_moving_values_raise():
+    with pytest.raises(TypeError, match="astype"):
+        sad.derivative_samples(lambda p: float(sad.Generator().exponential(p, size=2)
+                                               .astype(int).sum()), 1.0, n_samples=2, rng=0,
+                               vectorize=False)
