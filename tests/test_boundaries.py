@@ -28,6 +28,8 @@ BACKENDS = ["pruned", "exact"]
     (lambda lam: sad.poisson(lam), 0.0, -1.0, -1.0),        # d/dλ λ
     (lambda p: sad.binomial(5, p) ** 2, 1.0, 1.0, 45.0),    # d/dp (5p(1-p) + 25p^2) = 5 + 40p
     (lambda p: 1.0 / sad.geometric(p), 1.0, 2.0, 2.0 * 0.5),  # d/dp E[1/G] at 1 is 1/2
+    # a law of the generic CDF path (numpy's failures before the 3rd success): d/dp 3(1-p)/p
+    (lambda p: 1.0 * sad.Generator().negative_binomial(3, p), 1.0, 1.0, -3.0),
 ])
 def test_every_sample_at_a_boundary_is_the_one_sided_derivative(backend, f, p, direction,
                                                                  exact, vectorize):
@@ -88,6 +90,36 @@ def test_into_the_domain_is_unchanged():
     samples = sad.derivative_samples(lambda lam: sad.poisson(lam), 0.0, n_samples=100, rng=0)
     np.testing.assert_array_equal(samples, 1.0)
 
+
+
+class _BinomialByCdf(sad.DiscreteDistribution):
+    """A user's law known only by its CDF (scipy's, NaN for p > 1)."""
+
+    name, params = "binomial by cdf", ("n", "p")
+
+    def cdf(self, k, n, p):
+        return stats.binom.cdf(k, n, p)
+
+
+@pytest.mark.parametrize("vectorize", [True, False])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_users_law_at_a_boundary_takes_the_one_sided_difference(backend, vectorize):
+    # at p = 1 the central difference of the CDF steps outside the domain (NaN): the one-sided
+    # one, accurate to its step 1e-6, gives d/dp E[K] = n = 4 from inside (it used to be 0)
+    samples = sad.derivative_samples(lambda p: sad.draw(_BinomialByCdf(), 4, p), 1.0,
+                                     n_samples=50, rng=0, backend=backend, vectorize=vectorize)
+    np.testing.assert_allclose(samples, 4.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("vectorize", [True, False])
+def test_a_cdf_derivative_that_is_not_finite_raises(vectorize):
+    class Broken(_BinomialByCdf):
+        def cdf_derivative(self, i, k, n, p):
+            return np.full(np.shape(k), np.nan)
+
+    with pytest.raises(ValueError, match="derivative of its CDF in its parameters is not finite"):
+        sad.derivative_samples(lambda p: sad.draw(Broken(), 4, p), 0.5, n_samples=5, rng=0,
+                               vectorize=vectorize)
 
 
 def test_geometric_near_zero_saturates_as_numpy():

@@ -69,16 +69,24 @@ class DiscreteDistribution(Distribution):
         return self.cdf(k, *params) - self.cdf(k - 1, *params)
 
     def cdf_derivative(self, i, k, *params):
-        """``∂F(k; θ)/∂θᵢ`` by a central difference (override with the closed form)."""
+        """``∂F(k; θ)/∂θᵢ`` by a central difference (override with the closed form); one-sided
+        where a step leaves the parameter's domain (the CDF is NaN there: ``p = 1``)."""
         theta = np.asarray(params[i], dtype=np.float64)
         h = 1e-6 * np.maximum(1.0, np.abs(theta))
 
         def at(x):
             moved = list(params)
             moved[i] = x
-            return self.cdf(k, *moved)
+            return np.asarray(self.cdf(k, *moved), dtype=np.float64)
 
-        return (at(theta + h) - at(theta - h)) / (2.0 * h)
+        up, down = at(theta + h), at(theta - h)
+        central = (up - down) / (2.0 * h)
+        if np.isfinite(central).all():
+            return central
+        mid = at(theta)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(central), central,
+                            np.where(np.isfinite(up), up - mid, mid - down) / h)
 
     def check_deltas(self, deltas):
         """Raise if a parameter that cannot carry a dual part carries one."""
@@ -116,6 +124,12 @@ class DiscreteDistribution(Distribution):
         for i, d in enumerate(deltas):
             if d is not None:
                 total = total + self.cdf_derivative(i, k, *params) * d
+        if not np.isfinite(total).all():  # a NaN weight would drop the draw's derivative
+            raise ValueError(
+                f"{self.name}: the derivative of its CDF in its parameters is not finite at "
+                f"k = {np.asarray(k)[~np.isfinite(total)].reshape(-1)[:3].tolist()} with "
+                f"parameters {dict(zip(self.params, params, strict=True))}; give the law a "
+                "cdf_derivative that is finite there")
         return total
 
     def new_perturbation(self, rng, k, params, deltas):
@@ -134,8 +148,10 @@ class DiscreteDistribution(Distribution):
                 for d in deltas]
             cdf = np.ascontiguousarray(self.cdf(window, *flat), dtype=np.float64)
             dcdf = np.ascontiguousarray(self._dcdf(window, flat, flat_deltas), dtype=np.float64)
+            uniforms = rng.random(k.size)
             jump, weight = kernels.categorical_perturbation(
-                cdf, dcdf, np.ones(k.size, dtype=np.int64), rng.random(k.size))
+                cdf, dcdf, np.ones(k.size, dtype=np.int64), uniforms)
+            self._outward(k.reshape(-1), flat, cdf, dcdf, uniforms, jump, weight)
             return jump.reshape(k.shape), weight.reshape(k.shape)
         d = deltas[-1]
         if d is None:
@@ -144,6 +160,32 @@ class DiscreteDistribution(Distribution):
                 for x in (params[0], params[-1], d)]
         jump, weight = kernels.new_perturbation(self.kind, k.reshape(-1), *flat)
         return jump.reshape(k.shape), weight.reshape(k.shape)
+
+    def _outward(self, k, flat, cdf, dcdf, uniforms, jump, weight):
+        """The one-sided rule at a boundary of the parameters' domain (docs/decisions.md, "At
+        a boundary"), in place where the window's kernel found no move: a neighbour of
+        probability 0 that a move of ``δ`` would give probability (``negative_binomial`` at
+        ``p = 1`` is 0 for sure, and ``dE/dp = −n``) is the alternative, with the negative
+        weight ``−dF(k)/P(k)`` (up) or ``dF(k − 1)/P(k)`` (down), as the replay engine's
+        ``cdf_candidates``; both: one of them by ``|w|``, the weight their sum (pruning's
+        rule). ``cdf``, ``dcdf``: the window ``k − 1, k, k + 1``."""
+        pk = cdf[:, 1] - cdf[:, 0]
+        live = (weight == 0) & (pk > 0)
+        up = live & (dcdf[:, 1] > 0) & (cdf[:, 2] - cdf[:, 1] <= 0)
+        down = live & (dcdf[:, 0] < 0)
+        if down.any():  # P(k − 1) = F(k − 1) − F(k − 2): the window stops at k − 1
+            i = np.flatnonzero(down)
+            below = self.cdf(k[i] - 2, *(x[i, 0] for x in flat))
+            down[i] &= cdf[i, 0] - below <= 0
+        if not (up.any() or down.any()):
+            return
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w_up = np.where(up, -dcdf[:, 1] / pk, 0.0)
+            w_down = np.where(down, dcdf[:, 0] / pk, 0.0)
+        total = w_up + w_down
+        moved = total < 0
+        weight[moved] = total[moved]
+        jump[moved] = np.where(uniforms[moved] * total[moved] > w_up[moved], 1.0, -1.0)
 
     def score(self, k, values, deltas):
         """``Σᵢ ∂/∂θᵢ log P(k; θ)·δθᵢ`` per element (``estimator="score"``).
