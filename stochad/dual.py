@@ -205,6 +205,12 @@ def _compare(op, x, y):
     else:
         yv, yd, sy = y, 0.0, None
     result = op(xv, yv)
+    if (op is operator.eq or op is operator.ne) and (sx is None or sx.av is not None) \
+            and (sy is None or sy.av is not None):
+        # a draw affine in a continuous noise equals a given value with probability 0, at its
+        # replayed values too: == reveals nothing of the noise (a heap's tuples test t1 == t2
+        # before t1 < t2), which then needs no reference replay (stochad.replay._used)
+        return result
     if op is operator.eq or op is operator.ne or not (
             (xd != 0.0 if type(xd) is float else _nonzero(xd))
             or (yd != 0.0 if type(yd) is float else _nonzero(yd))

@@ -293,8 +293,10 @@ class Tracking(Tape):
             self._warn_lost()
             return result
         bv = src.bv
-        if type(src.rec.z) is float and all(np.ndim(c) == 0 for c in (src.av, src.ad, bv,
-                                                                      src.bd, result)):
+        if type(src.rec.z) is float and (
+                type(src.av) is float and type(src.ad) is float and type(bv) is float
+                and type(src.bd) is float and type(result) is bool  # (the hot path: a heap)
+                or all(np.ndim(c) == 0 for c in (src.av, src.ad, bv, src.bd, result))):
             # one number (numpy scalars too): the plain-Python event, conditioned and
             # narrowing the record's interval like every scalar comparison
             if bv == 0:
