@@ -49,6 +49,11 @@ class _Gamma(ImplicitDistribution):
         return special.gammaincc(a, np.maximum(x, 0.0) / scale)
 
     def pdf(self, x, a, scale):
+        if type(x) is float and type(a) is float and type(scale) is float and x > 0.0:
+            y = x / scale  # one draw (the hot path of gamma service times): math, 4x faster
+            e = (a - 1.0) * math.log(y) - y - math.lgamma(a)
+            if e < 700.0:  # (math.exp raises where numpy gives inf)
+                return math.exp(e) / scale
         y = np.maximum(x, 0.0) / scale
         return np.exp(special.xlogy(a - 1.0, y) - y - special.gammaln(a)) / scale
 
@@ -404,7 +409,10 @@ def point_mass(law, values) -> str | None:
     """The name of the parameter that makes the law a point mass at these ``values`` (a zero
     scale, which numpy allows), or ``None``: such a law has no CDF to invert."""
     i = getattr(law, "scale_index", None)
-    if i is not None and np.any(np.asarray(values[i]) == 0):
+    if i is None:
+        return None
+    v = values[i]
+    if v == 0.0 if type(v) is float else np.any(np.asarray(v) == 0):
         return law.params[i]
     return None
 
@@ -418,6 +426,12 @@ def sample(law, rng, values, shape):
 def moved(law, z, old, new):
     """The draws ``z`` made at parameters ``old`` carried to ``new`` by inversion,
     ``F⁻¹(F(z; old); new)`` (through the upper tail where ``F > 1/2``): a replay's coupling."""
+    if type(z) is float and all(type(p) is float for p in old) \
+            and all(type(p) is float for p in new):  # one draw (the hot path): no arrays
+        u = float(law.cdf(z, *old))
+        if u > 0.5:
+            return float(law.isf(law.sf(z, *old), *new))
+        return float(law.ppf(u, *new))
     shape = np.shape(z)
     flat = np.reshape(z, -1).astype(float)
     out = law.moved(flat, *([np.broadcast_to(p, shape).reshape(-1).astype(float)
@@ -459,7 +473,8 @@ class Bound:
         self.law, self.values, self.deltas = law, values, deltas
         self.name = law.name
         self.low, self.high = _support(law, values)
-        self.moving = any(_moves(d) for d in deltas)
+        self.movers = [(i, d) for i, d in enumerate(deltas) if _moves(d)]
+        self.moving = bool(self.movers)
 
     def cdf(self, x):
         return self.law.cdf(x, *self.values)
@@ -473,9 +488,12 @@ class Bound:
     def dcdf(self, x):
         """``Σᵢ (∂F/∂θᵢ)(x)·δθᵢ``: how the probability below ``x`` moves with the parameters."""
         total = 0.0
-        for i, d in enumerate(self.deltas):
-            if _moves(d):
-                total = total + self.law.cdf_derivative(i, x, *self.values) * d
+        for i, d in self.movers:
+            total = total + self.law.cdf_derivative(i, x, *self.values) * d
+        if np.ndim(total) == 0:  # one draw (the hot path): math, no arrays
+            total = float(total)
+            if math.isfinite(total):
+                return total
         if not np.all(np.isfinite(total)):
             raise ValueError(
                 f"{self.name}: the derivative of its CDF in its parameters is not finite at "
@@ -487,6 +505,11 @@ class Bound:
         """The draw's dual part at ``x``: ``−dcdf(x) / f(x)`` (0 where the density is 0)."""
         if not self.moving:
             return 0.0 if np.ndim(x) == 0 else np.zeros(np.shape(x))
+        if type(x) is float:  # one draw (the hot path)
+            f = float(self.pdf(x))
+            dcdf = self.dcdf(x)
+            if type(dcdf) is float:
+                return -dcdf / f if f > 0.0 else 0.0
         f = self.pdf(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             d = np.where(f > 0, -np.asarray(self.dcdf(x)) / f, 0.0)

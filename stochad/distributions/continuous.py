@@ -11,9 +11,11 @@ from .base import Distribution
 
 __all__ = ["ContinuousDistribution", "ImplicitDistribution"]
 
-FINITE = ("must be finite", lambda v: np.isfinite(v))
-NON_NEGATIVE = ("must be finite and >= 0", lambda v: np.isfinite(v) & (v >= 0))
-POSITIVE = ("must be finite and > 0", lambda v: np.isfinite(v) & (v > 0))
+# comparisons only (NaN fails each): as fast on one float as on an array (np.isfinite of a
+# float costs a microsecond, a replayed draw's whole check budget)
+FINITE = ("must be finite", lambda v: (v > -np.inf) & (v < np.inf))
+NON_NEGATIVE = ("must be finite and >= 0", lambda v: (v >= 0) & (v < np.inf))
+POSITIVE = ("must be finite and > 0", lambda v: (v > 0) & (v < np.inf))
 
 
 class ContinuousDistribution(Distribution):
