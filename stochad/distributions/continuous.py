@@ -133,14 +133,20 @@ class ImplicitDistribution(ContinuousDistribution):
         """``∂F(x; θ)/∂θᵢ`` by a central difference: of ``F`` where ``F <= 1/2``, of
         ``−sf`` above, so that both tails keep their relative accuracy; the step is relative
         to ``θᵢ`` (1e-5 of it; 1e-5 at 0), so a small positive parameter stays positive."""
-        theta = np.asarray(params[i], dtype=np.float64)
-        h = 1e-5 * np.where(theta != 0, np.abs(theta), 1.0)
-
         def at(func, t):
             moved = list(params)
             moved[i] = t
             return func(x, *moved)
 
+        if type(x) is float and all(type(v) is float for v in params):
+            # one draw (the replay engine's hot path): only the tail that is used, no arrays
+            h = 1e-5 * (abs(params[i]) if params[i] != 0.0 else 1.0)
+            up, down = params[i] + h, params[i] - h
+            if self.cdf(x, *params) <= 0.5:
+                return float(at(self.cdf, up) - at(self.cdf, down)) / (2.0 * h)
+            return -float(at(self.sf, up) - at(self.sf, down)) / (2.0 * h)
+        theta = np.asarray(params[i], dtype=np.float64)
+        h = 1e-5 * np.where(theta != 0, np.abs(theta), 1.0)
         lower = self.cdf(x, *params) <= 0.5
         d_cdf = (at(self.cdf, theta + h) - at(self.cdf, theta - h)) / (2.0 * h)
         d_sf = (at(self.sf, theta + h) - at(self.sf, theta - h)) / (2.0 * h)
