@@ -33,13 +33,15 @@ import operator
 
 import numpy as np
 
+from . import steps
 from .context import current_tape
 from .rules import RULES
 
 FIX_CONVERT = (
     "use numpy or stochad functions on the dual number itself (np.exp(x), sad.exp(x), not "
-    "math.exp), or compute with operators; collect such values in a Python list (np.stack "
-    "makes an array of them), not by item assignment into a float array"
+    "math.exp), or compute with operators (int(x), math.floor(x), round(x), np.floor(x) "
+    "follow the jumps); collect such values in a Python list (np.stack makes an array of "
+    "them) or an array made with dtype=object, not by item assignment into a float array"
 )
 
 
@@ -243,6 +245,12 @@ def _compare(op, x, y):
         return result if tape is None else tape.compare_affine(
             op, result, sy.rec, xv - sy.av, xd - sy.ad, -sy.bv, -sy.bd)
     tape = current_tape()
+    if sx is None and sy is None and not np.any(xv == yv):
+        # no draw's noise behind either side: a deterministic value (the parameter, or a
+        # function of it and of discrete draws) crosses a fixed one only at isolated parameter
+        # values, so the comparison cannot flip under an infinitesimal move (5.0 < s at s = 4);
+        # at a tie it can, and the tape warns below
+        return result
     if sx is not None and sy is not None and sx.rec is not sy.rec and tape is not None:
         older = sx if sx.rec.serial < sy.rec.serial else sy
         if older.rec.into is None:
@@ -458,8 +466,17 @@ class Dual:
     def __float__(self):
         return self._plain(float, "float")
 
-    def __int__(self):
-        return self._plain(int, "int")
+    def __int__(self):  # truncation, its jumps followed (stochad.steps)
+        return int(steps.trunc(self)) if np.ndim(self.v) == 0 else self._plain(int, "int")
+
+    def __floor__(self):
+        return int(steps.floor(self))
+
+    def __ceil__(self):
+        return int(steps.ceil(self))
+
+    def __trunc__(self):
+        return int(steps.trunc(self))
 
     def __index__(self):
         return self._plain(int, "index")
@@ -480,14 +497,42 @@ class Dual:
         return np.asarray(self.v, dtype=dtype)
 
     def __round__(self, ndigits=None):
-        read_as_number(self.src)
-        if _nonzero(self.d):
-            raise TypeError(
-                "round() of a dual number with a non-zero dual part would lose the derivative "
-                "of its jumps (the points where the rounded value changes move with the "
-                "parameter); compare the value with those points instead (if x >= 1.5: ...), "
-                "which the replay engine follows")
-        return round(self.v, ndigits)
+        return steps.round_to(self, ndigits)
+
+    def within(self, low, high):
+        """Compare with both edges of a cell known to hold the value, ``low < self < high``
+        (a step function's, :mod:`stochad.steps`): as two comparisons, except that the event
+        at each edge is weighted given the whole cell (the program picked the edges from the
+        value, so it knows both before either comparison), where two comparisons in a row
+        would weight the first given what was known before it."""
+        src, tape = self.src, current_tape()
+        if src is None or tape is None or src.av is None:
+            self > low  # noqa: B015 (nothing to hold, or warns: not affine in a noise)
+            self < high  # noqa: B015
+            return
+        if np.ndim(self.v) or type(src.rec.z) is not float:
+            if _moving(src) or _nonzero(self.d):
+                raise TypeError(
+                    "a step function (floor, ceil, trunc, rint, round, sign, //, %, an integer "
+                    "cast) of an array of moving draws: the replay engine keeps what a "
+                    "comparison says of one number's noise, not an array's. Draw the values one "
+                    "at a time (size=None, in a loop) and apply it to each")
+            self > low  # noqa: B015 (nothing moves: narrowings only)
+            self < high  # noqa: B015
+            return
+        av, bv = float(src.av), float(src.bv)
+        if bv == 0.0:
+            return
+        rec = src.rec
+        flo, fhi = rec.flo, rec.fhi
+        below = bv > 0.0  # self < high puts the noise below (high − a)/b
+        tape.hold(below, rec, (high - av) / bv)
+        self > low  # noqa: B015 (its event weighted within the cell)
+        if below:  # the hold's side back as it was; the comparison with high sets it again
+            rec.fhi = fhi
+        else:
+            rec.flo = flo
+        self < high  # noqa: B015
 
     def __repr__(self):
         return f"Dual({self.v!r}, {self.d!r})"
@@ -546,15 +591,13 @@ class Dual:
         return np.min(self, axis=axis, **kwargs)
 
     def astype(self, dtype):
-        if np.dtype(dtype).kind not in "biu":
+        kind = np.dtype(dtype).kind
+        if kind not in "biu":
             return self
-        read_as_number(self.src)
-        if _nonzero(self.d):
-            raise TypeError(
-                f"astype({np.dtype(dtype).name}) of a dual number with a non-zero dual part "
-                "would lose the derivative of its jumps; compare the value with the points "
-                "where the integer changes instead, which the replay engine follows")
-        return np.asarray(self.v).astype(dtype)
+        if kind == "b":  # != 0: a tie, probability 0 for a draw
+            read_as_number(self.src)
+            return np.asarray(self.v).astype(dtype)
+        return np.asarray(steps.trunc(self)).astype(dtype)  # its jumps followed
 
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):
         if method != "__call__" or kwargs.get("out") is not None:
@@ -563,6 +606,8 @@ class Dual:
             return _compare(_COMPARISON_UFUNCS[ufunc], *args)
         if ufunc in _AFFINE and any(type(a) is Dual and a.src is not None for a in args):
             return _AFFINE[ufunc](*args)
+        if ufunc in _STEPS:
+            return _STEPS[ufunc](*args)
         if ufunc is np.matmul:
             (av, ad, sa), (bv, bd, sb) = _parts(args[0]), _parts(args[1])
             return Dual(np.matmul(av, bv), np.matmul(ad, bv) + np.matmul(av, bd),
@@ -605,6 +650,9 @@ class Dual:
 
 
 _PREDICATES = frozenset({np.isfinite, np.isnan, np.isinf, np.signbit})
+_STEPS = {np.floor: steps.floor, np.ceil: steps.ceil, np.trunc: steps.trunc, np.rint: steps.rint,
+          np.sign: steps.sign, np.floor_divide: lambda x, y: steps.floor(x / y),
+          np.remainder: steps.remainder}
 _COMPARISON_UFUNCS = {np.less: operator.lt, np.less_equal: operator.le, np.greater: operator.gt,
                       np.greater_equal: operator.ge, np.equal: operator.eq,
                       np.not_equal: operator.ne}

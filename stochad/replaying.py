@@ -284,5 +284,8 @@ class Replay(Tape):
     def narrow(self, below, rec, boundary):
         pass
 
+    def hold(self, below, rec, boundary):
+        pass
+
     def opaque(self, rec):
         pass

@@ -367,6 +367,12 @@ class Tracking(Tape):
             known = _edge_at(rec.edges, boundary)
             if known is not None:  # a fixed threshold at an event's boundary
                 self._untie(rec, known[0])
+        self.hold(below, rec, boundary)
+
+    def hold(self, below, rec, boundary):
+        """Narrow the interval of the scalar noise of ``rec`` to below ``boundary`` or not,
+        and nothing else (no event, no check against its events): a step function's cell,
+        known before the events at its edges are weighted (:meth:`stochad.dual.Dual.within`)."""
         law = rec.law
         theta = (0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary) \
             if law is _UNIFORM else law.cdf_pdf(boundary)[0]

@@ -17,7 +17,7 @@ LAYERS = [
     {"lanes", "kernels", "kpath_kernels", "rules", "structure", "result", "parallel",
      "compiled.streams"},
     {"compiled.interpreter"},
-    {"context", "distributions.base", "scalar_laws"},
+    {"context", "distributions.base", "scalar_laws", "steps"},
     {"dual"},
     {"distributions.discrete", "distributions.continuous"},
     {"distributions.counts", "distributions.multivariate", "distributions.transforms",

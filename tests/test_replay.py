@@ -127,15 +127,6 @@ def test_uniform_used_beyond_its_comparison():
     assert_unbiased(replayed(h, 0.4), 1.0)
 
 
-def test_round_of_a_moving_value_raises():
-    """``round(x)`` jumps where ``x`` crosses a half-integer, points that move with the
-    parameter: raise (as ``float()``/``int()`` do) rather than drop that derivative."""
-    with pytest.raises(TypeError, match=r"round\(\).*compare the value"):
-        replayed(lambda p: float(round(sad.Generator().exponential(1 / p))), 0.5, n=1)
-    assert replayed(lambda p: float(round(sad.Generator().random())) + p, 0.5, n=3).tolist() \
-        == [1.0, 1.0, 1.0]
-
-
 @pytest.mark.parametrize("backend", ["pruned", "exact"])
 def test_elif_on_one_uniform_conditions_on_the_earlier_comparisons(backend):
     # the elif is reached knowing u >= the first threshold: its event's probability is

@@ -14,7 +14,8 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import assert_unbiased
+from conftest import assert_unbiased, central_difference
+from scipy import integrate
 
 import stochad as sad
 
@@ -265,13 +266,22 @@ def test_a_draw_read_as_a_number_then_compared_warns():
             return float(u < p)
         return 0.0
 
-    def truncated(p):
+    def as_array(p):
         u = sad.Generator().random()
-        if int(10 * u) < 3:
+        if np.asarray(u) < 0.5:
             return float(u < p)
         return 0.0
 
-    def rounded(p):  # y depends on x through round(): x < y says nothing of x's own cell
+    for f in (gated, as_array):
+        with pytest.warns(sad.LostDerivativeWarning, match="read as a number"):
+            sad.derivative_samples(f, 0.5, n_samples=200, rng=0, vectorize=False)
+
+
+def test_a_draw_rounded_into_another_draws_parameter():
+    # y depends on x through round(x), which now tells the tape x's cell (stochad.steps):
+    # x < y, then x < 0.4 p are weighted within it (0.37 for 0.33 once, silently; then a
+    # warning). Exact: P(x < y, x < 0.4 p) = ∫_0^{0.4p} exp(−x / (p (1 + round(x)))) dx
+    def rounded(p):
         rng = sad.Generator()
         x = rng.random()
         y = rng.exponential(p * (1 + round(x)))
@@ -279,19 +289,17 @@ def test_a_draw_read_as_a_number_then_compared_warns():
             return float(x < 0.4 * p)
         return 0.0
 
-    def as_array(p):
-        u = sad.Generator().random()
-        if np.asarray(u) < 0.5:
-            return float(u < p)
-        return 0.0
+    def expectation(p):
+        return integrate.quad(lambda x: np.exp(-x / (p * (1 + round(x)))), 0, 0.4 * p)[0]
 
-    for f in (gated, truncated, rounded, as_array):
-        with pytest.warns(sad.LostDerivativeWarning, match="read as a number"):
-            sad.derivative_samples(f, 0.5, n_samples=200, rng=0, vectorize=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        d = sad.derivative_samples(rounded, 0.5, n_samples=20_000, rng=0, vectorize=False)
+    assert_unbiased(d, central_difference(expectation, 0.5))
 
 
-def test_integer_casts_of_moving_values_raise():
-    with pytest.raises(TypeError, match="astype"):
+def test_integer_casts_of_moving_arrays_raise():
+    with pytest.raises(TypeError, match="step function .* array of moving draws"):
         sad.derivative_samples(lambda p: float(sad.Generator().exponential(p, size=2)
                                                .astype(int).sum()), 1.0, n_samples=2, rng=0,
                                vectorize=False)
