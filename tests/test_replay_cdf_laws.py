@@ -202,3 +202,19 @@ def test_max_min_and_sort_of_an_array_draw():
     d = _samples(extremes, 2.0, 4000)
     for j, e in enumerate([exact[0], exact[1], exact[1]]):
         _check(d[:, j], e)
+
+
+def test_gamma_at_its_extremes_one_draw_at_a_time():
+    # a review of the scalar fast paths: a subnormal draw over a large scale (math.log of 0
+    # raised), a shape 0.01 whose draws are often exactly 0 with a moving scale (the CDF's
+    # scale derivative was inf·0 = NaN there, which raised), and a scale of 1e-300 divided out
+    # (the quotient's dual part squared 1e-300: ZeroDivisionError)
+    assert cdf_laws.LAWS["gamma"].pdf(5e-324, 0.5, 2.0) > 0
+    below = sad.derivative_samples(lambda k: 1.0 * (sad.Generator().gamma(k, 1e10) < 1e-314),
+                                   0.5, n_samples=20, rng=1, vectorize=False)
+    np.testing.assert_array_equal(below, 0.0)
+    a, c = 0.01, 1e-3
+    _check(_samples(lambda k: 1.0 * (sad.Generator().gamma(a, k) < c), 1.0, 20_000),
+           -stats.gamma.pdf(c, a) * c)                    # d/dk P(Gamma(a, k) < c) at k = 1
+    _check(_samples(lambda k: sad.Generator().gamma(a, k) * 1.0, 1.0, 20_000), a)
+    _check(_samples(lambda k: sad.Generator().gamma(k, 1e-300) / 1e-300, 1.5, 5_000), 1.0)
