@@ -128,9 +128,9 @@ def _scale_src(s, cv, cd, divide):
     if s.av is None:
         _escaped(s)
         return Source(s.rec)
-    if divide:
-        return Source(s.rec, s.av / cv, (s.ad * cv - s.av * cd) / (cv * cv), s.bv / cv,
-                      (s.bd * cv - s.bv * cd) / (cv * cv))
+    if divide:  # (d·c − v·dc)/c² as (d − (v/c)·dc)/c: c² underflows for |c| < 1e-154
+        av, bv = s.av / cv, s.bv / cv
+        return Source(s.rec, av, (s.ad - av * cd) / cv, bv, (s.bd - bv * cd) / cv)
     return Source(s.rec, s.av * cv, s.av * cd + s.ad * cv, s.bv * cv, s.bv * cd + s.bd * cv)
 
 
@@ -560,11 +560,20 @@ class Dual:
     def __getitem__(self, key):
         if type(key) is Dual:
             key = key.__index__()
-        _escaped(self.src)
+        src = self.src
         v, d = self.v[key], np.broadcast_to(self.d, np.shape(self.v))[key]
         if isinstance(v, np.generic):  # one element: Python floats (the fast paths)
             v, d = v.item(), d.item()
-        return Dual(v, d, None if self.src is None else Source(self.src.rec))
+            tape = current_tape()
+            if src is not None and tape is not None:  # its own record (for t in times:)
+                shape = np.shape(self.v)
+                flat = key % shape[0] if len(shape) == 1 and isinstance(key, int | np.integer) \
+                    else int(np.arange(np.size(self.v)).reshape(shape)[key])
+                element = tape.element(src, int(flat))
+                if element is not None:
+                    return Dual(v, d, element)
+        _escaped(src)
+        return Dual(v, d, None if src is None else Source(src.rec))
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

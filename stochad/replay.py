@@ -175,8 +175,12 @@ def _used(rec, elem, reference) -> bool:
     its only comparison."""
     if rec.escaped:
         return True
-    if elem is not None or type(rec.z) is not float:
-        return rec.compared != 1
+    if elem is not None and rec.views is not None and elem in rec.views:
+        rec = rec.views[elem]  # an element compared as one number: its own record
+        if rec.escaped:
+            return True
+    elif elem is not None or type(rec.z) is not float:
+        return rec.compared != 1 or rec.views is not None
     return not rec.flo <= rec.law.cdf_pdf(reference)[0] < rec.fhi
 
 

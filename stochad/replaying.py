@@ -275,6 +275,9 @@ class Replay(Tape):
     def compare(self, op, result, src):  # replay values are plain: never called
         return result
 
+    def element(self, src, flat):
+        return None
+
     def compare_affine(self, op, result, rec, av, ad, bv, bd):
         return result
 

@@ -174,9 +174,25 @@ class NoiseRecord:
 
     escaped, compared, flo, fhi, edges, opaque, into = False, 0, 0.0, 1.0, None, False, None
     av, ad, bv, bd, seen = 0.0, 0.0, 1.0, 0.0, None
+    elem, views = None, None  # see ElementView
 
     def __init__(self, serial, law, z):
         self.serial, self.law, self.z, self.rec = serial, law, z, self
+
+
+class ElementView(NoiseRecord):
+    """Element ``elem`` (flat index) of an array draw's noise seen as one number (``for t in
+    times:``, ``times[i]``): a scalar record of its own for what the program's comparisons of
+    it reveal (its interval, its events), whose events flip that element of the array draw
+    ``parent`` (:meth:`stochad.tracking.Tracking.element`). Its serial orders it after the
+    array draw and before the next draw, as a draw of its own."""
+
+    def __init__(self, parent, elem, law):
+        super().__init__(parent.serial + (elem + 1) / (parent.z.size + 1), law,
+                         float(parent.z.reshape(-1)[elem]))
+        self.parent, self.elem = parent, elem
+        # compared as a whole array before: what that revealed of the element has no interval
+        self.opaque = parent.opaque or parent.compared > 0
 
 
 def plain_params(args):

@@ -37,6 +37,7 @@ from .dual import Dual, LostDerivativeWarning, Source, read_as_number
 from .scalar_laws import cdf_candidates, cdf_sample, ppf_fill
 from .tapes import (
     Block,
+    ElementView,
     NoiseRecord,
     Tape,
     call_site,
@@ -74,6 +75,11 @@ def _edge_at(edges, boundary):
         if abs(edge[0] - boundary) <= near:
             return edge
     return None
+
+
+def _at(c, shape, flat):
+    """Element ``flat`` of ``c`` broadcast to ``shape``, a float."""
+    return float(c) if np.ndim(c) == 0 else float(np.broadcast_to(c, shape).reshape(-1)[flat])
 
 
 class Tracking(Tape):
@@ -286,6 +292,28 @@ class Tracking(Tape):
         return Dual(x, bound.dual_part(x), Source(rec, 0.0, 0.0, 1.0, 0.0))
 
     # -- comparisons of continuous draws with moving thresholds ----------------------------------
+    def element(self, src, flat):
+        """The provenance of element ``flat`` of a value affine in an array draw's noise
+        (``src``), as one number: ``a + b·z`` on the element's own record
+        (:class:`~stochad.tapes.ElementView`, one per element, so that its comparisons
+        narrow one interval), or ``None`` where the element cannot be seen alone."""
+        rec = src.rec
+        if src.av is None or rec.elem is not None or type(rec.z) is not np.ndarray:
+            return None
+        views = rec.views
+        if views is None:
+            views = rec.views = {}
+        view = views.get(flat)
+        if view is None:
+            law = rec.law
+            if isinstance(law, cdf_laws.Bound):  # its parameters, element by element
+                law = cdf_laws.Bound(law.law, [_at(v, rec.z.shape, flat) for v in law.values],
+                                     [None if d is None else _at(d, rec.z.shape, flat)
+                                      for d in law.deltas])
+            view = views[flat] = ElementView(rec, flat, law)
+        shape = rec.z.shape
+        return Source(view, *(_at(c, shape, flat) for c in (src.av, src.ad, src.bv, src.bd)))
+
     def compare(self, op, result, src):
         """Record the Bernoulli event of ``result = op(x, y)`` on the noise of ``src``'s draw
         (or warn that the comparison's derivative is lost); returns ``result``."""
@@ -309,6 +337,10 @@ class Tracking(Tape):
             self._warn_lost()
             return result
         rec = src.rec
+        if rec.views is not None and any(v.edges or v.flo > 0.0 or v.fhi < 1.0
+                                         for v in rec.views.values()):
+            self._warn_lost()  # its elements compared one by one before: no interval here
+            return result
         law = rec.law
         with np.errstate(divide="ignore", invalid="ignore"):
             boundary = -src.av / bv                       # the threshold in noise units
@@ -474,7 +506,11 @@ class Tracking(Tape):
             weight = dtheta / (fhi - theta)
         # the draw's values on either side of the boundary: worked out by sides() for the
         # one event a sample replays, not here for every event
-        self.candidates.append((weight, rec.serial, None, None, (below, av, bv, boundary)))
+        if rec.elem is None:
+            self.candidates.append((weight, rec.serial, None, None, (below, av, bv, boundary)))
+        else:  # an element of an array draw (ElementView): the draw's serial, the element
+            self.candidates.append((weight, rec.parent.serial, rec.elem, None,
+                                    (below, av, bv, boundary)))
 
     def sides(self, candidate):
         """``(alternative, reference)`` of a candidate event: the noise of its draw just
@@ -484,7 +520,8 @@ class Tracking(Tape):
         if forced is not None:
             return forced, reference
         below, av, bv, boundary = reference
-        law = self.records[serial][1].law
+        rec = self.records[serial][1]
+        law = rec.law if candidate[2] is None else rec.views[candidate[2]].law
         eta = 1e-10 * (abs(av) + abs(bv * boundary)) / abs(bv) + 1e-12 * (1.0 + abs(boundary))
         lo = min(max(boundary - eta, law.low), law.high)
         hi = min(max(boundary + eta, law.low), law.high)
@@ -508,9 +545,9 @@ class Tracking(Tape):
         """Drop the candidate event of draw ``rec`` at ``boundary``, which another
         comparison's threshold meets at this parameter (a replay across the boundary would
         flip both), with a warning if that (or ``lost``) loses derivative mass."""
-        serial = rec.serial
+        serial, elem = (rec.serial, None) if rec.elem is None else (rec.parent.serial, rec.elem)
         kept = [c for c in self.candidates if type(c) is not tuple or c[1] != serial
-                or c[3] is not None or c[4][3] != boundary]
+                or c[2] != elem or c[3] is not None or c[4][3] != boundary]
         if lost or len(kept) < len(self.candidates):
             self.candidates[:] = kept
             self._warn_tie()
