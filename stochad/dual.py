@@ -617,6 +617,9 @@ class Dual:
             return _AFFINE[ufunc](*args)
         if ufunc in _STEPS:
             return _STEPS[ufunc](*args)
+        if ufunc in _KINKS and all(np.ndim(_parts(a)[0]) == 0 for a in args) and any(
+                type(a) is Dual and a.src is not None for a in args):
+            return _KINKS[ufunc](*args)
         if ufunc is np.matmul:
             (av, ad, sa), (bv, bd, sb) = _parts(args[0]), _parts(args[1])
             return Dual(np.matmul(av, bv), np.matmul(ad, bv) + np.matmul(av, bd),
@@ -659,6 +662,12 @@ class Dual:
 
 
 _PREDICATES = frozenset({np.isfinite, np.isnan, np.isinf, np.signbit})
+# piecewise affine functions of one number with a draw behind it: the comparison that picks
+# the piece, which the replay engine follows, then that piece (affine, its provenance kept);
+# the rule's dual part alone lost the kink to a later comparison (np.clip(x, 0, 1) == 1)
+_KINKS = {np.maximum: lambda x, y: x if x >= y else y,
+          np.minimum: lambda x, y: x if x <= y else y,
+          np.absolute: lambda x: x if x >= 0.0 else -x}
 _STEPS = {np.floor: steps.floor, np.ceil: steps.ceil, np.trunc: steps.trunc, np.rint: steps.rint,
           np.sign: steps.sign, np.floor_divide: lambda x, y: steps.floor(x / y),
           np.remainder: steps.remainder}

@@ -1,8 +1,9 @@
 """Step functions of a continuous draw under ``vectorize=False`` (floor, ceil, trunc, rint,
 round, sign, int, ``//``, ``%``): the replay engine follows their jumps as comparisons with
 the edges of the value's cell (stochad.steps). They used to give 0 silently (np.floor) or
-raise (int, math.floor, round). Exact values without stochad: closed forms and sums of
-normal probabilities."""
+raise (int, math.floor, round). Kinks (np.maximum, np.minimum, np.clip, abs) pick their
+piece by a comparison. Exact values without stochad: closed forms and sums of normal
+probabilities."""
 
 import math
 import warnings
@@ -137,3 +138,32 @@ def test_a_step_of_a_moving_array_names_the_fix():
     d = sad.derivative_samples(lambda s: s * float(np.floor(3 * G().random(3)).sum()), 1.0,
                                n_samples=4, rng=0, vectorize=False)
     assert np.all(np.isfinite(d))
+
+
+# np.maximum, np.minimum, np.clip and abs of one number with a draw behind it: the comparison
+# that picks the piece, then the piece with its provenance (a later comparison of the result
+# at the kink lost its derivative: 0 with a warning, or silently for == 1)
+S, EDGE = 1.3, math.exp(-1 / 1.3) / 1.3**2  # x ~ exponential of mean S: d/dS P(x >= 1)
+
+
+@pytest.mark.parametrize("f, exact", [
+    (lambda x: float(np.clip(x, 0.0, 1.0) == 1.0), EDGE),
+    (lambda x: float(np.clip(x, 0.0, 1.0) < 1.0), -EDGE),
+    (lambda x: float(np.maximum(x, 1.0) > 1.0), EDGE),
+    (lambda x: float(np.minimum(1.0, x) < 1.0), -EDGE),
+    (lambda x: float(abs(x - 1.0) == x - 1.0), EDGE),
+])
+def test_kinks_then_compared(f, exact):
+    assert_unbiased(_samples(lambda s: f(G().exponential(s)), S), exact)
+
+
+def test_newsvendor_with_a_stockout_penalty():
+    """A newsvendor stocks 2 units against exponential demand of mean ``m``: sales are
+    ``np.minimum(demand, 2)`` at 3 each, and selling out (``sales == 2``) costs 5 in lost
+    goodwill. E = 3·m(1 − e^{−2/m}) − 5·e^{−2/m}."""
+    def profit(m):
+        sales = np.minimum(G().exponential(m), 2.0)
+        return 3.0 * sales - 5.0 * (sales == 2.0)
+
+    exact = central_difference(lambda m: 3 * m * -math.expm1(-2 / m) - 5 * math.exp(-2 / m), 1.5)
+    assert_unbiased(_samples(profit, 1.5), exact)
