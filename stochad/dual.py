@@ -569,7 +569,7 @@ class Dual:
                 shape = np.shape(self.v)
                 flat = key % shape[0] if len(shape) == 1 and isinstance(key, int | np.integer) \
                     else int(np.arange(np.size(self.v)).reshape(shape)[key])
-                element = tape.element(src, int(flat))
+                element = tape.element(src, int(flat), shape)
                 if element is not None:
                     return Dual(v, d, element)
         _escaped(src)
@@ -718,6 +718,14 @@ def _selected(order):
         if kwargs.get("out") is not None or set(kwargs) - {"out", "kind"}:
             raise TypeError(f"numpy.{order.__name__[3:]} of dual numbers takes axis= and "
                             f"keepdims= only, got {sorted(kwargs)}")
+        if order is not np.argsort and type(a) is Dual and a.src is not None \
+                and a.src.av is not None and not keepdims \
+                and (axis is None or np.ndim(a.v) == 1 and axis in (0, -1)):
+            # the largest of an array of draws, element by element as builtin max() does:
+            # every comparison that picks it is on the tape (np.max(times) < T)
+            pick, shape = (max if order is np.argmax else min), np.shape(a.v)
+            return pick(a) if len(shape) == 1 else pick(
+                a[np.unravel_index(i, shape)] for i in range(np.size(a.v)))
         v, d, s = _parts(a)
         v, d = np.asarray(v), np.broadcast_to(d, np.shape(v))
         if axis is None:

@@ -275,7 +275,7 @@ class Replay(Tape):
     def compare(self, op, result, src):  # replay values are plain: never called
         return result
 
-    def element(self, src, flat):
+    def element(self, src, flat, shape):
         return None
 
     def compare_affine(self, op, result, rec, av, ad, bv, bd):

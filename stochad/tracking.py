@@ -292,13 +292,15 @@ class Tracking(Tape):
         return Dual(x, bound.dual_part(x), Source(rec, 0.0, 0.0, 1.0, 0.0))
 
     # -- comparisons of continuous draws with moving thresholds ----------------------------------
-    def element(self, src, flat):
-        """The provenance of element ``flat`` of a value affine in an array draw's noise
-        (``src``), as one number: ``a + b·z`` on the element's own record
+    def element(self, src, flat, shape):
+        """The provenance of element ``flat`` of a value of ``shape`` affine in an array
+        draw's noise (``src``), as one number: ``a + b·z`` on the element's own record
         (:class:`~stochad.tapes.ElementView`, one per element, so that its comparisons
-        narrow one interval), or ``None`` where the element cannot be seen alone."""
+        narrow one interval), or ``None`` where the element cannot be seen alone (a value
+        broadcast beyond the draw's shape)."""
         rec = src.rec
-        if src.av is None or rec.elem is not None or type(rec.z) is not np.ndarray:
+        if src.av is None or rec.elem is not None or type(rec.z) is not np.ndarray \
+                or rec.z.shape != shape:
             return None
         views = rec.views
         if views is None:

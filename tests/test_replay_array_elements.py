@@ -7,6 +7,7 @@ stochad: closed forms and binomial sums."""
 import math
 import warnings
 
+import numpy as np
 import pytest
 from conftest import assert_unbiased, central_difference
 from scipy import stats
@@ -77,3 +78,16 @@ def test_an_array_compared_whole_and_element_by_element_warns():
                   G().exponential(1 / lam, size=3))):
         with pytest.warns(sad.LostDerivativeWarning):
             sad.derivative_samples(f, 1.5, n_samples=50, rng=0, vectorize=False)
+
+
+def test_np_max_and_min_of_an_array_of_draws():
+    # picked element by element, as builtin max() does, so every comparison that picks the
+    # largest is on the tape (np.max of a size=3 draw compared with a threshold gave 0)
+    def all_three(lam):
+        return (-math.expm1(-lam)) ** 3
+
+    assert_unbiased(_samples(lambda lam: float(np.max(G().exponential(1 / lam, size=3)) < 1.0),
+                             1.5), central_difference(all_three, 1.5))
+    assert_unbiased(_samples(lambda lam: float(G().exponential(1 / lam, size=(3, 2)).min()
+                                               < 0.2), 1.5),
+                    central_difference(lambda lam: -math.expm1(-6 * lam * 0.2), 1.5))
