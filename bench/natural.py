@@ -873,6 +873,49 @@ def repair_exact(mean_repair: float) -> tuple[float, float]:
     return float(value), float(REPAIR_OVERTIME * (density * x / mean_repair).sum())
 
 
+CALLS, MINUTE_PRICE, BILLED_CAP = 20, 0.1, 10.0
+
+
+def call_billing(mean_minutes, rng):
+    """A telecom operator's revenue from a day's 20 calls, each billed per started minute
+    (``math.ceil``) and at most 10 minutes (``np.minimum``), call lengths exponential with
+    mean ``mean_minutes``, drawn at once and billed in a loop.
+
+    Parameters
+    ----------
+    mean_minutes : float
+        Mean call length, minutes.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Exact method: ``ceil(min(X, 10)) >= k`` iff ``X > k − 1`` for ``k = 1..10``, so
+    ``E = 20·0.1·Σ_{j=0}^{9} e^{−j/m}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> call_billing(3.0, np.random.default_rng(1)) > 0
+    True
+    >>> round(PROGRAMS["call_billing"].exact_derivative(3.0), 4)
+    1.6312
+    """
+    revenue = 0.0
+    for minutes in rng.exponential(mean_minutes, size=CALLS):
+        revenue += MINUTE_PRICE * math.ceil(np.minimum(minutes, BILLED_CAP))
+    return revenue
+
+
+def call_billing_mean(mean_minutes):
+    """``E`` of :func:`call_billing` (closed form; complex ``mean_minutes`` allowed)."""
+    return CALLS * MINUTE_PRICE * sum(np.exp(-j / mean_minutes) for j in range(int(BILLED_CAP)))
+
+
 # -- the registry -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -955,4 +998,7 @@ PROGRAMS: dict[str, NaturalProgram] = {p.name: p for p in [
                    repair_overtime, 1.5,
                    lambda theta: repair_exact(theta)[0], lambda theta: repair_exact(theta)[1],
                    "closed form (incomplete gamma function)"),
+    _by_complex_step("call_billing", "telecommunications",
+                     "20 calls drawn at once, billed per started minute (ceil), capped at 10",
+                     call_billing, 3.0, call_billing_mean, "closed form"),
 ]}

@@ -143,10 +143,10 @@ class ScoreGenerator:
         self.score += float(np.sum(k / mean - 1)) * dmean
         return k
 
-    def exponential(self, scale):
+    def exponential(self, scale, size=None):
         s, ds = parts(scale)
-        x = self._rng.exponential(s)
-        self.score += (x / s - 1) / s * ds
+        x = self._rng.exponential(s, size)
+        self.score += float(np.sum(x / s - 1)) / s * ds
         return x
 
     def gamma(self, shape, scale=1.0):

@@ -66,7 +66,8 @@ def score_samples(program, runs, seed):
 SCORE_RUNS = {"reed_frost": 20_000, "inventory_sS": 5_000, "finite_buffer_queue": 8_000,
               "galton_watson": 20_000, "site_percolation": 5_000, "noisy_voter": 6_000,
               "birth_death_gillespie": 8_000, "birth_death_thinning": 6_000,
-              "logistic_gillespie": 6_000, "mm1_event_heap": 8_000, "repair_overtime": 6_000}
+              "logistic_gillespie": 6_000, "mm1_event_heap": 8_000, "repair_overtime": 6_000,
+              "call_billing": 8_000}
 
 
 @pytest.mark.parametrize("name", SCORE_RUNS)

@@ -31,6 +31,7 @@ N = {
     "logistic_gillespie": 6_000,
     "mm1_event_heap": 12_000,
     "repair_overtime": 6_000,
+    "call_billing": 4_000,
 }
 
 
