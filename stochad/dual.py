@@ -39,9 +39,10 @@ from .rules import RULES
 
 FIX_CONVERT = (
     "use numpy or stochad functions on the dual number itself (np.exp(x), sad.exp(x), not "
-    "math.exp), or compute with operators (int(x), math.floor(x), round(x), np.floor(x) "
-    "follow the jumps); collect such values in a Python list (np.stack makes an array of "
-    "them) or an array made with dtype=object, not by item assignment into a float array"
+    "math.exp), or compute with operators (int(x), math.floor(x), round(x), np.floor(x), "
+    "x % y, divmod follow the jumps); collect such values in a Python list (np.stack makes "
+    "an array of them) or an array made with dtype=object, not by item assignment into a "
+    "float array"
 )
 
 
@@ -81,7 +82,8 @@ def _escaped(*sources):
 
 def read_as_number(src):
     """Mark the draw behind ``src`` (if any) as read as a plain number: a parameter of a later
-    draw, ``int(x)``. Its noise is used up, and which comparisons the program then reaches may
+    draw, ``np.asarray(x)`` (``int(x)`` is a step function instead, :mod:`stochad.steps`). Its
+    noise is used up, and which comparisons the program then reaches may
     depend on it in ways no interval of the noise holds (``k = rng.poisson(3 * u); if k < 2:
     return u < p``): a later event on the draw warns (:meth:`stochad.tracking.Tracking.event`)."""
     if src is not None:
@@ -245,11 +247,12 @@ def _compare(op, x, y):
         return result if tape is None else tape.compare_affine(
             op, result, sy.rec, xv - sy.av, xd - sy.ad, -sy.bv, -sy.bd)
     tape = current_tape()
-    if sx is None and sy is None and not np.any(xv == yv):
+    if sx is None and sy is None and (not np.any(xv == yv) or np.all(xd == yd)):
         # no draw's noise behind either side: a deterministic value (the parameter, or a
         # function of it and of discrete draws) crosses a fixed one only at isolated parameter
         # values, so the comparison cannot flip under an infinitesimal move (5.0 < s at s = 4);
-        # at a tie it can, and the tape warns below
+        # at a tie it can, unless both sides move alike (max(z, s) <= s picked s itself), and
+        # the tape warns below
         return result
     if sx is not None and sy is not None and sx.rec is not sy.rec and tape is not None:
         older = sx if sx.rec.serial < sy.rec.serial else sy
@@ -425,6 +428,12 @@ class Dual:
 
     def __rmod__(self, o):
         return np.remainder(o, self)
+
+    def __divmod__(self, o):  # h, m = divmod(t, 60): both parts follow the jumps
+        return np.floor_divide(self, o), np.remainder(self, o)
+
+    def __rdivmod__(self, o):
+        return np.floor_divide(o, self), np.remainder(o, self)
 
     def __abs__(self):
         return np.absolute(self)
@@ -670,7 +679,7 @@ _KINKS = {np.maximum: lambda x, y: x if x >= y else y,
           np.absolute: lambda x: x if x >= 0.0 else -x}
 _STEPS = {np.floor: steps.floor, np.ceil: steps.ceil, np.trunc: steps.trunc, np.rint: steps.rint,
           np.sign: steps.sign, np.floor_divide: lambda x, y: steps.floor(x / y),
-          np.remainder: steps.remainder}
+          np.remainder: steps.remainder, np.fmod: lambda x, y: x - y * steps.trunc(x / y)}
 _COMPARISON_UFUNCS = {np.less: operator.lt, np.less_equal: operator.le, np.greater: operator.gt,
                       np.greater_equal: operator.ge, np.equal: operator.eq,
                       np.not_equal: operator.ne}

@@ -58,10 +58,11 @@ def apply(rule: Rule, *args):
         partial = rule.partials[i]
         if not is_triple or a.delta is None:
             continue
-        if partial is None:  # piecewise constant: a moving argument's mass is lost here
+        if partial is None or rule.jumps:  # a moving argument's mass at a jump is lost here
             if np.any(a.delta != 0):
                 warn_lost(getattr(rule.func, "__name__", "a piecewise-constant function"))
-            continue
+            if partial is None:
+                continue
         d = lift(a.delta, ndim)
         if partial == 1:
             term = d

@@ -44,6 +44,9 @@ class Rule:
         A partial may be infinite or NaN at a finite point (``sqrt`` or ``x ** y`` at
         ``x = 0``, ``log`` at 0, ``x / y`` at ``y = 0``): there, terms whose dual part is zero
         are zero, not ``0 * inf`` (unless the value is NaN itself).
+    jumps : bool
+        ``f`` is piecewise smooth with jumps (``x % y``): its partials hold between them, and a
+        moving argument's mass at a jump is lost, as for a zero partial (the caller warns).
     """
 
     func: Callable
@@ -52,6 +55,7 @@ class Rule:
     linear: tuple[bool, ...] = ()
     cast_alternatives: bool = False
     mask_partials: bool = False
+    jumps: bool = False
 
     @property
     def nargs(self) -> int:
@@ -90,7 +94,7 @@ RULES: dict[Callable, Rule] = {
         mask_partials=True,
     ),
     np.floor_divide: Rule(np.floor_divide, _zero(2)),
-    np.remainder: Rule(np.remainder, (1, _floor_quotient)),
+    np.remainder: Rule(np.remainder, (1, _floor_quotient), jumps=True),
     np.power: Rule(np.power, (_power_base, _power_exponent), mask_partials=True),
     np.reciprocal: Rule(np.reciprocal, (lambda x, out: -out * out,), mask_partials=True),
     np.square: Rule(np.square, (lambda x, out: 2.0 * x,)),

@@ -341,7 +341,12 @@ class Tracking(Tape):
         rec = src.rec
         if rec.views is not None and any(v.edges or v.flo > 0.0 or v.fhi < 1.0
                                          for v in rec.views.values()):
-            self._warn_lost()  # its elements compared one by one before: no interval here
+            self._warn_lost(  # the elements' intervals are not the array's
+                "a comparison of a whole array of draws with a moving threshold after some of "
+                "its elements were compared one by one (ts[0] < 2, then ts < 1): the replay "
+                "engine cannot weight the array's events given what those comparisons "
+                "revealed, so their share of the derivative is lost. Compare the elements one "
+                "by one throughout (for t in ts: ...), or the whole array throughout")
             return result
         law = rec.law
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -437,13 +442,21 @@ class Tracking(Tape):
         """Record the Bernoulli event of a comparison of ``a + b·z`` (floats; ``z`` the noise
         of ``rec``) with 0 whose outcome puts ``z`` ``below`` the boundary ``−a/b`` or not,
         in plain Python (the hot path of ``rng.random() < p``)."""
-        if rec.opaque or (rec.into is not None and _branched_since(rec)):
+        if rec.elem is not None and rec.parent.compared:
+            self._warn_lost(
+                "a comparison with a moving threshold of an element of an array of draws that "
+                "the program compared as a whole array before (ts < 1, then ts[0] < p): the "
+                "replay engine does not know what the whole-array comparison revealed of the "
+                "element, so this event's weight is wrong (too large or too small). Compare "
+                "the elements one by one throughout (for t in ts: ...), or the whole array "
+                "throughout")
+        elif rec.opaque or (rec.into is not None and _branched_since(rec)):
             self._warn_lost(
                 "a comparison with a moving threshold of a continuous draw on which the "
                 "program branched before through a function of it that is not affine, or of "
                 "it and later draws (u * u < 0.25, np.exp(x) < 1.5, u1 + u2 < 1), or whose "
-                "value it read as a number (a parameter of a later draw, int(x)): the replay "
-                "engine weights this event as if that branch had revealed nothing, which is "
+                "value it read as a number (a parameter of a later draw, np.asarray(x)): the "
+                "replay engine weights this event as if that branch had revealed nothing, which is "
                 "right only if every branch reaches this comparison. Compare the draw itself "
                 "with the fixed threshold (u < 0.5, x < np.log(1.5)), or one draw with the "
                 "other (u1 < 1 - u2)")

@@ -91,3 +91,12 @@ def test_np_max_and_min_of_an_array_of_draws():
     assert_unbiased(_samples(lambda lam: float(G().exponential(1 / lam, size=(3, 2)).min()
                                                < 0.2), 1.5),
                     central_difference(lambda lam: -math.expm1(-6 * lam * 0.2), 1.5))
+
+
+def test_the_mixing_warnings_name_the_cause():
+    with pytest.warns(sad.LostDerivativeWarning, match="compared as a whole array before"):
+        sad.derivative_samples(lambda lam: (lambda ts: float((ts < 1.0).sum() + (ts[0] < 2.0)))(
+            G().exponential(1 / lam, size=3)), 1.5, n_samples=20, rng=0, vectorize=False)
+    with pytest.warns(sad.LostDerivativeWarning, match="elements were compared one by one"):
+        sad.derivative_samples(lambda lam: (lambda ts: float((ts[0] < 2.0) + (ts < 1.0).sum()))(
+            G().exponential(1 / lam, size=3)), 1.5, n_samples=20, rng=0, vectorize=False)

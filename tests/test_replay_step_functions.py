@@ -167,3 +167,17 @@ def test_newsvendor_with_a_stockout_penalty():
 
     exact = central_difference(lambda m: 3 * m * -math.expm1(-2 / m) - 5 * math.exp(-2 / m), 1.5)
     assert_unbiased(_samples(profit, 1.5), exact)
+
+
+def test_divmod_and_fmod():
+    hours_and_minutes = lambda s: (lambda hm: 60.0 * hm[0] + hm[1])(  # noqa: E731
+        divmod(60.0 * G().exponential(s), 60.0))
+    assert_unbiased(_samples(hours_and_minutes, 1.3), 60.0)     # = 60·x: d/ds E = 60
+    assert_unbiased(_samples(lambda s: np.fmod(G().exponential(s), 1.0), 1.3),
+                    1.0 - central_difference(_mean_floor_exponential, 1.3))
+
+
+def test_a_tie_that_cannot_flip_does_not_warn():
+    # max(z, t) <= t picks t itself when z < t: t <= t moves alike on both sides
+    assert_unbiased(_samples(lambda t: float(max(G().normal(0.0, 1.0), t) <= t), 0.3),
+                    stats.norm.pdf(0.3))

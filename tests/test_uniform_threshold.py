@@ -44,3 +44,12 @@ def test_a_comparison_that_loses_mass_warns():
     with pytest.warns(sad.LostDerivativeWarning, match="derivative of its jumps is lost"):
         sad.derivative_estimate(lambda m: 1.0 * (sad.normal(m, 1.0) > 0), 0.0, n_samples=10,
                                 rng=0)
+
+
+@pytest.mark.parametrize("f", [lambda m: sad.exponential(m) % 1.0,
+                               lambda m: np.remainder(sad.exponential(m), 1.0),
+                               lambda m: np.floor(sad.exponential(m))])
+def test_batched_steps_of_a_continuous_draw_warn(f):
+    # x % 1 of a moving draw lost its jumps silently in the compiled engine (0.99 for 0.12)
+    with pytest.warns(sad.LostDerivativeWarning, match="derivative of its jumps is lost"):
+        sad.derivative_samples(f, 1.3, n_samples=10, rng=0)

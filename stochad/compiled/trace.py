@@ -155,10 +155,11 @@ class Recorder:
         jump = any(self.jump(a) for a in args)
         if op == O.WHERE:
             dual = self.dual(args[1]) or self.dual(args[2])
-        elif op in O.PIECEWISE_CONSTANT and any(self.dual(a) for a in args):
-            # its flips' mass is lost: the operator engine runs it and says so (a warning)
-            raise Unrecordable("a comparison or piecewise-constant function of a value with a "
-                               "dual part")
+        elif (op in O.PIECEWISE_CONSTANT or op == O.MOD) and any(self.dual(a) for a in args):
+            # its flips' mass (x % y: its jumps') is lost: the operator engine runs it and says
+            # so (a warning)
+            raise Unrecordable("a comparison, piecewise-constant function or remainder of a "
+                               "value with a dual part")
         else:
             dual = op not in O.PIECEWISE_CONSTANT and any(self.dual(a) for a in args)
         if kind == FLOAT and op in _AFFINE_OPS:
