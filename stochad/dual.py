@@ -569,10 +569,13 @@ class Dual:
     def __getitem__(self, key):
         if type(key) is Dual:
             key = key.__index__()
-        src = self.src
-        v, d = self.v[key], np.broadcast_to(self.d, np.shape(self.v))[key]
+        src, d = self.src, self.d
+        v = self.v[key]
+        if type(d) is not float:
+            d = d[key] if np.shape(d) == np.shape(self.v) else \
+                np.broadcast_to(d, np.shape(self.v))[key]
         if isinstance(v, np.generic):  # one element: Python floats (the fast paths)
-            v, d = v.item(), d.item()
+            v, d = v.item(), float(d)
             tape = current_tape()
             if src is not None and tape is not None:  # its own record (for t in times:)
                 shape = np.shape(self.v)
@@ -626,8 +629,9 @@ class Dual:
             return _AFFINE[ufunc](*args)
         if ufunc in _STEPS:
             return _STEPS[ufunc](*args)
-        if ufunc in _KINKS and all(np.ndim(_parts(a)[0]) == 0 for a in args) and any(
-                type(a) is Dual and a.src is not None for a in args):
+        if ufunc in _KINKS and any(type(a) is Dual and a.src is not None for a in args) \
+                and all(type(v) is float or np.ndim(v) == 0
+                        for v in (a.v if type(a) is Dual else a for a in args)):
             return _KINKS[ufunc](*args)
         if ufunc is np.matmul:
             (av, ad, sa), (bv, bd, sb) = _parts(args[0]), _parts(args[1])

@@ -48,30 +48,30 @@ def _plain(k):
 
 def floor(x):
     """``np.floor`` of a dual number: ``k`` on ``k <= x < k + 1``."""
-    k = np.floor(x.v)
+    k = _plain(np.floor(x.v))
     _cell(x, k, k + 1.0)
-    return _plain(k)
+    return k
 
 
 def ceil(x):
     """``np.ceil`` of a dual number: ``k`` on ``k − 1 < x <= k``."""
-    k = np.ceil(x.v)
+    k = _plain(np.ceil(x.v))
     _cell(x, k - 1.0, k)
-    return _plain(k)
+    return k
 
 
 def trunc(x):
     """``np.trunc`` of a dual number: toward 0, so the cell of 0 is ``(−1, 1)``."""
-    k = np.trunc(x.v)
+    k = _plain(np.trunc(x.v))
     _cell(x, _plain(np.where(k > 0, k, k - 1.0)), _plain(np.where(k < 0, k, k + 1.0)))
-    return _plain(k)
+    return k
 
 
 def rint(x):
     """``np.rint`` of a dual number: the nearest integer, ``k`` on ``(k − ½, k + ½)``."""
-    k = np.rint(x.v)
+    k = _plain(np.rint(x.v))
     _cell(x, k - 0.5, k + 0.5)
-    return _plain(k)
+    return k
 
 
 def round_to(x, ndigits=None):
@@ -87,9 +87,9 @@ def round_to(x, ndigits=None):
 
 def sign(x):
     """``np.sign`` of a dual number: ``1`` on ``(0, ∞)``, ``−1`` on ``(−∞, 0)``."""
-    k = np.sign(x.v)
+    k = _plain(np.sign(x.v))
     _cell(x, _plain(np.where(k > 0, 0.0, -np.inf)), _plain(np.where(k < 0, 0.0, np.inf)))
-    return _plain(k)
+    return k
 
 
 def remainder(x, y):

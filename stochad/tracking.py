@@ -79,7 +79,11 @@ def _edge_at(edges, boundary):
 
 def _at(c, shape, flat):
     """Element ``flat`` of ``c`` broadcast to ``shape``, a float."""
-    return float(c) if np.ndim(c) == 0 else float(np.broadcast_to(c, shape).reshape(-1)[flat])
+    if type(c) is float or np.ndim(c) == 0:
+        return float(c)
+    if np.shape(c) == shape:  # (the common case: no view to build)
+        return float(c.flat[flat])
+    return float(np.broadcast_to(c, shape).reshape(-1)[flat])
 
 
 class Tracking(Tape):
