@@ -30,10 +30,10 @@ from scipy import special
 
 from .distributions import composite as built
 from .distributions import implicit, transforms
-from .distributions.base import check
+from .distributions.base import check, real_array
 from .distributions.continuous import ImplicitDistribution
 
-__all__ = ["LAWS", "Bound", "validated"]
+__all__ = ["LAWS", "Bound", "real", "validated"]
 
 
 class _Gamma(ImplicitDistribution):
@@ -453,6 +453,13 @@ def _support(law, values):
     """Where the law lives at these parameter values."""
     bounds = getattr(law, "bounds", None)
     return law.support if bounds is None else bounds(*values)
+
+
+def real(law, values):
+    """``values`` as floats (arrays of floats), or a ``TypeError`` naming the parameter where
+    one is not a real number (numpy's ``gamma('2')`` refuses what ``float('2')`` would read)."""
+    return [float(v) if type(v) is float or type(v) is int else real_array(law.name, label, v)
+            for label, v in zip(law.params, values, strict=True)]
 
 
 def validated(law, values):

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import cdf_laws, samplers, scalar_laws
 from .distributions import DiscreteDistribution, Hypergeometric
+from .distributions.base import real_array
 from .dual import Dual, Source, read_as_number, stack_duals
 from .shape import normalize_axis
 
@@ -349,7 +350,8 @@ class Tape:
                 "only finite perturbations of n (from discrete draws) are supported")
         if size is None and dist.core_ndim == 0 and all(isinstance(v, _SCALARS) for v in values):
             if not _QUICK_OK[dist.name](*values):
-                dist.validate([np.asarray(v, dtype=float) for v in values])
+                dist.validate([real_array(dist.name, label, v)
+                               for label, v in zip(dist.params, values, strict=True)])
                 raise ValueError(f"{dist.name}: invalid parameters {values!r}")
             return self._scalar(law, values, deltas[-1])
         if size is None and dist.core_ndim == 1 and np.ndim(values[0]) == 1:
@@ -380,8 +382,9 @@ class Tape:
         if size and shape != size:
             raise ValueError(f"{dist.name}: output size {size} is not compatible with the "
                              f"parameters' shapes {', '.join(map(str, shapes))}")
-        full = [np.broadcast_to(np.asarray(v, dtype=float),
-                                shape + np.shape(v)[np.ndim(v) - core:]) for v in values]
+        full = [np.broadcast_to(real_array(dist.name, label, v),
+                                shape + np.shape(v)[np.ndim(v) - core:])
+                for label, v in zip(dist.params, values, strict=True)]
         dist.validate(full)
         return shape, full
 
@@ -418,7 +421,7 @@ class Tape:
                     _bad_continuous(name, label, np.asarray(v, dtype=float))
         else:
             for label, v in zip(labels, values, strict=True):
-                _bad_continuous(name, label, np.asarray(v, dtype=float))
+                _bad_continuous(name, label, real_array(name, label, v))
             size = shape_of(size)
             shape = np.broadcast_shapes(*(np.shape(v) for v in values), size)
         if name == "normal":
@@ -440,8 +443,7 @@ class Tape:
                             f"({', '.join(law.params)}), got {len(params)}")
         values, deltas = plain_params([stack_duals(a) if isinstance(a, list | tuple) else a
                                        for a in params])
-        values = cdf_laws.validated(law, [float(v) if type(v) is float or type(v) is int
-                                          else np.asarray(v, dtype=float) for v in values])
+        values = cdf_laws.validated(law, cdf_laws.real(law, values))
         zero = cdf_laws.point_mass(law, values)
         if zero is not None:
             raise NotReplayable(f"{name} with {zero} = 0 is a point mass, which the replay "

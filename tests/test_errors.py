@@ -193,3 +193,14 @@ def test_vectorize_and_maximize_must_be_booleans(bad):
         sad.derivative_estimate(sad.poisson, 1.0, n_samples=2, vectorize=bad)
     with pytest.raises(TypeError, match=f"maximize must be True or False, got {bad!r}"):
         sad.optimize.sgd(sad.poisson, 1.0, learning_rate=0.1, steps=1, maximize=bad)
+
+
+@pytest.mark.parametrize("method, args", [("gamma", ("2", 1.0)), ("gamma", (None, 1.0)),
+                                          ("poisson", ("2",)), ("binomial", (5, None)),
+                                          ("normal", ("0", 1.0)),
+                                          ("negative_binomial", (3, "0.5"))])
+def test_a_parameter_that_is_not_a_number_is_a_type_error_one_sample_per_call(method, args):
+    # numpy refuses these; the replay engine read '2' as 2.0 and None as NaN
+    with pytest.raises(TypeError, match=r"must be a real number or an array of them, got"):
+        _run(lambda p: p * getattr(sad.Generator(), method)(*args), vectorize=False,
+             n_samples=1)

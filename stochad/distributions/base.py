@@ -17,6 +17,16 @@ def fail(name: str, what: str, bad: np.ndarray, where: str):
     raise ValueError(f"{name}: {what}, got {np.asarray(bad).reshape(-1)[0].item()!r}{where}")
 
 
+def real_array(name: str, label: str, v) -> np.ndarray:
+    """``v`` as a float array, or a ``TypeError`` naming the parameter where it holds no real
+    numbers (numpy's samplers refuse ``'2'`` and ``None``, which ``float()`` would read as 2
+    and NaN)."""
+    a = np.asarray(v)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: {label} must be a real number or an array of them, got {v!r}")
+    return a.astype(float)
+
+
 def check(name, what, values, ok, where):
     values = np.asarray(values)
     if values.size and not np.all(ok(values)):
