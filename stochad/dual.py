@@ -514,6 +514,12 @@ class Dual:
         at each edge is weighted given the whole cell (the program picked the edges from the
         value, so it knows both before either comparison), where two comparisons in a row
         would weight the first given what was known before it."""
+        if np.ndim(low) == 0 and low == -np.inf:  # an open end says nothing (np.sign)
+            self < high  # noqa: B015
+            return
+        if np.ndim(high) == 0 and high == np.inf:
+            self > low  # noqa: B015
+            return
         src, tape = self.src, current_tape()
         if src is None or tape is None or src.av is None:
             self > low  # noqa: B015 (nothing to hold, or warns: not affine in a noise)
