@@ -192,8 +192,8 @@ class ElementView(NoiseRecord):
         super().__init__(parent.serial + (elem + 1) / (parent.z.size + 1), law,
                          float(parent.z.reshape(-1)[elem]))
         self.parent, self.elem = parent, elem
-        # compared as a whole array before: what that revealed of the element has no interval
-        self.opaque = parent.opaque or parent.compared > 0
+        # (compared as a whole array before: Tracking.event warns of that at each event)
+        self.opaque = parent.opaque
 
 
 def plain_params(args):
