@@ -636,13 +636,22 @@ class Dual:
         if ufunc in _STEPS:
             return _STEPS[ufunc](*args)
         if ufunc in _KINKS and any(type(a) is Dual and a.src is not None for a in args) \
+                and all(type(a) is not Dual or a.src is None or a.src.av is not None
+                        for a in args) \
                 and all(type(v) is float or np.ndim(v) == 0
                         for v in (a.v if type(a) is Dual else a for a in args)):
             return _KINKS[ufunc](*args)
-        if ufunc is np.matmul:
+        if ufunc is np.matmul:  # (a plain side's dual part is a scalar 0: no term, W @ h)
             (av, ad, sa), (bv, bd, sb) = _parts(args[0]), _parts(args[1])
-            return Dual(np.matmul(av, bv), np.matmul(ad, bv) + np.matmul(av, bd),
-                        _latest([sa, sb]))
+            out = np.matmul(av, bv)
+            d = np.zeros(np.shape(out))
+            if _nonzero(ad):
+                d = d + np.matmul(np.broadcast_to(ad, np.shape(av)), bv)
+            if _nonzero(bd):
+                d = d + np.matmul(av, np.broadcast_to(bd, np.shape(bv)))
+            if np.ndim(out) == 0:
+                out, d = float(out), float(d)
+            return Dual(out, d, _latest([sa, sb]))
         rule = RULES.get(ufunc)
         if rule is None and ufunc in _PREDICATES:  # tests of the value: nothing to carry
             return ufunc(*(_parts(a)[0] for a in args))

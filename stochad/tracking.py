@@ -556,9 +556,14 @@ class Tracking(Tape):
             "a comparison that a perturbation of the parameter could flip, which the replay "
             "engine cannot follow (it is not a draw, or an affine function of one continuous "
             "draw, against a moving threshold): its share of the derivative is lost. Compare "
-            "the draw itself (rng.random() < p, t + rng.exponential(s) > T), or draw the event "
-            "with sad.bernoulli(prob)"),
-            LostDerivativeWarning, frame.f_code.co_filename, frame.f_lineno)
+            "the draw itself (rng.random() < p, t + rng.exponential(s) > T), keep a product "
+            "of exponentials as its logarithm (x += mu + s * rng.normal(); if x < np.log(B), "
+            "not S *= np.exp(...); if S < B), or draw the event with sad.bernoulli(prob)"),
+            LostDerivativeWarning, frame.f_code.co_filename, frame.f_lineno,
+            # the module's registry: once per call site under the default filter, across the
+            # chunks of samples (each has its own `warned` set)
+            registry=frame.f_globals.setdefault("__warningregistry__", {}),
+            module=frame.f_globals.get("__name__"))
 
     def _untie(self, rec, boundary, lost=False):
         """Drop the candidate event of draw ``rec`` at ``boundary``, which another

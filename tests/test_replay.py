@@ -518,3 +518,37 @@ def test_laws_without_a_scalar_version_fall_back_to_one_lane_triples():
     with pytest.raises(TypeError, match=r"Generator\.bytes.*replay engine"):
         sad.stochastic_triple(lambda t: sad.Generator().bytes(3) and t, 1.0, rng=0,
                               vectorize=False)
+
+
+def test_matrix_products_with_a_plain_array():
+    # a forward pass W @ h: the plain side's dual part is 0 (numpy's matmul refused its
+    # scalar 0 before)
+    W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(replayed(lambda p: (W @ (p * np.ones(2))).sum(), 1.0, n=2),
+                                  10.0)
+    np.testing.assert_array_equal(replayed(lambda p: np.dot(p * np.ones(2), W.T).sum(), 1.0,
+                                           n=2), 10.0)
+    np.testing.assert_array_equal(replayed(lambda p: (p * np.ones(2)) @ np.ones(2), 1.0, n=2),
+                                  2.0)
+
+
+def test_a_call_payoff_of_an_exponential_price_and_one_warning_per_call_site():
+    """``np.maximum(S − K, 0)`` of ``S = 100·e^{sZ}`` (not affine in the draw) is continuous:
+    its rule's dual part is the whole derivative, with no comparison to warn of. Exact:
+    ``d/ds 100·(e^{s²/2}·Φ(s) − ½)``. A comparison of ``S`` with a barrier does lose its
+    share, and warns once for the whole call under the default filter (once per chunk of
+    samples before)."""
+    from scipy import stats
+
+    def call(s):
+        return np.maximum(100 * np.exp(s * sad.Generator().normal()) - 100, 0.0)
+
+    exact = 100 * math.exp(0.045) * (0.3 * stats.norm.cdf(0.3) + stats.norm.pdf(0.3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        assert_unbiased(replayed(call, 0.3, n=20_000), exact)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        replayed(lambda s: float(np.exp(s * sad.Generator().normal()) < 1.2), 1.0, n=20_000)
+    lost = [w for w in caught if issubclass(w.category, sad.LostDerivativeWarning)]
+    assert len(lost) == 1 and "logarithm" in str(lost[0].message)
