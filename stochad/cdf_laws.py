@@ -32,8 +32,25 @@ from .distributions import composite as built
 from .distributions import implicit, transforms
 from .distributions.base import check, real_array
 from .distributions.continuous import ImplicitDistribution
+from .dual import nonzero
 
 __all__ = ["LAWS", "Bound", "real", "validated"]
+
+
+def _gamma_term(power, y, a):
+    """``y^power·e^{−y} / Γ(a)``: ``math`` on one positive float (the hot path of gamma
+    service times), numpy otherwise (``y = 0`` included; ``math.exp`` raises where numpy
+    gives inf)."""
+    if type(y) is float and type(a) is float and y > 0.0:
+        e = power * math.log(y) - y - math.lgamma(a)
+        if e < 700.0:
+            return math.exp(e)
+    return np.exp(special.xlogy(power, y) - y - special.gammaln(a))
+
+
+def _over(x, scale):
+    """``max(x, 0) / scale``, a float for floats."""
+    return max(x, 0.0) / scale if type(x) is float else np.maximum(x, 0.0) / scale
 
 
 class _Gamma(ImplicitDistribution):
@@ -49,14 +66,7 @@ class _Gamma(ImplicitDistribution):
         return special.gammaincc(a, np.maximum(x, 0.0) / scale)
 
     def pdf(self, x, a, scale):
-        if type(x) is float and type(a) is float and type(scale) is float \
-                and x / scale > 0.0:  # one draw (the hot path of gamma service times): math
-            y = x / scale
-            e = (a - 1.0) * math.log(y) - y - math.lgamma(a)
-            if e < 700.0:  # (math.exp raises where numpy gives inf)
-                return math.exp(e) / scale
-        y = np.maximum(x, 0.0) / scale
-        return np.exp(special.xlogy(a - 1.0, y) - y - special.gammaln(a)) / scale
+        return _gamma_term(a - 1.0, _over(x, scale), a) / scale
 
     def ppf(self, u, a, scale):
         return scale * special.gammaincinv(a, u)
@@ -68,13 +78,7 @@ class _Gamma(ImplicitDistribution):
         if i == 1:  # a scale: F(x/scale), so −f(x)·x/scale = −y^a e^{−y} / (Γ(a)·scale) with
             # y = x/scale: 0 at y = 0, where a shape below 1 has an infinite density (numpy
             # draws exact and subnormal zeros there)
-            if type(x) is float and type(a) is float and type(scale) is float:  # math
-                y = max(x, 0.0) / scale
-                e = a * math.log(y) - y - math.lgamma(a) if y > 0.0 else -math.inf
-                if e < 700.0:
-                    return -math.exp(e) / scale
-            y = np.maximum(x, 0.0) / scale
-            d = -np.exp(special.xlogy(a, y) - y - special.gammaln(a)) / scale
+            d = -_gamma_term(a, _over(x, scale), a) / scale
             return float(d) if np.ndim(d) == 0 else d
         return super().cdf_derivative(i, x, a, scale)
 
@@ -474,13 +478,6 @@ def validated(law, values):
     return values
 
 
-def _moves(d) -> bool:
-    """Whether a parameter's dual part ``d`` (``None``: a plain parameter) is not zero."""
-    if d is None:
-        return False
-    return d != 0.0 if type(d) is float else bool(np.any(np.asarray(d) != 0))
-
-
 class Bound:
     """A law at one draw's parameter values (and their dual parts, ``None`` for a plain
     one): the noise law of the draw's record (the interface of
@@ -490,7 +487,7 @@ class Bound:
         self.law, self.values, self.deltas = law, values, deltas
         self.name = law.name
         self.low, self.high = _support(law, values)
-        self.movers = [(i, d) for i, d in enumerate(deltas) if _moves(d)]
+        self.movers = [(i, d) for i, d in enumerate(deltas) if nonzero(d)]
         self.moving = bool(self.movers)
 
     def cdf(self, x):

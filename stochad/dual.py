@@ -162,6 +162,13 @@ def _nonzero(d) -> bool:
     return d != 0 if type(d) is float or type(d) is int else bool(np.any(d != 0))
 
 
+def nonzero(d) -> bool:
+    """Whether a parameter's dual part ``d`` (``None``: a plain parameter) is not zero."""
+    if type(d) is float:
+        return d != 0.0
+    return d is not None and bool(np.any(np.asarray(d) != 0))
+
+
 def _moving(s) -> bool:
     """Whether an affine source's coefficients carry a dual part, or its draw's law moves
     with the parameter (:class:`stochad.cdf_laws.Bound`: its value's dual part may be 0)."""

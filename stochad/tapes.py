@@ -37,7 +37,7 @@ import numpy as np
 from . import cdf_laws, samplers, scalar_laws
 from .distributions import DiscreteDistribution, Hypergeometric
 from .distributions.base import real_array
-from .dual import Dual, Source, read_as_number, stack_duals
+from .dual import Dual, Source, nonzero, read_as_number, stack_duals
 from .shape import normalize_axis
 
 _BLOCK = 4096
@@ -232,12 +232,6 @@ def _flat(items):
             yield from _flat(x)
         else:
             yield x
-
-
-def nonzero(d):
-    if type(d) is float:
-        return d != 0.0
-    return d is not None and bool(np.any(np.asarray(d) != 0))
 
 
 def spread(x, n):

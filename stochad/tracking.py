@@ -33,7 +33,7 @@ from sys import _getframe
 import numpy as np
 
 from . import cdf_laws, samplers, scalar_laws
-from .dual import Dual, LostDerivativeWarning, Source, read_as_number
+from .dual import Dual, LostDerivativeWarning, Source, nonzero, read_as_number
 from .scalar_laws import cdf_candidates, cdf_sample, ppf_fill
 from .tapes import (
     Block,
@@ -43,7 +43,6 @@ from .tapes import (
     call_site,
     dual_parts,
     fresh_noise,
-    nonzero,
     outside,
     sample_array,
     spread,
