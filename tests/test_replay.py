@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 from conftest import assert_unbiased
+from scipy import stats
 from test_conformance import DRAWS, F, _walk, _walk_by_dynamic_programming
 
 import stochad as sad
@@ -538,8 +539,6 @@ def test_a_call_payoff_of_an_exponential_price_and_one_warning_per_call_site():
     ``d/ds 100·(e^{s²/2}·Φ(s) − ½)``. A comparison of ``S`` with a barrier does lose its
     share, and warns once for the whole call under the default filter (once per chunk of
     samples before)."""
-    from scipy import stats
-
     def call(s):
         return np.maximum(100 * np.exp(s * sad.Generator().normal()) - 100, 0.0)
 
