@@ -1,7 +1,8 @@
 """The natural programs (:mod:`bench.natural`) differentiated unchanged by replay.
 
-``stochad-bench natural [NAME ...] [--samples N] [--repeats R] [--seed S]`` prints, per program:
-the replay estimate (pruned, ``vectorize=False``) against the exact derivative; the derivative
+``stochad-bench natural [NAME ...] [--samples N] [--repeats R] [--seed S] [--backend B]``
+prints, per program: the replay estimate (``vectorize=False``; backend ``B``: ``pruned``, the
+default, ``kpaths``, ``kpaths:K`` or ``exact``) against the exact derivative; the derivative
 samples per second; the primal samples per second of the same program run plainly on numpy's
 ``Generator`` with a float parameter, timed in the same process and interleaved with the replay
 runs (best of ``R`` each); their ratio; the per-sample standard deviation; and the classical
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import stochad as sad
+from stochad.backends import backend_class
+from stochad.replay import REPLAYED
 
 from .natural import PROGRAMS, NaturalProgram
 from .natural_score import score_baseline_samples
@@ -50,8 +53,10 @@ def _summary(samples: np.ndarray, exact: float) -> str:
     return f"{mean:9.3f} ± {stderr:6.3f}{flag}"
 
 
-def measure(program: NaturalProgram, samples: int, seed: int, repeats: int) -> Row:
-    """Replay and plain runs of ``program``, interleaved; the replay samples of every repeat."""
+def measure(program: NaturalProgram, samples: int, seed: int, repeats: int,
+            backend: str = "pruned") -> Row:
+    """Replay (``backend``) and plain runs of ``program``, interleaved; the replay samples of
+    every repeat."""
     theta = program.theta0
 
     def differentiable(t):
@@ -62,7 +67,7 @@ def measure(program: NaturalProgram, samples: int, seed: int, repeats: int) -> R
     for r in range(repeats):
         start = time.perf_counter()
         parts.append(sad.derivative_samples(differentiable, theta, n_samples=samples,
-                                            rng=seed + r, vectorize=False))
+                                            rng=seed + r, vectorize=False, backend=backend))
         best_replay = min(best_replay, time.perf_counter() - start)
         rng = np.random.default_rng(seed + r)
         start = time.perf_counter()
@@ -78,16 +83,19 @@ def measure(program: NaturalProgram, samples: int, seed: int, repeats: int) -> R
                samples / best_score)
 
 
-def report(names: list[str], samples: int, seed: int, repeats: int) -> str:
+def report(names: list[str], samples: int, seed: int, repeats: int,
+           backend: str = "pruned") -> str:
     """The table of :func:`measure` for the programs ``names`` (all if empty)."""
     unknown = sorted(set(names) - set(PROGRAMS))
     if unknown:
         raise ValueError(f"unknown natural program(s) {unknown}; choose from {sorted(PROGRAMS)}")
-    lines = [f"{'program':22} {'exact':>9} {'replay (pruned)':>19} {'samples/s':>9} "
+    if backend_class(backend).name.split(":")[0] not in REPLAYED:
+        raise ValueError(f"backend {backend!r}: replay runs {', '.join(REPLAYED)} or kpaths:K")
+    lines = [f"{'program':22} {'exact':>9} {f'replay ({backend})':>19} {'samples/s':>9} "
              f"{'plain/s':>9} {'ratio':>6} {'sd':>8} {'score+baseline':>19} {'sd':>8} "
              f"{'samples/s':>9} {'t×var':>6}"]
     for name in names or list(PROGRAMS):
-        row = measure(PROGRAMS[name], samples, seed, repeats)
+        row = measure(PROGRAMS[name], samples, seed, repeats, backend)
         lines.append(
             f"{row.name:22} {row.exact:9.3f} {_summary(row.replay, row.exact)} "
             f"{row.replay_rate:9,.0f} {row.plain_rate:9,.0f} "

@@ -56,14 +56,14 @@ def run(name: str, n: int, mode: str) -> None:
     f, plain, p = program(name)
     shared = Shared(np.random.default_rng(0))
     for _ in range(WARM_UP):
-        replay.sample(f, p, 1.0, shared, False)
+        replay.sample(f, p, 1.0, shared, 1)
     if mode == "plain":
         rng = np.random.default_rng(0)
         for _ in range(n):
             plain(rng)
     else:
         for _ in range(n):
-            replay.sample(f, p, 1.0, shared, False)
+            replay.sample(f, p, 1.0, shared, 1)
 
 
 def main(argv=None):

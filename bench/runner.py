@@ -380,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     natural.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
     natural.add_argument("--repeats", type=_at_least(1), default=3,
                          help="timed runs of each, interleaved; the best is kept (default 3)")
+    natural.add_argument("--backend", default="pruned",
+                         help="replay variant: pruned (one event a sample, default), kpaths "
+                              "(4 events), kpaths:K or exact (every event)")
     kernels = commands.add_parser("kernels", help="numba kernels against pure numpy")
     kernels.add_argument("--lanes", type=_at_least(1), default=200_000)
     kernels.add_argument("--repeat", type=_at_least(1), default=5)
@@ -484,7 +487,8 @@ def _main(argv: list[str] | None) -> int:
         return 0
     if args.command == "natural":
         try:
-            print(natural_bench.report(args.names, args.samples, args.seed, args.repeats))
+            print(natural_bench.report(args.names, args.samples, args.seed, args.repeats,
+                                       args.backend))
         except ValueError as error:
             parser.error(str(error))
         return 0

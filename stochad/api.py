@@ -62,11 +62,12 @@ def _directions(p: np.ndarray, direction) -> tuple[list[np.ndarray], bool]:
 
 def _triple_samples(f, p, d, lanes, generator, backend, vectorize, compile=True, programs=None):
     """One task's samples of the stochastic-triple estimator: one sample per call with the
-    pruned or exact backend is the replay engine (:mod:`stochad.replay`); a batched run of the
+    pruned, kpaths or exact backend is the replay engine (:mod:`stochad.replay`, which replays
+    one, ``K`` or every event of a sample); a batched run of the
     pruned backend goes through the compiled engine when ``f`` records (its seed drawn from
     the task's generator; ``programs``, a dict shared by a call's tasks, keeps the recording);
     anything else runs on the operator engine."""
-    if not vectorize and backend in ("pruned", "exact"):
+    if not vectorize and backend_class(backend).name.split(":")[0] in replay.REPLAYED:
         state = generator.bit_generator.state
         try:
             return replay.samples_along(f, p, d, lanes, generator, backend)
@@ -125,12 +126,12 @@ def _task_size(backend, vectorize, chunk_size):
 
 def _candidates(estimator, vectorize, n_samples, task_size):
     """``auto``'s candidates ``{label: (estimator, backend)}`` for this call: one sample per
-    call, triples have the two backends replay runs (kpaths would run one-lane triples, which
-    refuse the ``if`` that replay is for); the combined estimator of a triple pilot is left out
-    when a task would have fewer samples than it needs."""
+    call, triples have the backends replay runs (the combined estimator would run one-lane
+    triples, which refuse the ``if`` that replay is for); the combined estimator of a triple
+    pilot is left out when a task would have fewer samples than it needs."""
     pairs = dict(auto.CANDIDATES[estimator])
     if estimator == "triple" and not vectorize:
-        pairs = {k: v for k, v in pairs.items() if v in (("triple", "pruned"), ("triple", "exact"))}
+        pairs = {k: v for k, v in pairs.items() if v[0] == "triple" and v[1] in replay.REPLAYED}
     if estimator == "triple" and min(chunk_lanes(n_samples, task_size("pruned"))) < MIN_SAMPLES:
         pairs = {k: v for k, v in pairs.items() if v[0] != "combined"}
     return pairs
@@ -199,7 +200,7 @@ def choose_backend(f, p, *, n_samples=100_000, rng=None, direction=None, vectori
     ``"combined"``) and ``compile`` as for :func:`derivative_samples`; ``direction`` (default:
     every coordinate at once) is the direction of the pilot's derivative. The triple
     estimator's candidates are the pruned, kpaths (K = 4) and exact backends and the combined
-    estimator on the pruned backend (one sample per call: pruned and exact, which replay
+    estimator on the pruned backend (one sample per call: the three backends, which replay
     runs); the combined estimator's are the three backends.
 
     Examples

@@ -45,6 +45,7 @@ import math
 
 import numpy as np
 
+from .backends import ExactBackend, backend_class
 from .backends.pruned import PrunedBackend, PrunedPerturbation
 from .context import Run, _current_tape
 from .dual import Dual
@@ -54,8 +55,8 @@ from .tapes import NotReplayable, ReplayMismatchError, Shared, escape, mismatch
 from .tracking import Tracking
 from .triple import StochasticTriple
 
-__all__ = ["NotReplayable", "Replay", "ReplayMismatchError", "Shared", "Tracking",
-           "samples_along", "sample", "stochastic_triple"]
+__all__ = ["REPLAYED", "NotReplayable", "Replay", "ReplayMismatchError", "Shared", "Tracking",
+           "events_of", "samples_along", "sample", "stochastic_triple"]
 
 
 # -- the driver ------------------------------------------------------------------------------------
@@ -92,6 +93,49 @@ def _choose(candidates, target):
                 return c.event(j)
     last = candidates[-1]
     return last if type(last) is tuple else last.event(len(last) - 1)
+
+
+def _threshold(magnitudes, k):
+    """``τ`` of threshold sampling ``k`` of the events of ``magnitudes`` (``|w|``, more than
+    ``k`` of them positive): ``Σ min(1, |w_i|/τ) = k``. An event with ``|w_i| ≥ τ`` is
+    replayed for certain (weight ``w_i``), each other with probability ``|w_i|/τ`` (weight
+    ``±τ``)."""
+    ordered = sorted(magnitudes, reverse=True)
+    rest = math.fsum(ordered)
+    for c in range(k - 1):
+        tau = rest / (k - c)
+        if ordered[c] < tau:
+            return tau
+        rest -= ordered[c]
+    return rest  # the k-th largest is below the sum of it and the smaller ones
+
+
+def _selection(candidates, k, uniform):
+    """``[(candidate, weight)]``: ``k`` of the candidate events by threshold sampling with
+    inclusion probabilities ``min(1, |w_i|/τ)`` (:func:`_threshold`; VarOpt, as the kpaths
+    backend drops events, docs/design.md §1), the uncertain ones picked systematically by one
+    draw ``u`` of ``uniform()`` (none if at most ``k`` events have a weight: all are
+    replayed): points ``(u + i)·τ`` on their running sum of ``|w|``, each at most one point
+    since ``|w_i| < τ``. Every event keeps its expectation (``π_i·τ = |w_i|``)."""
+    events = [c for c in _each(candidates) if c[0] != 0.0]
+    if len(events) <= k:
+        return [(c, c[0]) for c in events]
+    tau = _threshold([abs(c[0]) for c in events], k)
+    chosen = [(c, c[0]) for c in events if abs(c[0]) >= tau]
+    acc, point = 0.0, uniform() * tau
+    for c in events:
+        if len(chosen) == k:
+            return chosen
+        if abs(c[0]) < tau:
+            acc += abs(c[0])
+            if point < acc:
+                chosen.append((c, math.copysign(tau, c[0])))
+                point += tau
+    # the last point past the running sum by rounding: the last uncertain event
+    last = next(c for c in reversed(events) if abs(c[0]) < tau)
+    if len(chosen) < k and chosen[-1][0] is not last:
+        chosen.append((last, math.copysign(tau, last[0])))
+    return chosen
 
 
 def _values(result, what="the function"):
@@ -206,16 +250,21 @@ def _one_event(f, p, d, shared):
     return value, delta, weight, _difference(f, p, tracking, value, chosen)
 
 
-def sample(f, p, d, shared: Shared, exact: bool):
-    """One derivative sample of ``f`` at ``p`` along ``d`` (see the module docstring): a
-    float for a one-number output."""
-    if not exact:
+def sample(f, p, d, shared: Shared, events: int | None = 1):
+    """One derivative sample of ``f`` at ``p`` along ``d`` (see the module docstring),
+    replaying one event (``events=1``, pruned), ``events`` of them (kpaths,
+    :func:`_selection`) or every one (``None``, exact): a float for a one-number output."""
+    if events == 1:
         _, delta, total, jump = _one_event(f, p, d, shared)
         return delta + total * jump
     tracking, value, delta = _tracked(f, p, d, shared)
     out = np.array(delta, dtype=float)
-    for candidate in _each(tracking.candidates):
-        out += candidate[0] * _difference(f, p, tracking, value, candidate)
+    if events is None:
+        chosen = [(c, c[0]) for c in _each(tracking.candidates)]
+    else:
+        chosen = _selection(tracking.candidates, events, shared.stream.uniform)
+    for candidate, weight in chosen:
+        out += weight * _difference(f, p, tracking, value, candidate)
     return out
 
 
@@ -224,12 +273,29 @@ def _start(p, d):
     return p, (d.item() if np.ndim(d) == 0 else np.asarray(d, dtype=float))
 
 
+REPLAYED = ("pruned", "kpaths", "exact")
+"""The backends whose samples one sample per call are replay samples (:func:`events_of`)."""
+
+
+def events_of(backend) -> int | None:
+    """The events a replay sample of ``backend`` replays: 1 (``"pruned"``), ``K``
+    (``"kpaths:K"``; ``"kpaths"``: 4) or all (``"exact"``: ``None``).
+
+    Examples
+    --------
+    >>> events_of("pruned"), events_of("kpaths"), events_of("kpaths:8"), events_of("exact")
+    (1, 4, 8, None)
+    """
+    cls = backend_class(backend)
+    return None if cls is ExactBackend else getattr(cls, "paths", 1)
+
+
 def samples_along(f, p, d, n_samples, generator, backend) -> np.ndarray:
-    """``n_samples`` replay samples (backend ``"pruned"``: one event; ``"exact"``: all)."""
+    """``n_samples`` replay samples of ``backend`` (:func:`events_of`)."""
     shared = Shared(generator)
     p, d = _start(p, d)
-    exact = backend == "exact"
-    return np.array([sample(f, p, d, shared, exact) for _ in range(n_samples)], dtype=float)
+    events = events_of(backend)
+    return np.array([sample(f, p, d, shared, events) for _ in range(n_samples)], dtype=float)
 
 
 def stochastic_triple(f, p, d, n_samples, generator) -> StochasticTriple:

@@ -196,7 +196,7 @@ def test_one_sample_per_call_pilots_the_replay_backends():
     result = sad.estimate(lambda t: program.prog(t, sad.Generator()), program.theta0,
                           n_samples=3_000, rng=2, vectorize=False, backend="auto")
     choice = result.backend_choice
-    assert set(choice.figures) | set(choice.skipped) == {"pruned", "exact"}
+    assert set(choice.figures) | set(choice.skipped) == {"pruned", "kpaths", "exact"}
     assert abs(result.df - program.exact_derivative(program.theta0)) < 5 * result.error
 
 

@@ -381,6 +381,10 @@ def test_natural_report_sets_replay_against_the_hand_written_score_function():
     assert row.time_x_variance_ratio > 0
     table = natural_bench.report(["reed_frost"], 50, 0, 1)
     assert "score+baseline" in table and "t×var" in table and "reed_frost" in table
+    table = natural_bench.report(["galton_watson"], 50, 0, 1, backend="kpaths:2")
+    assert "replay (kpaths:2)" in table
+    with pytest.raises(ValueError, match="replay runs"):
+        natural_bench.report(["galton_watson"], 50, 0, 1, backend="smoothed")
 
 
 @pytest.mark.parametrize("name", ["walk", "yule", "galton_watson"])

@@ -1,0 +1,134 @@
+"""One sample per call with ``backend="kpaths:K"``: ``K`` events of a sample replayed, chosen by
+threshold sampling (stochad.replay._selection), instead of one (pruned) or all (exact)."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import assert_unbiased, central_difference
+
+import stochad as sad
+from bench.natural import PROGRAMS as NATURAL
+from stochad import replay
+
+
+def _events(weights):
+    return [(w, serial, None, None, None) for serial, w in enumerate(weights)]
+
+
+WEIGHTS = [0.5, -3.0, 0.2, 0.0, 1.1, 0.05, 2.0, -0.4]
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_every_event_keeps_its_weight_on_average_over_the_uniform(k):
+    # the selection is a step function of u: its average over a fine grid of u is its
+    # expectation up to the grid's resolution
+    grid = (np.arange(20_000) + 0.5) / 20_000
+    total = np.zeros(len(WEIGHTS))
+    for u in grid:
+        for candidate, weight in replay._selection(_events(WEIGHTS), k, float(u).__float__):
+            total[candidate[1]] += weight
+    np.testing.assert_allclose(total / grid.size, WEIGHTS, atol=1e-3)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_k_distinct_events_are_replayed_and_heavy_ones_always(k):
+    tau = replay._threshold([abs(w) for w in WEIGHTS], k)
+    for u in np.linspace(0, 1, 101, endpoint=False):
+        chosen = replay._selection(_events(WEIGHTS), k, float(u).__float__)
+        serials = [c[1] for c, _ in chosen]
+        assert len(serials) == k == len(set(serials))
+        for c, weight in chosen:
+            assert weight == (c[0] if abs(c[0]) >= tau else math.copysign(tau, c[0]))
+        assert {s for s, w in enumerate(WEIGHTS) if abs(w) >= tau} <= set(serials)
+
+
+def test_events_without_weight_are_never_replayed():
+    # two of five events carry a weight: both are replayed with it, whatever K >= 2
+    chosen = replay._selection(_events([0.0, 5.0, 0.0, -3.0, 0.0]), 3, lambda: 0.5)
+    assert [(c[1], w) for c, w in chosen] == [(1, 5.0), (3, -3.0)]
+
+
+def test_threshold_solves_the_inclusion_equation():
+    magnitudes = [abs(w) for w in WEIGHTS if w]
+    for k in range(1, len(magnitudes)):
+        tau = replay._threshold(magnitudes, k)
+        assert sum(min(1.0, m / tau) for m in magnitudes) == pytest.approx(k)
+
+
+def test_at_most_k_events_is_the_exact_backend_and_k_one_is_pruned():
+    def three_coins(p):
+        n = 0
+        for _ in range(3):
+            if sad.bernoulli(p):
+                n += 1
+        return n * n
+
+    def options(backend):
+        return dict(n_samples=500, rng=4, vectorize=False, backend=backend)
+
+    assert np.array_equal(sad.derivative_samples(three_coins, 0.3, **options("kpaths:3")),
+                          sad.derivative_samples(three_coins, 0.3, **options("exact")))
+    assert np.array_equal(sad.derivative_samples(three_coins, 0.3, **options("kpaths:1")),
+                          sad.derivative_samples(three_coins, 0.3, **options("pruned")))
+    assert replay.events_of("kpaths") == 4
+
+
+# -- a clinical trial with early stopping (biostatistics), exact by dynamic programming ----------
+MAX_PATIENTS, SUCCESSES, INTERIM, FUTILE = 24, 9, 12, 3
+
+
+def trial_enrolment(p, rng):
+    """Patients enrolled in a single-arm trial: each responds with probability ``p``; stop for
+    efficacy at 9 responses, or for futility at the interim look after 12 patients with fewer
+    than 3."""
+    responses = 0
+    for patient in range(1, MAX_PATIENTS + 1):
+        if rng.random() < p:
+            responses += 1
+        if responses >= SUCCESSES:
+            break
+        if patient == INTERIM and responses < FUTILE:
+            break
+    return float(patient)
+
+
+def trial_mean(p):
+    """``E[patients enrolled]`` by dynamic programming over (patients, responses)."""
+    alive, mean = {0: 1.0}, 0.0
+    for patient in range(1, MAX_PATIENTS + 1):
+        nxt = {}
+        for r, prob in alive.items():
+            for r2, q in ((r + 1, p), (r, 1 - p)):
+                stop = r2 >= SUCCESSES or (patient == INTERIM and r2 < FUTILE) \
+                    or patient == MAX_PATIENTS
+                if stop:
+                    mean += prob * q * patient
+                else:
+                    nxt[r2] = nxt.get(r2, 0.0) + prob * q
+        alive = nxt
+    return mean
+
+
+def test_clinical_trial_with_early_stopping_is_unbiased():
+    # (its variance is the trajectory's own: the exact backend's is the pruned one's, 5.5e3)
+    def f(p):
+        return trial_enrolment(p, sad.Generator())
+
+    kpaths = sad.derivative_samples(f, 0.3, n_samples=4_000, rng=5, vectorize=False,
+                                    backend="kpaths")
+    assert_unbiased(kpaths, central_difference(trial_mean, 0.3))
+
+
+def test_birth_death_by_thinning_with_kpaths_is_unbiased_with_less_variance_than_pruned():
+    program = NATURAL["birth_death_thinning"]
+
+    def f(birth):
+        return program.prog(birth, sad.Generator())
+
+    kpaths = sad.derivative_samples(f, program.theta0, n_samples=3_000, rng=6,
+                                    vectorize=False, backend="kpaths:4")
+    pruned = sad.derivative_samples(f, program.theta0, n_samples=3_000, rng=6,
+                                    vectorize=False)
+    assert_unbiased(kpaths, program.exact_derivative(program.theta0))
+    assert kpaths.var() < 0.5 * pruned.var()
