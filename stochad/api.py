@@ -430,7 +430,8 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned", vectoriz
     With ``n_samples=1`` the accessors (:func:`value`, :func:`delta`, ...) return values of
     the output's own shape; with more, a leading sample axis. ``vectorize=False`` runs ``f``
     by replay (:mod:`stochad.replay`, any Python control flow): the triple holds the value,
-    the dual part and the replayed event's jump with its weight ``W``.
+    the dual part and the replayed event's jump with its weight ``W`` (with ``kpaths`` or
+    ``exact``, each replayed event's jump with its weight).
 
     Parameters
     ----------
@@ -465,7 +466,12 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned", vectoriz
     p = _as_parameter(p)
     n_lanes = int(n_samples)
     if not check_flag(vectorize, "vectorize"):
-        return replay.stochastic_triple(f, p, np.ones(p.shape), n_lanes, normalize_rng(rng))
+        if backend_class(backend).name.split(":")[0] not in replay.REPLAYED:
+            raise ValueError(f"stochastic_triple with vectorize=False replays the program: "
+                             f"backend must be one of {', '.join(replay.REPLAYED)} or "
+                             f"kpaths:K, got {backend!r}")
+        return replay.stochastic_triple(f, p, np.ones(p.shape), n_lanes, normalize_rng(rng),
+                                        backend)
     return run_once(f, p, np.ones(p.shape), backend_class(backend)(n_lanes), normalize_rng(rng),
                     _output)
 

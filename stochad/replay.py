@@ -46,6 +46,7 @@ import math
 import numpy as np
 
 from .backends import ExactBackend, backend_class
+from .backends.exact import ExactPerturbation
 from .backends.pruned import PrunedBackend, PrunedPerturbation
 from .context import Run, _current_tape
 from .dual import Dual
@@ -298,11 +299,16 @@ def samples_along(f, p, d, n_samples, generator, backend) -> np.ndarray:
     return np.array([sample(f, p, d, shared, events) for _ in range(n_samples)], dtype=float)
 
 
-def stochastic_triple(f, p, d, n_samples, generator) -> StochasticTriple:
+def stochastic_triple(f, p, d, n_samples, generator, backend="pruned") -> StochasticTriple:
     """Replayed samples shown as one triple (one lane per sample): the value, the dual part
-    and the jump ``f_alt − f_ref`` of the replayed event with weight ``W``."""
+    and the jump ``f_alt − f_ref`` of each replayed event with its weight (pruned: one event
+    with weight ``W``; kpaths and exact, :func:`events_of`: their events, as the exact
+    backend holds them)."""
     shared = Shared(generator)
     p, d = _start(p, d)
+    events = events_of(backend)
+    if events != 1:
+        return _replayed_triple(f, p, d, n_samples, generator, shared, events)
     runs = [_one_event(f, p, d, shared) for _ in range(n_samples)]
     value, delta, weight, jump = (np.stack([np.asarray(r[i], dtype=float) for r in runs])
                                   for i in range(4))
@@ -312,3 +318,25 @@ def stochastic_triple(f, p, d, n_samples, generator) -> StochasticTriple:
     event = np.where(np.reshape(weight, (-1,) + (1,) * (value.ndim - 1)) > 0, 0, NO_EVENT)
     return StochasticTriple(value, delta, PrunedPerturbation(
         jump, np.broadcast_to(event, value.shape).copy()), run=run)
+
+
+def _replayed_triple(f, p, d, n_samples, generator, shared, events):
+    """:func:`stochastic_triple` of ``events`` events a sample (``None``: every one): lane
+    ``i``'s events in channels ``0, 1, ...`` of an exact-backend perturbation."""
+    values, deltas, lanes = [], [], []
+    for _ in range(n_samples):
+        tracking, value, delta = _tracked(f, p, d, shared)
+        chosen = ([(c, c[0]) for c in _each(tracking.candidates)] if events is None
+                  else _selection(tracking.candidates, events, shared.stream.uniform))
+        lanes.append([(weight, _difference(f, p, tracking, value, c)) for c, weight in chosen])
+        values.append(value)
+        deltas.append(delta)
+    value, delta = np.stack(values).astype(float), np.stack(deltas).astype(float)
+    channels = max(1, max(len(lane) for lane in lanes))
+    ids = np.full((channels,) + value.shape, NO_EVENT, dtype=np.int64)
+    jumps, weights = np.zeros(ids.shape), np.zeros(ids.shape)
+    for i, lane in enumerate(lanes):
+        for c, (weight, jump) in enumerate(lane):
+            ids[c, i], jumps[c, i], weights[c, i] = c, jump, weight
+    return StochasticTriple(value, delta, ExactPerturbation(ids, jumps, weights),
+                            run=Run(generator, n_samples, ExactBackend(n_samples)))

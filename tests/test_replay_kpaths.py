@@ -132,3 +132,19 @@ def test_birth_death_by_thinning_with_kpaths_is_unbiased_with_less_variance_than
                                     vectorize=False)
     assert_unbiased(kpaths, program.exact_derivative(program.theta0))
     assert kpaths.var() < 0.5 * pruned.var()
+
+
+@pytest.mark.parametrize("backend", ["kpaths:2", "exact"])
+def test_stochastic_triple_shows_the_replayed_events_of_each_sample(backend):
+    def coins(p):
+        heads = sum(1 for _ in range(4) if sad.bernoulli(p))
+        return np.array([heads**2, 3.0 * heads])
+
+    triple = sad.stochastic_triple(coins, 0.3, n_samples=300, rng=3, vectorize=False,
+                                   backend=backend)
+    samples = sad.derivative_samples(coins, 0.3, n_samples=300, rng=3, vectorize=False,
+                                     backend=backend)
+    assert np.array_equal(sad.derivative_contribution(triple), samples)
+    assert len(sad.perturbations(triple)) >= 2
+    with pytest.raises(ValueError, match="backend must be one of"):
+        sad.stochastic_triple(coins, 0.3, rng=3, vectorize=False, backend="smoothed")
