@@ -64,6 +64,43 @@ class Source:
         self.seen = None  # the last float threshold compared with (see _ordering)
 
 
+class Elements(Source):
+    """Provenance of a 1-d array whose elements are known one by one as dual numbers with
+    provenances of their own (``elements``): a slice of an array draw (``ts[1:]``), its running
+    sum (``np.cumsum(ts)``, each element the newest draw plus the older ones, as ``t += x``
+    in a loop builds it) or its sorted values. Indexing it gives those numbers, so their
+    comparisons are events on their draws; as a whole array it is not affine (``av`` is
+    ``None``: a comparison of the whole array with a moving threshold warns)."""
+
+    __slots__ = ("elements",)
+
+    def __init__(self, rec, elements):
+        super().__init__(rec)
+        self.elements = elements
+
+
+def _of_elements(elements, rec):
+    """The 1-d dual array of the dual numbers ``elements`` (:class:`Elements`)."""
+    return Dual(np.array([e.v for e in elements], dtype=float),
+                np.array([e.d for e in elements], dtype=float), Elements(rec, elements))
+
+
+def _elements(a, indices=None):
+    """The elements of a 1-d dual array (those at ``indices``, a range: all by default) one by
+    one as dual numbers with their own provenance (element views of an array draw,
+    :meth:`stochad.tracking.Tracking.element`), or ``None`` where they cannot be seen alone."""
+    src = a.src
+    if type(src) is Elements:
+        return src.elements if indices is None else [src.elements[i] for i in indices]
+    if src is None or src.av is None or np.ndim(a.v) != 1 or len(a.v) == 0 \
+            or current_tape() is None:
+        return None
+    first = a[0]  # (whether the array's elements can be seen alone depends on it only)
+    if type(first.src) is not Source or first.src.rec.elem is None:
+        return None
+    return [a[i] for i in (range(len(a.v)) if indices is None else indices)]
+
+
 def _parts(x):
     if type(x) is Dual:
         if x.src is not None:
@@ -583,6 +620,14 @@ class Dual:
         if type(key) is Dual:
             key = key.__index__()
         src, d = self.src, self.d
+        if type(src) is Elements and isinstance(key, int | np.integer | slice):
+            picked = src.elements[int(key) if isinstance(key, np.integer) else key]
+            return _of_elements(picked, src.rec) if type(key) is slice else picked
+        if type(key) is slice and src is not None and src.av is not None \
+                and np.ndim(self.v) == 1:  # ts[1:]: the sliced elements, each its own record
+            elements = _elements(self, range(len(self.v))[key])
+            if elements is not None:
+                return _of_elements(elements, src.rec)
         v = self.v[key]
         if type(d) is not float:
             d = d[key] if np.shape(d) == np.shape(self.v) else \
@@ -746,20 +791,26 @@ def stack_duals(items):
 
 def _selected(order):
     """``np.max``/``np.min``/``np.sort``: the elements ``order`` (``np.argmax``, ...) picks by
-    value, with their dual parts (a maximum moves with the element that is largest). The
-    picking compares the values: their draws' noise is read, and the result's provenance is
-    not affine (a later comparison of it with a moving threshold warns)."""
+    value, with their dual parts (a maximum moves with the element that is largest). Of an
+    array of draws seen element by element (:func:`_elements`; every element of an n-d one
+    for the maximum), builtin ``max``/``min``/``sorted`` on those numbers: every comparison
+    that picks is on the tape (``np.max(times) < T``). Otherwise the picking reads the
+    values: their draws' noise is used, and the result's provenance is not affine (a later
+    comparison of it with a moving threshold warns)."""
     def impl(a, axis=-1 if order is np.argsort else None, keepdims=False, **kwargs):
         if kwargs.get("out") is not None or set(kwargs) - {"out", "kind"}:
             raise TypeError(f"numpy.{order.__name__[3:]} of dual numbers takes axis= and "
                             f"keepdims= only, got {sorted(kwargs)}")
+        if type(a) is Dual and np.ndim(a.v) == 1 and not keepdims and axis in (None, 0, -1):
+            elements = _elements(a)
+            if elements is not None:  # one number at a time, as builtin max()/sorted() do
+                if order is np.argsort:
+                    return _of_elements(sorted(elements), a.src.rec)
+                return (max if order is np.argmax else min)(elements)
         if order is not np.argsort and type(a) is Dual and a.src is not None \
-                and a.src.av is not None and not keepdims \
-                and (axis is None or np.ndim(a.v) == 1 and axis in (0, -1)):
-            # the largest of an array of draws, element by element as builtin max() does:
-            # every comparison that picks it is on the tape (np.max(times) < T)
-            pick, shape = (max if order is np.argmax else min), np.shape(a.v)
-            return pick(a) if len(shape) == 1 else pick(
+                and a.src.av is not None and not keepdims and axis is None:
+            shape = np.shape(a.v)
+            return (max if order is np.argmax else min)(
                 a[np.unravel_index(i, shape)] for i in range(np.size(a.v)))
         v, d, s = _parts(a)
         v, d = np.asarray(v), np.broadcast_to(d, np.shape(v))
@@ -777,6 +828,21 @@ def _selected(order):
     return impl
 
 
+def _cumsum(a, axis=None, dtype=None, out=None):
+    """``np.cumsum``: of a 1-d array of draws, seen element by element (:func:`_elements`),
+    the running sum ``t += x`` in a loop would build, one dual number per element; else
+    linear in the array, not affine in any one draw."""
+    if type(a) is Dual and axis in (None, 0, -1) and dtype is None and out is None \
+            and np.ndim(a.v) == 1:
+        elements = _elements(a)
+        if elements is not None:
+            sums = [elements[0]]
+            for e in elements[1:]:
+                sums.append(sums[-1] + e)
+            return _of_elements(sums, a.src.rec)
+    return _linear(np.cumsum)(a, axis=axis, dtype=dtype, out=out)
+
+
 def _where(cond, x, y):
     (xv, xd, sx), (yv, yd, sy) = _parts(x), _parts(y)
     c = np.asarray(cond)
@@ -784,7 +850,7 @@ def _where(cond, x, y):
 
 
 _ARRAY_FUNCTIONS = {
-    np.sum: _linear(np.sum), np.mean: _linear(np.mean), np.cumsum: _linear(np.cumsum),
+    np.sum: _linear(np.sum), np.mean: _linear(np.mean), np.cumsum: _cumsum,
     np.reshape: _linear(np.reshape), np.transpose: _linear(np.transpose),
     np.ravel: _linear(np.ravel), np.take: _linear(np.take), np.diff: _linear(np.diff),
     np.stack: _joined(np.stack), np.concatenate: _joined(np.concatenate),

@@ -100,3 +100,64 @@ def test_the_mixing_warnings_name_the_cause():
     with pytest.warns(sad.LostDerivativeWarning, match="elements were compared one by one"):
         sad.derivative_samples(lambda lam: (lambda ts: float((ts[0] < 2.0) + (ts < 1.0).sum()))(
             G().exponential(1 / lam, size=3)), 1.5, n_samples=20, rng=0, vectorize=False)
+
+
+# -- running sums, slices and np.sort keep the elements' identity --------------------------------
+CLOSING = 2.0
+
+
+def customers_before_closing(lam, rng):
+    """A shop's arrivals as a queueing modeller writes a Poisson process: the arrival times are
+    the running sum of ten exponential gaps, counted until the first after closing."""
+    arrivals = np.cumsum(rng.exponential(1 / lam, size=10))
+    served = 0
+    for t in arrivals:
+        if t > CLOSING:
+            break
+        served += 1
+    return float(served)
+
+
+def expected_customers(lam):
+    """``E min(N(2), 10)`` of a Poisson process of rate ``lam``: ``Σ_{k<10} P(N(2) > k)``."""
+    return float(stats.poisson.sf(np.arange(10), lam * CLOSING).sum())
+
+
+@pytest.mark.parametrize("backend", ["pruned", "exact"])
+def test_arrival_times_as_a_running_sum_of_gaps(backend):
+    samples = _samples(lambda lam: customers_before_closing(lam, G()), 1.5, backend=backend,
+                       n=4_000 if backend == "exact" else 20_000)
+    assert_unbiased(samples, central_difference(expected_customers, 1.5))
+
+
+def test_slices_and_np_sort_of_an_array_of_draws():
+    def short_gaps_after_the_first(lam):
+        gaps = G().exponential(1 / lam, size=5)
+        return float(sum(1 for g in gaps[1:] if g < 0.5))
+
+    def second_smallest_below(lam):  # np.sort, then an element
+        return float(np.sort(G().exponential(1 / lam, size=4))[1] < 0.3)
+
+    def two_of_four(lam):
+        q = -math.expm1(-0.3 * lam)
+        return 1 - stats.binom.cdf(1, 4, q)
+
+    assert_unbiased(_samples(short_gaps_after_the_first, 1.5), 4 * 0.5 * math.exp(-0.75))
+    assert_unbiased(_samples(second_smallest_below, 1.5), central_difference(two_of_four, 1.5))
+
+
+def test_a_running_sum_read_backwards_and_from_its_end():
+    def latest_of_three(lam):  # the last arrival time, read as arrivals[::-1][0] and [-1]
+        arrivals = np.cumsum(G().exponential(1 / lam, size=3))
+        return float(arrivals[::-1][0] < 1.0) + float(arrivals[np.int64(-1)] < 1.0)
+
+    exact = central_difference(lambda lam: 2 * stats.gamma.cdf(1.0, 3, scale=1 / lam), 1.5)
+    assert_unbiased(_samples(latest_of_three, 1.5), exact)
+
+
+def test_a_running_sum_compared_as_a_whole_array_warns():
+    def count_before_closing(lam):
+        return float(np.sum(np.cumsum(G().exponential(1 / lam, size=10)) < CLOSING))
+
+    with pytest.warns(sad.LostDerivativeWarning):
+        sad.derivative_samples(count_before_closing, 1.5, n_samples=20, rng=0, vectorize=False)
