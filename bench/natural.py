@@ -916,6 +916,56 @@ def call_billing_mean(mean_minutes):
     return CALLS * MINUTE_PRICE * sum(np.exp(-j / mean_minutes) for j in range(int(BILLED_CAP)))
 
 
+BAKERY_LOAVES, BAKERY_CLOSING, BAKERY_PRICE = 12, 3.0, 2.5
+
+
+def bakery_sales(rate, rng):
+    """A bakery's takings on an afternoon: customers arrive as a Poisson process of ``rate``
+    an hour, written as the retail modeller writes one (arrival times the running sum,
+    ``np.cumsum``, of exponential gaps drawn at once); each buys one of 12 loaves at 2.5
+    until the loaves run out or the shop closes after 3 hours.
+
+    Parameters
+    ----------
+    rate : float
+        Customers per hour.
+    rng : numpy.random.Generator
+        Or ``sad.Generator()``: only its Generator methods are called.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Exact method: the sales are ``min(N(3), 12)``, ``N(3)`` Poisson with mean ``3·rate``, so
+    ``E = 2.5·Σ_{k=0}^{11} P(N(3) > k)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bakery_sales(3.0, np.random.default_rng(1)) > 0
+    True
+    >>> round(PROGRAMS["bakery_sales"].exact_derivative(3.0), 4)
+    6.0226
+    """
+    arrivals = np.cumsum(rng.exponential(1 / rate, size=BAKERY_LOAVES))
+    takings = 0.0
+    for t in arrivals:
+        if t > BAKERY_CLOSING:
+            break
+        takings += BAKERY_PRICE
+    return takings
+
+
+def bakery_sales_mean(rate):
+    """``E`` of :func:`bakery_sales` (closed form; complex ``rate`` allowed)."""
+    mu = BAKERY_CLOSING * rate
+    terms = [mu**j / math.factorial(j) for j in range(BAKERY_LOAVES)]
+    at_most = np.cumsum(terms) * np.exp(-mu)  # P(N <= k), k = 0..11
+    return BAKERY_PRICE * np.sum(1 - at_most)
+
+
 # -- the registry -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -1001,4 +1051,7 @@ PROGRAMS: dict[str, NaturalProgram] = {p.name: p for p in [
     _by_complex_step("call_billing", "telecommunications",
                      "20 calls drawn at once, billed per started minute (ceil), capped at 10",
                      call_billing, 3.0, call_billing_mean, "closed form"),
+    _by_complex_step("bakery_sales", "retail",
+                     "Poisson arrivals as np.cumsum of gaps, 12 loaves, closing after 3 hours",
+                     bakery_sales, 3.0, bakery_sales_mean, "closed form (Poisson tail sums)"),
 ]}

@@ -92,13 +92,16 @@ def _elements(a, indices=None):
     src = a.src
     if type(src) is Elements:
         return src.elements if indices is None else [src.elements[i] for i in indices]
-    if src is None or src.av is None or np.ndim(a.v) != 1 or len(a.v) == 0 \
-            or current_tape() is None:
+    tape = current_tape()
+    if src is None or src.av is None or np.ndim(a.v) != 1 or not hasattr(tape, "elements"):
         return None
-    first = a[0]  # (whether the array's elements can be seen alone depends on it only)
-    if type(first.src) is not Source or first.src.rec.elem is None:
+    shape = np.shape(a.v)
+    sources = tape.elements(src, shape)
+    if sources is None:
         return None
-    return [a[i] for i in (range(len(a.v)) if indices is None else indices)]
+    values, duals = a.v.tolist(), np.broadcast_to(a.d, shape).tolist()
+    return [Dual(values[i], duals[i], sources[i])
+            for i in (range(len(values)) if indices is None else indices)]
 
 
 def _parts(x):
@@ -620,7 +623,7 @@ class Dual:
         if type(key) is Dual:
             key = key.__index__()
         src, d = self.src, self.d
-        if type(src) is Elements and isinstance(key, int | np.integer | slice):
+        if type(src) is Elements and (type(key) is int or isinstance(key, np.integer | slice)):
             picked = src.elements[int(key) if isinstance(key, np.integer) else key]
             return _of_elements(picked, src.rec) if type(key) is slice else picked
         if type(key) is slice and src is not None and src.av is not None \

@@ -188,10 +188,11 @@ class ElementView(NoiseRecord):
     ``parent`` (:meth:`stochad.tracking.Tracking.element`). Its serial orders it after the
     array draw and before the next draw, as a draw of its own."""
 
-    def __init__(self, parent, elem, law):
-        super().__init__(parent.serial + (elem + 1) / (parent.z.size + 1), law,
-                         float(parent.z.reshape(-1)[elem]))
-        self.parent, self.elem = parent, elem
+    def __init__(self, parent, elem, law, z=None):
+        # (z: the element's noise, from a caller that has them all at once)
+        self.serial = parent.serial + (elem + 1) / (parent.z.size + 1)
+        self.law, self.rec, self.parent, self.elem = law, self, parent, elem
+        self.z = float(parent.z.reshape(-1)[elem]) if z is None else z
         # (compared as a whole array before: Tracking.event warns of that at each event)
         self.opaque = parent.opaque
 
@@ -408,8 +409,8 @@ class Tape:
         params = [stack_duals(a) if isinstance(a, list | tuple) else a for a in params]
         values = [a.v if type(a) is Dual else a for a in params]
         parameters_read(params)
-        if size is None and all(isinstance(v, float | int) for v in values):
-            shape = ()
+        if all(isinstance(v, float | int) for v in values):  # (no numpy for these)
+            shape = () if size is None else shape_of(size)
             for label, v in zip(labels, values, strict=True):
                 if not (-math.inf < v < math.inf) or (label == "scale" and v < 0):
                     _bad_continuous(name, label, np.asarray(v, dtype=float))

@@ -76,6 +76,14 @@ def _edge_at(edges, boundary):
     return None
 
 
+def _seen_alone(src, shape) -> bool:
+    """Whether the elements of a value of ``shape`` with provenance ``src`` can be seen one
+    by one: affine in an array draw's noise, of the draw's own shape (not broadcast)."""
+    rec = src.rec
+    return src.av is not None and rec.elem is None and type(rec.z) is np.ndarray \
+        and rec.z.shape == shape
+
+
 def _at(c, shape, flat):
     """Element ``flat`` of ``c`` broadcast to ``shape``, a float."""
     if type(c) is float or np.ndim(c) == 0:
@@ -301,10 +309,32 @@ class Tracking(Tape):
         (:class:`~stochad.tapes.ElementView`, one per element, so that its comparisons
         narrow one interval), or ``None`` where the element cannot be seen alone (a value
         broadcast beyond the draw's shape)."""
-        rec = src.rec
-        if src.av is None or rec.elem is not None or type(rec.z) is not np.ndarray \
-                or rec.z.shape != shape:
+        if not _seen_alone(src, shape):
             return None
+        return Source(self._view(src.rec, flat),
+                      *(_at(c, shape, flat) for c in (src.av, src.ad, src.bv, src.bd)))
+
+    def elements(self, src, shape):
+        """:meth:`element` of every element of a value of ``shape``, in flat order (a slice,
+        ``np.cumsum``, ``np.sort``), or ``None``."""
+        if not _seen_alone(src, shape):
+            return None
+        rec = src.rec
+        n = rec.z.size
+        av, ad, bv, bd = ([c] * n if type(c) is float else
+                          np.broadcast_to(c, shape).reshape(-1).tolist()
+                          for c in (src.av, src.ad, src.bv, src.bd))
+        if rec.views is None and not isinstance(rec.law, cdf_laws.Bound):  # (the common
+            law, z = rec.law, rec.z.reshape(-1).tolist()                    # case, at once)
+            rec.views = views = {i: ElementView(rec, i, law, z[i]) for i in range(n)}
+        else:
+            views = [self._view(rec, i) for i in range(n)]
+        return [Source(views[i], av[i], ad[i], bv[i], bd[i]) for i in range(n)]
+
+    @staticmethod
+    def _view(rec, flat):
+        """The :class:`~stochad.tapes.ElementView` of element ``flat`` of the array draw
+        ``rec`` (one per element, kept on the record)."""
         views = rec.views
         if views is None:
             views = rec.views = {}
@@ -316,8 +346,7 @@ class Tracking(Tape):
                                      [None if d is None else _at(d, rec.z.shape, flat)
                                       for d in law.deltas])
             view = views[flat] = ElementView(rec, flat, law)
-        shape = rec.z.shape
-        return Source(view, *(_at(c, shape, flat) for c in (src.av, src.ad, src.bv, src.bd)))
+        return view
 
     def compare(self, op, result, src):
         """Record the Bernoulli event of ``result = op(x, y)`` on the noise of ``src``'s draw

@@ -32,6 +32,7 @@ N = {
     "mm1_event_heap": 12_000,
     "repair_overtime": 6_000,
     "call_billing": 4_000,
+    "bakery_sales": 6_000,
 }
 
 
