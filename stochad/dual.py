@@ -86,20 +86,21 @@ def _of_elements(elements, rec):
 
 
 def _elements(a, indices=None):
-    """The elements of a 1-d dual array (those at ``indices``, a range: all by default) one by
-    one as dual numbers with their own provenance (element views of an array draw,
+    """The elements of a dual array (those at flat ``indices``, a range: all by default) one
+    by one as dual numbers with their own provenance (element views of an array draw,
     :meth:`stochad.tracking.Tracking.element`), or ``None`` where they cannot be seen alone."""
     src = a.src
     if type(src) is Elements:
         return src.elements if indices is None else [src.elements[i] for i in indices]
     tape = current_tape()
-    if src is None or src.av is None or np.ndim(a.v) != 1 or not hasattr(tape, "elements"):
+    if src is None or src.av is None or np.ndim(a.v) == 0 or not hasattr(tape, "elements"):
         return None
     shape = np.shape(a.v)
     sources = tape.elements(src, shape)
     if sources is None:
         return None
-    values, duals = a.v.tolist(), np.broadcast_to(a.d, shape).tolist()
+    values = a.v.reshape(-1).tolist()
+    duals = np.broadcast_to(a.d, shape).reshape(-1).tolist()
     return [Dual(values[i], duals[i], sources[i])
             for i in (range(len(values)) if indices is None else indices)]
 
@@ -626,9 +627,16 @@ class Dual:
         if type(src) is Elements and (type(key) is int or isinstance(key, np.integer | slice)):
             picked = src.elements[int(key) if isinstance(key, np.integer) else key]
             return _of_elements(picked, src.rec) if type(key) is slice else picked
-        if type(key) is slice and src is not None and src.av is not None \
-                and np.ndim(self.v) == 1:  # ts[1:]: the sliced elements, each its own record
+        if src is not None and src.av is not None and np.ndim(self.v) == 1 \
+                and type(key) is slice:  # ts[1:]: the sliced elements, each its own record
             elements = _elements(self, range(len(self.v))[key])
+            if elements is not None:
+                return _of_elements(elements, src.rec)
+        if src is not None and src.av is not None and np.ndim(self.v) == 2 \
+                and (type(key) is int or isinstance(key, np.integer)):  # a row: its elements
+            rows, columns = np.shape(self.v)
+            start = range(rows)[key] * columns  # (an IndexError out of range, as numpy's)
+            elements = _elements(self, range(start, start + columns))
             if elements is not None:
                 return _of_elements(elements, src.rec)
         v = self.v[key]

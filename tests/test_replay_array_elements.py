@@ -161,3 +161,17 @@ def test_a_running_sum_compared_as_a_whole_array_warns():
 
     with pytest.warns(sad.LostDerivativeWarning):
         sad.derivative_samples(count_before_closing, 1.5, n_samples=20, rng=0, vectorize=False)
+
+
+def test_rows_of_a_two_dimensional_draw():
+    def quick_jobs(lam):  # 3 machines x 4 jobs each, counted row by row, then two by index
+        durations = G().exponential(1 / lam, size=(3, 4))
+        quick = 0
+        for machine in durations:
+            for duration in machine:
+                if duration < 0.5:
+                    quick += 1
+        return quick + float(durations[1][2] < 0.2) + float(durations[-1, 0] < 0.3)
+
+    exact = sum(c * t * math.exp(-1.5 * t) for c, t in ((12, 0.5), (1, 0.2), (1, 0.3)))
+    assert_unbiased(_samples(quick_jobs, 1.5), exact)
