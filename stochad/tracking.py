@@ -53,6 +53,11 @@ _BERNOULLI, _UNIFORM = scalar_laws.BERNOULLI, scalar_laws.UNIFORM_NOISE
 _EXPONENTIAL, _NORMAL = scalar_laws.EXPONENTIAL_NOISE, scalar_laws.NORMAL_NOISE
 
 
+SMALL_ARRAY = 64
+"""Arrays of draws up to this size are compared element by element in plain Python
+(:meth:`Tracking._compare_elements`), larger ones with numpy."""
+
+
 def _branched_since(rec):
     """Whether the program compared a newer draw that ``rec`` was folded into (``u1 + u2``,
     :func:`stochad.dual._fold`) after the folding: that comparison revealed something of
@@ -381,6 +386,9 @@ class Tracking(Tape):
                 "by one throughout (for t in ts: ...), or the whole array throughout")
             return result
         law = rec.law
+        if type(law) is scalar_laws.NoiseLaw and rec.z.size <= SMALL_ARRAY \
+                and np.shape(result) == rec.z.shape:
+            return self._compare_elements(op, result, src)
         with np.errstate(divide="ignore", invalid="ignore"):
             boundary = -src.av / bv                       # the threshold in noise units
             moves = -(src.ad + src.bd * boundary) / bv    # its dual part
@@ -414,6 +422,41 @@ class Tracking(Tape):
                 continue
             self.candidates.append((float(weight.reshape(-1)[i]), rec.serial, i,
                                     float(alt[i]), float(ref[i])))
+        return result
+
+    def _compare_elements(self, op, result, src):
+        """:meth:`compare` of an array of at most :data:`SMALL_ARRAY` draws of a standard
+        noise (``rng.random(n) < p``) element by element in plain Python, where numpy's cost
+        per call would be most of the time: the same events, weights and sides."""
+        rec = src.rec
+        law, shape = rec.law, rec.z.shape
+        n = rec.z.size
+        av, ad, bv, bd = ([c] * n if type(c) is float else
+                          np.broadcast_to(c, shape).reshape(-1).tolist()
+                          for c in (src.av, src.ad, src.bv, src.bd))
+        lower = op is operator.lt or op is operator.le
+        for i, outcome in enumerate(np.reshape(result, -1).tolist()):
+            b = bv[i]
+            boundary = -av[i] / b                       # the threshold in noise units
+            theta, density = law.cdf_pdf(boundary)      # P(z < boundary)
+            dtheta = density * (-(ad[i] + bd[i] * boundary) / b)
+            below = outcome if lower == (b > 0.0) else not outcome
+            if below:  # no event unless the boundary moves down, into a side of mass > 0
+                if not (dtheta < 0.0 and theta > 0.0):
+                    continue
+                weight = -dtheta / theta
+            else:
+                if not (dtheta > 0.0 and theta < 1.0):
+                    continue
+                weight = dtheta / (1.0 - theta)
+            if not weight < math.inf or not self._new_event(rec, i, boundary):
+                continue
+            eta = 1e-10 * (abs(av[i]) + abs(b * boundary)) / abs(b) \
+                + 1e-12 * (1.0 + abs(boundary))
+            lo = min(max(boundary - eta, law.low), law.high)
+            hi = min(max(boundary + eta, law.low), law.high)
+            self.candidates.append((weight, rec.serial, i, hi if below else lo,
+                                    lo if below else hi))
         return result
 
     def _new_event(self, rec, elem, boundary) -> bool:

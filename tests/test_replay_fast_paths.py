@@ -221,3 +221,36 @@ def test_a_float_size_raises_as_numpy_does(size):
                                n_samples=10, rng=0, vectorize=False)
     with pytest.raises(TypeError):
         np.random.default_rng(0).poisson(1.0, size=size)
+
+
+def test_small_arrays_compared_in_python_give_the_numpy_paths_samples(monkeypatch):
+    """Arrays of draws up to SMALL_ARRAY are compared element by element in plain Python;
+    numpy's whole-array path gives the same events, weights and sides."""
+    from stochad import tracking
+
+    def program(p):
+        g = sad.Generator()
+        coins = np.sum(g.random(8) < p)                       # rng.random(n) < p
+        late = np.sum(g.exponential(p, size=(2, 3)) > 1.0)    # a moving scale
+        low = np.sum(g.normal(p, 2.0, size=5) <= np.array([0.0, 0.5, 1.0, 1.5, 2.0]))
+        return float(coins**2 + 3 * late - low)
+
+    python = sad.derivative_samples(program, 0.4, n_samples=400, rng=8, vectorize=False)
+    monkeypatch.setattr(tracking, "SMALL_ARRAY", 0)
+    numpy = sad.derivative_samples(program, 0.4, n_samples=400, rng=8, vectorize=False)
+    np.testing.assert_allclose(python, numpy, rtol=1e-12, atol=1e-12)
+    assert np.count_nonzero(python) > 300
+
+
+def test_acceptance_sampling_with_a_vector_of_uniforms():
+    """A quality engineer's acceptance sampling: 20 items drawn at once, each defective when
+    its uniform is below the defect rate; the lot is rejected above 2 defects. P(reject) =
+    P(Bin(20, p) > 2), whose derivative is 20·P(Bin(19, p) = 2)."""
+    from scipy import stats
+
+    def rejected(p):
+        defective = sad.Generator().random(20) < p
+        return float(np.count_nonzero(defective) > 2)
+
+    samples = sad.derivative_samples(rejected, 0.1, n_samples=20_000, rng=3, vectorize=False)
+    assert_unbiased(samples, 20 * stats.binom.pmf(2, 19, 0.1))
