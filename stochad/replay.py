@@ -41,7 +41,9 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 
 import numpy as np
 
@@ -97,43 +99,47 @@ def _choose(candidates, target):
 
 
 def _threshold(magnitudes, k):
-    """``τ`` of threshold sampling ``k`` of the events of ``magnitudes`` (``|w|``, more than
-    ``k`` of them positive): ``Σ min(1, |w_i|/τ) = k``. An event with ``|w_i| ≥ τ`` is
-    replayed for certain (weight ``w_i``), each other with probability ``|w_i|/τ`` (weight
-    ``±τ``)."""
+    """``τ`` of threshold sampling ``k`` of the events of ``magnitudes`` (finite ``|w|``,
+    more than ``k`` of them positive): ``Σ min(1, |w_i|/τ) = k``. An event with ``|w_i| ≥ τ``
+    is replayed for certain (weight ``w_i``), each other with probability ``|w_i|/τ``
+    (weight ``±τ``). The sums of the smaller weights run from the smallest up, so weights
+    spanning more than 2⁵³ lose nothing to cancellation."""
     ordered = sorted(magnitudes, reverse=True)
-    rest = math.fsum(ordered)
+    rest = list(itertools.accumulate(reversed(ordered)))[::-1]  # rest[c] = Σ ordered[c:]
     for c in range(k - 1):
-        tau = rest / (k - c)
+        tau = rest[c] / (k - c)
         if ordered[c] < tau:
             return tau
-        rest -= ordered[c]
-    return rest  # the k-th largest is below the sum of it and the smaller ones
+    return rest[k - 1]  # the k-th largest is below the sum of it and the smaller ones
 
 
 def _selection(candidates, k, uniform):
     """``[(candidate, weight)]``: ``k`` of the candidate events by threshold sampling with
     inclusion probabilities ``min(1, |w_i|/τ)`` (:func:`_threshold`; VarOpt, as the kpaths
-    backend drops events, docs/design.md §1), the uncertain ones picked systematically by one
-    draw ``u`` of ``uniform()`` (none if at most ``k`` events have a weight: all are
-    replayed): points ``(u + i)·τ`` on their running sum of ``|w|``, each at most one point
-    since ``|w_i| < τ``. Every event keeps its expectation (``π_i·τ = |w_i|``)."""
+    backend drops events, docs/design.md §1), every one if at most ``k`` have a weight or a
+    weight is not finite (the exact sample, as the exact backend gives it). The uncertain ones
+    are put in a random order (a draw of ``uniform()`` each) and picked systematically by one
+    more draw ``u``: points ``(u + i)·τ`` on their running sum of ``|w|``, each at most one
+    point since ``|w_i| < τ``. Every event keeps its expectation (``π_i·τ = |w_i|``); the
+    random order keeps events whose jumps repeat with a period in the run's order from being
+    picked in step."""
     events = [c for c in _each(candidates) if c[0] != 0.0]
-    if len(events) <= k:
+    magnitudes = [abs(c[0]) for c in events]
+    if len(events) <= k or not math.isfinite(math.fsum(magnitudes)):
         return [(c, c[0]) for c in events]
-    tau = _threshold([abs(c[0]) for c in events], k)
-    chosen = [(c, c[0]) for c in events if abs(c[0]) >= tau]
+    tau = _threshold(magnitudes, k)
+    chosen = [(c, c[0]) for c, m in zip(events, magnitudes, strict=True) if m >= tau]
+    uncertain = sorted(((uniform(), c, m) for c, m in zip(events, magnitudes, strict=True)
+                        if m < tau), key=operator.itemgetter(0))
     acc, point = 0.0, uniform() * tau
-    for c in events:
+    for _, c, m in uncertain:
         if len(chosen) == k:
             return chosen
-        if abs(c[0]) < tau:
-            acc += abs(c[0])
-            if point < acc:
-                chosen.append((c, math.copysign(tau, c[0])))
-                point += tau
-    # the last point past the running sum by rounding: the last uncertain event
-    last = next(c for c in reversed(events) if abs(c[0]) < tau)
+        acc += m
+        if point < acc:
+            chosen.append((c, math.copysign(tau, c[0])))
+            point += tau
+    last = uncertain[-1][1]  # the last point past the running sum by rounding
     if len(chosen) < k and chosen[-1][0] is not last:
         chosen.append((last, math.copysign(tau, last[0])))
     return chosen
@@ -315,7 +321,7 @@ def stochastic_triple(f, p, d, n_samples, generator, backend="pruned") -> Stocha
     backend = PrunedBackend(n_samples)
     backend.weights[:, 0] = weight   # every lane's one event lives in slot 0, generation 0
     run = Run(generator, n_samples, backend)
-    event = np.where(np.reshape(weight, (-1,) + (1,) * (value.ndim - 1)) > 0, 0, NO_EVENT)
+    event = np.where(np.reshape(weight, (-1,) + (1,) * (value.ndim - 1)) != 0, 0, NO_EVENT)
     return StochasticTriple(value, delta, PrunedPerturbation(
         jump, np.broadcast_to(event, value.shape).copy()), run=run)
 

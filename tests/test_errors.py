@@ -204,3 +204,11 @@ def test_a_parameter_that_is_not_a_number_is_a_type_error_one_sample_per_call(me
     with pytest.raises(TypeError, match=r"must be a real number or an array of them, got"):
         _run(lambda p: p * getattr(sad.Generator(), method)(*args), vectorize=False,
              n_samples=1)
+
+
+@pytest.mark.parametrize("name", ["kpaths:0", "kpaths:x", "kpaths:-1", "kpaths:1.5", "kpaths:",
+                                  "kpaths: 4", "kpaths:\u00b2", "kpaths:\u0663"])
+def test_kpaths_needs_an_ascii_positive_integer(name):
+    with pytest.raises(ValueError, match="K of 'kpaths:K' must be a positive integer"):
+        sad.derivative_samples(lambda p: sad.bernoulli(p), 0.5, n_samples=4, rng=0,
+                               vectorize=False, backend=name)

@@ -148,3 +148,46 @@ def test_stochastic_triple_shows_the_replayed_events_of_each_sample(backend):
     assert len(sad.perturbations(triple)) >= 2
     with pytest.raises(ValueError, match="backend must be one of"):
         sad.stochastic_triple(coins, 0.3, rng=3, vectorize=False, backend="smoothed")
+
+
+def test_weights_over_many_decades_and_non_finite_ones():
+    # weights spanning 1e±20: exactly K distinct events (the sums of the small weights are not
+    # lost to cancellation); an infinite weight replays every event, as the exact sample does
+    rng = np.random.default_rng(0)
+    for _ in range(2_000):
+        n, k = int(rng.integers(3, 13)), int(rng.integers(2, 6))
+        weights = 10.0 ** rng.uniform(-20, 20, n) * rng.choice([-1.0, 1.0], n)
+        u = float(rng.random())
+        chosen = replay._selection(_events(weights), k, lambda u=u: u)
+        serials = [c[1] for c, _ in chosen]
+        assert len(serials) == len(set(serials)) == min(k, n)
+    chosen = replay._selection(_events([1.0, math.inf, 2.0, 0.5]), 2, lambda: 0.5)
+    assert [w for _, w in chosen] == [1.0, math.inf, 2.0, 0.5]
+
+
+def test_jumps_that_alternate_along_the_run_still_gain():
+    # 24 Poisson draws added with alternating signs: the events' jumps alternate in the run's
+    # order, which a systematic pass in that order would pick in step (no gain for even τ)
+    def alternating(lam):
+        g, s = sad.Generator(), 0
+        for i in range(24):
+            s += g.poisson(lam) * (1 if i % 2 == 0 else -1)
+        return float(s * s)  # E s² = 24·lam: derivative 24
+
+    kpaths = sad.derivative_samples(alternating, 1.0, n_samples=3_000, rng=0,
+                                    vectorize=False, backend="kpaths:2")
+    pruned = sad.derivative_samples(alternating, 1.0, n_samples=3_000, rng=0,
+                                    vectorize=False)
+    assert_unbiased(kpaths, 24.0)
+    assert kpaths.var() < 0.6 * pruned.var()
+
+
+def test_a_pruned_triple_keeps_an_event_of_negative_weight():
+    # at p = 1 a Bernoulli event has the one-sided weight -1 (docs/decisions.md)
+    def f(p):
+        n = sum(sad.bernoulli(p) for _ in range(6))
+        return float((n - sum(sad.bernoulli(0.4 * p) for _ in range(3))) ** 2)
+
+    triple = sad.stochastic_triple(f, 1.0, n_samples=500, rng=3, vectorize=False)
+    samples = sad.derivative_samples(f, 1.0, n_samples=500, rng=3, vectorize=False)
+    assert np.array_equal(sad.derivative_contribution(triple), samples)

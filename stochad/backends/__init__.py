@@ -41,7 +41,7 @@ def backend_class(name: str) -> type[Backend]:
     """
     if isinstance(name, str) and name.startswith("kpaths:"):
         paths = name.removeprefix("kpaths:")
-        if not paths.isdigit() or int(paths) < 1:
+        if not (paths.isascii() and paths.isdigit()) or int(paths) < 1:
             raise ValueError(f"backend {name!r}: K of 'kpaths:K' must be a positive integer")
         return KPathsBackend.with_paths(int(paths))
     try:
