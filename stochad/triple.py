@@ -290,6 +290,13 @@ class StochasticTriple:
                 f"flip it, so a Python if/while cannot follow both paths; {FIX_BRANCH}, or pass "
                 "vectorize=False to run one sample per call (the replay engine follows it)"
             )
+        if self.delta is not None and np.any(np.asarray(self.delta) != 0):
+            raise TypeError(
+                "the truth value of this stochastic triple carries a dual part (the smoothed "
+                "backend's share of a flip), which a Python if/while would drop; "
+                f"{FIX_BRANCH}, or run one sample per call (vectorize=False) with the pruned, "
+                "kpaths or exact backend, whose replay engine follows the if"
+            )
         return bool(first)
 
     __hash__ = None

@@ -212,3 +212,14 @@ def test_kpaths_needs_an_ascii_positive_integer(name):
     with pytest.raises(ValueError, match="K of 'kpaths:K' must be a positive integer"):
         sad.derivative_samples(lambda p: sad.bernoulli(p), 0.5, n_samples=4, rng=0,
                                vectorize=False, backend=name)
+
+
+def test_smoothed_one_sample_per_call_refuses_an_if_on_a_coin_instead_of_dropping_it():
+    # the smoothed backend folds a flip's weight into the boolean's dual part; an if used to
+    # drop it silently (0 for an exact 1)
+    def coin(p):
+        return 1.0 if sad.Generator().random() < p else 0.0
+
+    with pytest.raises(TypeError, match="carries a dual part.*kpaths or exact backend"):
+        sad.derivative_samples(coin, 0.4, n_samples=10, rng=0, vectorize=False,
+                               backend="smoothed")
