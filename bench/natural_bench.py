@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import stochad as sad
-from stochad.backends import backend_class
-from stochad.replay import REPLAYED
+from stochad.replay import REPLAYED, replays
 
 from .natural import PROGRAMS, NaturalProgram
 from .natural_score import score_baseline_samples
@@ -89,7 +88,7 @@ def report(names: list[str], samples: int, seed: int, repeats: int,
     unknown = sorted(set(names) - set(PROGRAMS))
     if unknown:
         raise ValueError(f"unknown natural program(s) {unknown}; choose from {sorted(PROGRAMS)}")
-    if backend_class(backend).name.split(":")[0] not in REPLAYED:
+    if not replays(backend):
         raise ValueError(f"backend {backend!r}: replay runs {', '.join(REPLAYED)} or kpaths:K")
     lines = [f"{'program':22} {'exact':>9} {f'replay ({backend})':>19} {'samples/s':>9} "
              f"{'plain/s':>9} {'ratio':>6} {'sd':>8} {'score+baseline':>19} {'sd':>8} "

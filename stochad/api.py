@@ -67,7 +67,7 @@ def _triple_samples(f, p, d, lanes, generator, backend, vectorize, compile=True,
     pruned backend goes through the compiled engine when ``f`` records (its seed drawn from
     the task's generator; ``programs``, a dict shared by a call's tasks, keeps the recording);
     anything else runs on the operator engine."""
-    if not vectorize and backend_class(backend).name.split(":")[0] in replay.REPLAYED:
+    if not vectorize and replay.replays(backend):
         state = generator.bit_generator.state
         try:
             return replay.samples_along(f, p, d, lanes, generator, backend)
@@ -466,7 +466,7 @@ def stochastic_triple(f, p, *, n_samples=1, rng=None, backend="pruned", vectoriz
     p = _as_parameter(p)
     n_lanes = int(n_samples)
     if not check_flag(vectorize, "vectorize"):
-        if backend_class(backend).name.split(":")[0] not in replay.REPLAYED:
+        if not replay.replays(backend):
             raise ValueError(f"stochastic_triple with vectorize=False replays the program: "
                              f"backend must be one of {', '.join(replay.REPLAYED)} or "
                              f"kpaths:K, got {backend!r}")

@@ -59,7 +59,7 @@ from .tracking import Tracking
 from .triple import StochasticTriple
 
 __all__ = ["REPLAYED", "NotReplayable", "Replay", "ReplayMismatchError", "Shared", "Tracking",
-           "events_of", "samples_along", "sample", "stochastic_triple"]
+           "events_of", "replays", "samples_along", "sample", "stochastic_triple"]
 
 
 # -- the driver ------------------------------------------------------------------------------------
@@ -282,6 +282,18 @@ def _start(p, d):
 
 REPLAYED = ("pruned", "kpaths", "exact")
 """The backends whose samples one sample per call are replay samples (:func:`events_of`)."""
+
+
+def replays(backend) -> bool:
+    """Whether one sample per call with ``backend`` (a name, ``"kpaths:K"`` included) runs
+    the replay engine.
+
+    Examples
+    --------
+    >>> replays("kpaths:2"), replays("smoothed")
+    (True, False)
+    """
+    return backend_class(backend).name.split(":")[0] in REPLAYED
 
 
 def events_of(backend) -> int | None:
