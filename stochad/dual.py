@@ -79,6 +79,14 @@ class Elements(Source):
         self.elements = elements
 
 
+def _checked_index(key, size):
+    """``key`` as an int, or numpy's ``IndexError`` if it is out of range for ``size``."""
+    key = int(key)
+    if not -size <= key < size:
+        raise IndexError(f"index {key} is out of bounds for axis 0 with size {size}")
+    return key
+
+
 def _of_elements(elements, rec):
     """The 1-d dual array of the dual numbers ``elements`` (:class:`Elements`)."""
     return Dual(np.array([e.v for e in elements], dtype=float),
@@ -140,7 +148,12 @@ def _fold(old, new):
     if old is not None and old.rec is not new:
         rec = old.rec
         rec.escaped = True
-        rec.into = (new, new.flo, new.fhi, new.compared, new.opaque)
+        into = rec.into
+        if into is None:
+            rec.into = ((new, new.flo, new.fhi, new.compared, new.opaque, new.touched),)
+        elif all(entry[0] is not new for entry in into):  # (the first fold into new stays:
+            # a branch on new since then is what matters) every newer draw it went into
+            rec.into = into + ((new, new.flo, new.fhi, new.compared, new.opaque, new.touched),)
 
 
 def _add_src(xv, xd, sx, yv, yd, sy, sign):
@@ -222,8 +235,9 @@ def _narrow(tape, op, result, rec, av, bv):
     scalar noise ``z`` of ``rec`` (a fixed threshold: ``if u < 0.3: ... elif u < p:``), or
     that it revealed what an interval cannot hold (``av is None``: not affine in ``z``)."""
     if type(av) is not float or type(bv) is not float or type(result) is not bool:
-        if type(rec.z) is not float:
-            return  # an array's noise keeps no interval (and is marked used)
+        if type(rec.z) is not float:  # an array's noise keeps no interval: a later event
+            tape.opaque(rec)          # on it, or on an element of it, warns
+            return
         if av is None:
             tape.opaque(rec)
             return
@@ -625,8 +639,9 @@ class Dual:
             key = key.__index__()
         src, d = self.src, self.d
         if type(src) is Elements and (type(key) is int or isinstance(key, np.integer | slice)):
-            picked = src.elements[int(key) if isinstance(key, np.integer) else key]
-            return _of_elements(picked, src.rec) if type(key) is slice else picked
+            if type(key) is slice:
+                return _of_elements(src.elements[key], src.rec)
+            return src.elements[_checked_index(key, len(src.elements))]
         if src is not None and src.av is not None and np.ndim(self.v) == 1 \
                 and type(key) is slice:  # ts[1:]: the sliced elements, each its own record
             elements = _elements(self, range(len(self.v))[key])
@@ -635,7 +650,7 @@ class Dual:
         if src is not None and src.av is not None and np.ndim(self.v) == 2 \
                 and (type(key) is int or isinstance(key, np.integer)):  # a row: its elements
             rows, columns = np.shape(self.v)
-            start = range(rows)[key] * columns  # (an IndexError out of range, as numpy's)
+            start = _checked_index(key, rows) % rows * columns
             elements = _elements(self, range(start, start + columns))
             if elements is not None:
                 return _of_elements(elements, src.rec)
@@ -673,6 +688,9 @@ class Dual:
 
     def mean(self, axis=None, **kwargs):
         return np.mean(self, axis=axis, **kwargs)
+
+    def cumsum(self, axis=None, **kwargs):
+        return np.cumsum(self, axis=axis, **kwargs)
 
     def max(self, axis=None, **kwargs):
         return np.max(self, axis=axis, **kwargs)
@@ -846,7 +864,7 @@ def _cumsum(a, axis=None, dtype=None, out=None):
     if type(a) is Dual and axis in (None, 0, -1) and dtype is None and out is None \
             and np.ndim(a.v) == 1:
         elements = _elements(a)
-        if elements is not None:
+        if elements:  # (an empty array: numpy's empty sum below)
             sums = [elements[0]]
             for e in elements[1:]:
                 sums.append(sums[-1] + e)

@@ -174,6 +174,7 @@ class NoiseRecord:
     scaled or shifted draw sets its coefficients."""
 
     escaped, compared, flo, fhi, edges, opaque, into = False, 0, 0.0, 1.0, None, False, None
+    touched = 0  # comparisons of its elements (ElementView): a fold's snapshot includes them
     av, ad, bv, bd, seen = 0.0, 0.0, 1.0, 0.0, None
     elem, views = None, None  # see ElementView
 

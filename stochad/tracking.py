@@ -60,13 +60,18 @@ SMALL_ARRAY = 64
 
 def _branched_since(rec):
     """Whether the program compared a newer draw that ``rec`` was folded into (``u1 + u2``,
-    :func:`stochad.dual._fold`) after the folding: that comparison revealed something of
-    ``rec``'s noise that no interval of its own holds."""
-    while rec.into is not None:
-        newer, flo, fhi, compared, opaque = rec.into
-        if (newer.flo, newer.fhi, newer.compared, newer.opaque) != (flo, fhi, compared, opaque):
-            return True
-        rec = newer
+    :func:`stochad.dual._fold`; each such draw, and the ones they went into) after the
+    folding: that comparison revealed something of ``rec``'s noise that no interval of its
+    own holds."""
+    pending = [rec]
+    while pending:
+        into = pending.pop().into
+        if into is None:
+            continue
+        for newer, *then in into:
+            if [newer.flo, newer.fhi, newer.compared, newer.opaque, newer.touched] != then:
+                return True
+            pending.append(newer)
     return False
 
 
@@ -376,6 +381,15 @@ class Tracking(Tape):
             self._warn_lost()
             return result
         rec = src.rec
+        if rec.opaque or rec.views is not None and any(v.opaque for v in rec.views.values()):
+            self._warn_lost(  # no interval of an array's elements holds what that revealed
+                "a comparison of a whole array of draws with a moving threshold after the "
+                "program compared the array or an element of it with a fixed threshold, or "
+                "through a function that is not affine, or read it as a number (u < 0.5, "
+                "then u < p): the replay engine keeps no interval for a whole array's elements, "
+                "so this event's share is lost. Compare the elements one by one throughout "
+                "(for x in u: if x < 0.5: ... if x < p:), which the engine follows exactly")
+            return result
         if rec.views is not None and any(v.edges or v.flo > 0.0 or v.fhi < 1.0
                                          for v in rec.views.values()):
             self._warn_lost(  # the elements' intervals are not the array's
@@ -386,7 +400,8 @@ class Tracking(Tape):
                 "by one throughout (for t in ts: ...), or the whole array throughout")
             return result
         law = rec.law
-        if type(law) is scalar_laws.NoiseLaw and rec.z.size <= SMALL_ARRAY \
+        if type(law) is scalar_laws.NoiseLaw and type(rec.z) is np.ndarray \
+                and rec.z.size <= SMALL_ARRAY \
                 and np.shape(result) == rec.z.shape:
             return self._compare_elements(op, result, src)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -475,7 +490,7 @@ class Tracking(Tape):
         ``boundary`` revealed: ``z`` below it or not (``if u < 0.3: ... elif u < p:``). An
         array's noise keeps no interval: it is marked used instead."""
         if type(rec.z) is not float:
-            rec.escaped = True
+            rec.escaped = rec.opaque = True
             return
         if rec.edges is not None:
             known = _edge_at(rec.edges, boundary)
@@ -487,6 +502,8 @@ class Tracking(Tape):
         """Narrow the interval of the scalar noise of ``rec`` to below ``boundary`` or not,
         and nothing else (no event, no check against its events): a step function's cell,
         known before the events at its edges are weighted (:meth:`stochad.dual.Dual.within`)."""
+        if rec.elem is not None:
+            rec.parent.touched += 1
         law = rec.law
         theta = (0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary) \
             if law is _UNIFORM else law.cdf_pdf(boundary)[0]
@@ -501,6 +518,8 @@ class Tracking(Tape):
         of ``rec`` that its interval cannot hold (``if u * u < 0.25:``): a later event on it
         has no known conditional probability (:meth:`event` warns)."""
         rec.opaque = True
+        if rec.elem is not None:
+            rec.parent.touched += 1
 
     def compare_affine(self, op, result, rec, av, ad, bv, bd):
         """:meth:`compare` of ``a + b·z`` (z: the noise of ``rec``) against 0, given its
@@ -525,7 +544,9 @@ class Tracking(Tape):
                 "element, so this event's weight is wrong (too large or too small). Compare "
                 "the elements one by one throughout (for t in ts: ...), or the whole array "
                 "throughout")
-        elif rec.opaque or (rec.into is not None and _branched_since(rec)):
+        elif rec.opaque or (rec.into is not None and _branched_since(rec)) \
+                or rec.elem is not None and (rec.parent.opaque or rec.parent.into is not None
+                                             and _branched_since(rec.parent)):
             self._warn_lost(
                 "a comparison with a moving threshold of a continuous draw on which the "
                 "program branched before through a function of it that is not affine, or of "
@@ -550,6 +571,8 @@ class Tracking(Tape):
                 return
             edges.append((boundary, moves))
         rec.compared += 1
+        if rec.elem is not None:
+            rec.parent.touched += 1
         if law is _UNIFORM:  # inline cdf_pdf (the hot paths)
             theta = 0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary
             dtheta = moves if 0.0 <= boundary <= 1.0 else 0.0
