@@ -79,6 +79,18 @@ class Elements(Source):
         self.elements = elements
 
 
+def _each_element(x, o, op):
+    """``op(e, o)`` for each element ``e`` of ``x``, a dual array whose elements are known one
+    by one (:class:`Elements`), and ``o`` one number with no draw behind it (``2 *
+    np.cumsum(gaps)``, ``arrivals + 1.0``): the elements keep their provenance. ``None``
+    where that does not apply."""
+    if type(x.src) is not Elements or not (
+            isinstance(o, float | int) or type(o) is Dual and o.src is None
+            and type(o.v) is float and type(o.d) is float):
+        return None
+    return _of_elements([op(e, o) for e in x.src.elements], x.src.rec)
+
+
 def _checked_index(key, size):
     """``key`` as an int, or numpy's ``IndexError`` if it is out of range for ``size``."""
     key = int(key)
@@ -403,6 +415,11 @@ class Dual:
                 _fold(s, so.rec)
                 return Dual(self.v + o.v, self.d + o.d,
                             Source(so.rec, self.v + so.av, self.d + so.ad, so.bv, so.bd))
+            each = _each_element(self, o, operator.add)
+            if each is None:
+                each = _each_element(o, self, operator.add)
+            if each is not None:
+                return each
             return Dual(self.v + o.v, self.d + o.d,
                         _add_src(self.v, self.d, s, o.v, o.d, so, 1))
         if isinstance(o, np.ndarray) and o.dtype == object:
@@ -411,6 +428,10 @@ class Dual:
         if s is None:
             return Dual(self.v + o, self.d)
         if s.av is None:  # a draw plus a number (t += rng.exponential(s)): inline
+            if type(s) is Elements:
+                each = _each_element(self, o, operator.add)
+                if each is not None:
+                    return each
             s.rec.escaped = True
             return Dual(self.v + o, self.d, Source(s.rec))
         return Dual(self.v + o, self.d, Source(s.rec, s.av + o, s.ad, s.bv, s.bd))
@@ -421,20 +442,34 @@ class Dual:
         if type(o) is Dual:
             if self.src is None and o.src is None:
                 return Dual(self.v - o.v, self.d - o.d)
+            each = _each_element(self, o, operator.sub)
+            if each is None:
+                each = _each_element(o, self, lambda e, x: x - e)
+            if each is not None:
+                return each
             return Dual(self.v - o.v, self.d - o.d,
                         _add_src(self.v, self.d, self.src, o.v, o.d, o.src, -1))
         if self.src is None:
             return Dual(self.v - o, self.d)
+        each = _each_element(self, o, operator.sub)
+        if each is not None:
+            return each
         return Dual(self.v - o, self.d, _add_src(self.v, self.d, self.src, o, 0.0, None, -1))
 
     def __rsub__(self, o):
         if self.src is None:
             return Dual(o - self.v, -self.d)
+        each = _each_element(self, o, lambda e, x: x - e)
+        if each is not None:
+            return each
         return Dual(o - self.v, -self.d, _add_src(o, 0.0, None, self.v, self.d, self.src, -1))
 
     def __neg__(self):
         if self.src is None:
             return Dual(-self.v, -self.d)
+        each = _each_element(self, 0.0, lambda e, _: -e)
+        if each is not None:
+            return each
         return Dual(-self.v, -self.d, _add_src(0.0, 0.0, None, self.v, self.d, self.src, -1))
 
     def __pos__(self):
@@ -446,9 +481,17 @@ class Dual:
             d = self.d * o.v + self.v * o.d
             if self.src is None and o.src is None:
                 return Dual(v, d)
+            each = _each_element(self, o, operator.mul)
+            if each is None:
+                each = _each_element(o, self, operator.mul)
+            if each is not None:
+                return each
             return Dual(v, d, _product_src(self.v, self.d, self.src, o.v, o.d, o.src, False))
         if self.src is None:
             return Dual(self.v * o, self.d * o)
+        each = _each_element(self, o, operator.mul)
+        if each is not None:
+            return each
         return Dual(self.v * o, self.d * o, _scale_src(self.src, o, 0.0, False))
 
     __rmul__ = __mul__
@@ -459,9 +502,15 @@ class Dual:
             d = (self.d - v * o.d) / o.v
             if self.src is None and o.src is None:
                 return Dual(v, d)
+            each = _each_element(self, o, operator.truediv)
+            if each is not None:
+                return each
             return Dual(v, d, _product_src(self.v, self.d, self.src, o.v, o.d, o.src, True))
         if self.src is None:
             return Dual(self.v / o, self.d / o)
+        each = _each_element(self, o, operator.truediv)
+        if each is not None:
+            return each
         return Dual(self.v / o, self.d / o, _scale_src(self.src, o, 0.0, True))
 
     def __rtruediv__(self, o):

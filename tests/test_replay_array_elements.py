@@ -13,6 +13,7 @@ from conftest import assert_unbiased, central_difference
 from scipy import stats
 
 import stochad as sad
+from stochad.dual import Dual
 
 G = sad.Generator
 
@@ -241,3 +242,18 @@ def test_a_scalar_draw_against_an_array_threshold_runs():
         return float(np.sum(G().random() < p * np.array([1.0, 2.0])))
 
     _warns(two_thresholds, 0.3)
+
+
+def test_a_running_sum_scaled_and_shifted_keeps_its_elements():
+    def opened_late(lam):  # times in half-hours from an opening at 1: 2·S_k + 1 <= 5
+        arrivals = 2.0 * np.cumsum(G().exponential(1 / lam, size=10)) + 1.0
+        return float(sum(1 for t in arrivals if t <= 5.0))
+
+    def by_the_rate(lam):  # the parameter itself as a factor, and a difference with it
+        arrivals = np.cumsum(G().exponential(1.0, size=10)) / lam
+        shifted = Dual(2.0, 0.0) - arrivals
+        return float(sum(1 for t in shifted if t >= 0.0))
+
+    exact = central_difference(lambda lam: stats.poisson.sf(np.arange(10), 2 * lam).sum(), 1.5)
+    assert_unbiased(_samples(opened_late, 1.5), exact)
+    assert_unbiased(_samples(by_the_rate, 1.5), exact)
