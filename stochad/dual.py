@@ -921,6 +921,18 @@ def _cumsum(a, axis=None, dtype=None, out=None):
     return _linear(np.cumsum)(a, axis=axis, dtype=dtype, out=out)
 
 
+def _diff(a, n=1, axis=-1, **kwargs):
+    """``np.diff``: of a 1-d array whose elements are seen one by one (:func:`_elements`), the
+    differences of neighbours as dual numbers (``np.diff(arrivals)``: the gaps again, each
+    affine in the newer draw); else linear in the array, not affine in any one draw."""
+    if type(a) is Dual and n == 1 and axis in (0, -1) and not kwargs and np.ndim(a.v) == 1:
+        elements = _elements(a)
+        if elements is not None and len(elements) > 1:
+            return _of_elements([elements[i + 1] - elements[i]
+                                 for i in range(len(elements) - 1)], a.src.rec)
+    return _linear(np.diff)(a, n, axis, **kwargs)
+
+
 def _where(cond, x, y):
     (xv, xd, sx), (yv, yd, sy) = _parts(x), _parts(y)
     c = np.asarray(cond)
@@ -930,7 +942,7 @@ def _where(cond, x, y):
 _ARRAY_FUNCTIONS = {
     np.sum: _linear(np.sum), np.mean: _linear(np.mean), np.cumsum: _cumsum,
     np.reshape: _linear(np.reshape), np.transpose: _linear(np.transpose),
-    np.ravel: _linear(np.ravel), np.take: _linear(np.take), np.diff: _linear(np.diff),
+    np.ravel: _linear(np.ravel), np.take: _linear(np.take), np.diff: _diff,
     np.stack: _joined(np.stack), np.concatenate: _joined(np.concatenate),
     np.where: _where, np.shape: lambda a: np.shape(a.v), np.ndim: lambda a: np.ndim(a.v),
     np.size: lambda a, axis=None: np.size(a.v, axis),

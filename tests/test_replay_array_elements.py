@@ -257,3 +257,11 @@ def test_a_running_sum_scaled_and_shifted_keeps_its_elements():
     exact = central_difference(lambda lam: stats.poisson.sf(np.arange(10), 2 * lam).sum(), 1.5)
     assert_unbiased(_samples(opened_late, 1.5), exact)
     assert_unbiased(_samples(by_the_rate, 1.5), exact)
+
+
+def test_np_diff_of_arrival_times_gives_the_gaps_back():
+    def short_gaps(lam):
+        arrivals = np.cumsum(G().exponential(1 / lam, size=5))
+        return float(sum(1 for gap in np.diff(arrivals) if gap < 0.5))
+
+    assert_unbiased(_samples(short_gaps, 1.5), 4 * 0.5 * math.exp(-0.75))
