@@ -161,11 +161,15 @@ def _fold(old, new):
         rec = old.rec
         rec.escaped = True
         into = rec.into
-        if into is None:
-            rec.into = ((new, new.flo, new.fhi, new.compared, new.opaque, new.touched),)
+        if into is None:  # (the common case: one newer draw, one entry, no list)
+            rec.into = (new, new.flo, new.fhi, new.compared, new.opaque, new.touched)
+        elif type(into) is tuple:
+            if into[0] is not new:  # a second newer draw (a[2] - a[0] after a[1] - a[0])
+                rec.into = [into, (new, new.flo, new.fhi, new.compared, new.opaque,
+                                   new.touched)]
         elif all(entry[0] is not new for entry in into):  # (the first fold into new stays:
             # a branch on new since then is what matters) every newer draw it went into
-            rec.into = into + ((new, new.flo, new.fhi, new.compared, new.opaque, new.touched),)
+            into.append((new, new.flo, new.fhi, new.compared, new.opaque, new.touched))
 
 
 def _add_src(xv, xd, sx, yv, yd, sy, sign):

@@ -166,7 +166,8 @@ class NoiseRecord:
     moving threshold; ``[flo, fhi)``: what the run's comparisons so far revealed of ``F(z)``
     (scalar ``z``); ``edges``: the boundaries of its comparison events, with their motions;
     ``opaque``: the program branched on it in a way no interval holds (``u * u < 0.25``);
-    ``into``: the newer draw it was folded into (``u1 + u2``) and that one's state then.
+    ``into``: the newer draw it was folded into (``u1 + u2``) and that one's state then
+    (a list of them if it went into several).
 
     A scalar draw's record is its value's provenance (a :class:`~stochad.dual.Source`: one
     object fewer per draw): ``a = 0``, ``b = 1`` for a raw uniform, the class defaults, so

@@ -68,8 +68,10 @@ def _branched_since(rec):
         into = pending.pop().into
         if into is None:
             continue
-        for newer, *then in into:
-            if [newer.flo, newer.fhi, newer.compared, newer.opaque, newer.touched] != then:
+        for entry in (into,) if type(into) is tuple else into:  # one entry, or a list
+            newer = entry[0]
+            if (newer, newer.flo, newer.fhi, newer.compared, newer.opaque, newer.touched) \
+                    != entry:
                 return True
             pending.append(newer)
     return False
