@@ -79,16 +79,22 @@ class Elements(Source):
         self.elements = elements
 
 
-def _each_element(x, o, op):
-    """``op(e, o)`` for each element ``e`` of ``x``, a dual array whose elements are known one
-    by one (:class:`Elements`), and ``o`` one number with no draw behind it (``2 *
-    np.cumsum(gaps)``, ``arrivals + 1.0``): the elements keep their provenance. ``None``
-    where that does not apply."""
-    if type(x.src) is not Elements or not (
-            isinstance(o, float | int) or type(o) is Dual and o.src is None
-            and type(o.v) is float and type(o.d) is float):
-        return None
-    return _of_elements([op(e, o) for e in x.src.elements], x.src.rec)
+def _one_number(o) -> bool:
+    """Whether ``o`` is one number with no draw behind it."""
+    return isinstance(o, float | int) or type(o) is Dual and o.src is None \
+        and type(o.v) is float and type(o.d) is float
+
+
+def _each_element(x, y, op):
+    """``op(x, y)`` element by element where one side is a dual array whose elements are
+    known one by one (:class:`Elements`) and the other one number with no draw behind it
+    (``2 * np.cumsum(gaps)``, ``2.0 - arrivals``): the elements keep their provenance.
+    ``None`` where that does not apply."""
+    if type(x) is Dual and type(x.src) is Elements and _one_number(y):
+        return _of_elements([op(e, y) for e in x.src.elements], x.src.rec)
+    if type(y) is Dual and type(y.src) is Elements and _one_number(x):
+        return _of_elements([op(x, e) for e in y.src.elements], y.src.rec)
+    return None
 
 
 def _checked_index(key, size):
@@ -97,6 +103,18 @@ def _checked_index(key, size):
     if not -size <= key < size:
         raise IndexError(f"index {key} is out of bounds for axis 0 with size {size}")
     return key
+
+
+def _flat_indices(shape, key):
+    """The flat indices ``key`` picks as a 1-d array: a slice of a 1-d array (``ts[1:]``) or
+    a row of a 2-d one (``X[i]``); ``None`` for any other key."""
+    if len(shape) == 1 and type(key) is slice:
+        return range(shape[0])[key]
+    if len(shape) == 2 and (type(key) is int or isinstance(key, np.integer)):
+        rows, columns = shape
+        start = _checked_index(key, rows) % rows * columns
+        return range(start, start + columns)
+    return None
 
 
 def _of_elements(elements, rec):
@@ -228,14 +246,11 @@ def _latest(sources):
     return Source(newest)
 
 
-def _nonzero(d) -> bool:
-    return d != 0 if type(d) is float or type(d) is int else bool(np.any(d != 0))
-
-
 def nonzero(d) -> bool:
-    """Whether a parameter's dual part ``d`` (``None``: a plain parameter) is not zero."""
-    if type(d) is float:
-        return d != 0.0
+    """Whether a dual part ``d`` (a number or an array; ``None``: a plain parameter) is not
+    zero."""
+    if type(d) is float or type(d) is int:
+        return d != 0
     return d is not None and bool(np.any(np.asarray(d) != 0))
 
 
@@ -243,7 +258,7 @@ def _moving(s) -> bool:
     """Whether an affine source's coefficients carry a dual part, or its draw's law moves
     with the parameter (:class:`stochad.cdf_laws.Bound`: its value's dual part may be 0)."""
     return s is not None and (s.rec.law.moving or s.av is not None and (
-        _nonzero(s.ad) or _nonzero(s.bd)))
+        nonzero(s.ad) or nonzero(s.bd)))
 
 
 def _narrow(tape, op, result, rec, av, bv):
@@ -294,8 +309,8 @@ def _compare(op, x, y):
         # before t1 < t2), which then needs no reference replay (stochad.replay._used)
         return result
     if op is operator.eq or op is operator.ne or not (
-            (xd != 0.0 if type(xd) is float else _nonzero(xd))
-            or (yd != 0.0 if type(yd) is float else _nonzero(yd))
+            (xd != 0.0 if type(xd) is float else nonzero(xd))
+            or (yd != 0.0 if type(yd) is float else nonzero(yd))
             or _moving(sx) or _moving(sy)):
         # nothing moves: a plain comparison; it still reads the noise of its draws, which
         # another comparison's replay must then hold fixed (stochad.replay)
@@ -420,8 +435,6 @@ class Dual:
                 return Dual(self.v + o.v, self.d + o.d,
                             Source(so.rec, self.v + so.av, self.d + so.ad, so.bv, so.bd))
             each = _each_element(self, o, operator.add)
-            if each is None:
-                each = _each_element(o, self, operator.add)
             if each is not None:
                 return each
             return Dual(self.v + o.v, self.d + o.d,
@@ -447,8 +460,6 @@ class Dual:
             if self.src is None and o.src is None:
                 return Dual(self.v - o.v, self.d - o.d)
             each = _each_element(self, o, operator.sub)
-            if each is None:
-                each = _each_element(o, self, lambda e, x: x - e)
             if each is not None:
                 return each
             return Dual(self.v - o.v, self.d - o.d,
@@ -463,7 +474,7 @@ class Dual:
     def __rsub__(self, o):
         if self.src is None:
             return Dual(o - self.v, -self.d)
-        each = _each_element(self, o, lambda e, x: x - e)
+        each = _each_element(o, self, operator.sub)
         if each is not None:
             return each
         return Dual(o - self.v, -self.d, _add_src(o, 0.0, None, self.v, self.d, self.src, -1))
@@ -471,7 +482,7 @@ class Dual:
     def __neg__(self):
         if self.src is None:
             return Dual(-self.v, -self.d)
-        each = _each_element(self, 0.0, lambda e, _: -e)
+        each = _each_element(self, 0.0, lambda e, _: -e)  # (-e itself, not 0 - e: signed zeros)
         if each is not None:
             return each
         return Dual(-self.v, -self.d, _add_src(0.0, 0.0, None, self.v, self.d, self.src, -1))
@@ -486,8 +497,6 @@ class Dual:
             if self.src is None and o.src is None:
                 return Dual(v, d)
             each = _each_element(self, o, operator.mul)
-            if each is None:
-                each = _each_element(o, self, operator.mul)
             if each is not None:
                 return each
             return Dual(v, d, _product_src(self.v, self.d, self.src, o.v, o.d, o.src, False))
@@ -580,7 +589,7 @@ class Dual:
     # -- conversions ------------------------------------------------------------------------------
     def _plain(self, kind, what):
         read_as_number(self.src)
-        if _nonzero(self.d):
+        if nonzero(self.d):
             raise TypeError(
                 f"{what}() of a dual number with a non-zero dual part would lose its derivative "
                 f"(math.* functions call {what}() too); {FIX_CONVERT}"
@@ -614,7 +623,7 @@ class Dual:
 
     def __array__(self, dtype=None, copy=None):
         read_as_number(self.src)
-        if _nonzero(self.d):
+        if nonzero(self.d):
             raise TypeError(
                 "converting a dual number to a numpy array would drop its dual part; "
                 f"{FIX_CONVERT}")
@@ -641,7 +650,7 @@ class Dual:
             self < high  # noqa: B015
             return
         if np.ndim(self.v) or type(src.rec.z) is not float:
-            if _moving(src) or _nonzero(self.d):
+            if _moving(src) or nonzero(self.d):
                 raise TypeError(
                     "a step function (floor, ceil, trunc, rint, round, sign, //, %, an integer "
                     "cast) of an array of moving draws: the replay engine keeps what a "
@@ -695,16 +704,9 @@ class Dual:
             if type(key) is slice:
                 return _of_elements(src.elements[key], src.rec)
             return src.elements[_checked_index(key, len(src.elements))]
-        if src is not None and src.av is not None and np.ndim(self.v) == 1 \
-                and type(key) is slice:  # ts[1:]: the sliced elements, each its own record
-            elements = _elements(self, range(len(self.v))[key])
-            if elements is not None:
-                return _of_elements(elements, src.rec)
-        if src is not None and src.av is not None and np.ndim(self.v) == 2 \
-                and (type(key) is int or isinstance(key, np.integer)):  # a row: its elements
-            rows, columns = np.shape(self.v)
-            start = _checked_index(key, rows) % rows * columns
-            elements = _elements(self, range(start, start + columns))
+        if src is not None and src.av is not None:  # ts[1:] or a row X[i]: its elements
+            indices = _flat_indices(np.shape(self.v), key)
+            elements = None if indices is None else _elements(self, indices)
             if elements is not None:
                 return _of_elements(elements, src.rec)
         v = self.v[key]
@@ -779,9 +781,9 @@ class Dual:
             (av, ad, sa), (bv, bd, sb) = _parts(args[0]), _parts(args[1])
             out = np.matmul(av, bv)
             d = np.zeros(np.shape(out))
-            if _nonzero(ad):
+            if nonzero(ad):
                 d = d + np.matmul(np.broadcast_to(ad, np.shape(av)), bv)
-            if _nonzero(bd):
+            if nonzero(bd):
                 d = d + np.matmul(av, np.broadcast_to(bd, np.shape(bv)))
             if np.ndim(out) == 0:
                 out, d = float(out), float(d)
@@ -797,7 +799,7 @@ class Dual:
         out = ufunc(*values)
         d = 0.0
         for (_, dv, _), partial in zip(parts, rule.partials, strict=True):
-            if partial is None or not _nonzero(dv):
+            if partial is None or not nonzero(dv):
                 continue
             if partial == 1:
                 d = d + dv

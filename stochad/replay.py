@@ -266,13 +266,17 @@ def sample(f, p, d, shared: Shared, events: int | None = 1):
         return delta + total * jump
     tracking, value, delta = _tracked(f, p, d, shared)
     out = np.array(delta, dtype=float)
-    if events is None:
-        chosen = [(c, c[0]) for c in _each(tracking.candidates)]
-    else:
-        chosen = _selection(tracking.candidates, events, shared.stream.uniform)
-    for candidate, weight in chosen:
+    for candidate, weight in _chosen(tracking, events, shared):
         out += weight * _difference(f, p, tracking, value, candidate)
     return out
+
+
+def _chosen(tracking, events, shared):
+    """``[(candidate, weight)]`` a sample replays: every event (``events=None``, exact) or
+    ``events`` of them (:func:`_selection`)."""
+    if events is None:
+        return [(c, c[0]) for c in _each(tracking.candidates)]
+    return _selection(tracking.candidates, events, shared.stream.uniform)
 
 
 def _start(p, d):
@@ -344,9 +348,8 @@ def _replayed_triple(f, p, d, n_samples, generator, shared, events):
     values, deltas, lanes = [], [], []
     for _ in range(n_samples):
         tracking, value, delta = _tracked(f, p, d, shared)
-        chosen = ([(c, c[0]) for c in _each(tracking.candidates)] if events is None
-                  else _selection(tracking.candidates, events, shared.stream.uniform))
-        lanes.append([(weight, _difference(f, p, tracking, value, c)) for c, weight in chosen])
+        lanes.append([(weight, _difference(f, p, tracking, value, c))
+                      for c, weight in _chosen(tracking, events, shared)])
         values.append(value)
         deltas.append(delta)
     value, delta = np.stack(values).astype(float), np.stack(deltas).astype(float)

@@ -96,6 +96,23 @@ def _seen_alone(src, shape) -> bool:
         and rec.z.shape == shape
 
 
+def _nudged(law, av, bv, boundary):
+    """``(lo, hi)``: the noise just below and just above the boundary ``−a/b`` of a
+    comparison of ``a + b·z`` (far enough that a replay's float arithmetic lands on the
+    intended side), within the law's range."""
+    eta = 1e-10 * (abs(av) + abs(bv * boundary)) / abs(bv) + 1e-12 * (1.0 + abs(boundary))
+    return (min(max(boundary - eta, law.low), law.high),
+            min(max(boundary + eta, law.low), law.high))
+
+
+def _coefficients(src, shape):
+    """The coefficients ``a``, ``da``, ``b``, ``db`` of ``src`` for every element of a value of
+    ``shape``, as four lists of floats in flat order."""
+    n = math.prod(shape)
+    return ([c] * n if type(c) is float else np.broadcast_to(c, shape).reshape(-1).tolist()
+            for c in (src.av, src.ad, src.bv, src.bd))
+
+
 def _at(c, shape, flat):
     """Element ``flat`` of ``c`` broadcast to ``shape``, a float."""
     if type(c) is float or np.ndim(c) == 0:
@@ -333,9 +350,7 @@ class Tracking(Tape):
             return None
         rec = src.rec
         n = rec.z.size
-        av, ad, bv, bd = ([c] * n if type(c) is float else
-                          np.broadcast_to(c, shape).reshape(-1).tolist()
-                          for c in (src.av, src.ad, src.bv, src.bd))
+        av, ad, bv, bd = _coefficients(src, shape)
         if rec.views is None and not isinstance(rec.law, cdf_laws.Bound):  # (the common
             law, z = rec.law, rec.z.reshape(-1).tolist()                    # case, at once)
             rec.views = views = {i: ElementView(rec, i, law, z[i]) for i in range(n)}
@@ -446,11 +461,8 @@ class Tracking(Tape):
         noise (``rng.random(n) < p``) element by element in plain Python, where numpy's cost
         per call would be most of the time: the same events, weights and sides."""
         rec = src.rec
-        law, shape = rec.law, rec.z.shape
-        n = rec.z.size
-        av, ad, bv, bd = ([c] * n if type(c) is float else
-                          np.broadcast_to(c, shape).reshape(-1).tolist()
-                          for c in (src.av, src.ad, src.bv, src.bd))
+        law = rec.law
+        av, ad, bv, bd = _coefficients(src, rec.z.shape)
         lower = op is operator.lt or op is operator.le
         for i, outcome in enumerate(np.reshape(result, -1).tolist()):
             b = bv[i]
@@ -468,10 +480,7 @@ class Tracking(Tape):
                 weight = dtheta / (1.0 - theta)
             if not weight < math.inf or not self._new_event(rec, i, boundary):
                 continue
-            eta = 1e-10 * (abs(av[i]) + abs(b * boundary)) / abs(b) \
-                + 1e-12 * (1.0 + abs(boundary))
-            lo = min(max(boundary - eta, law.low), law.high)
-            hi = min(max(boundary + eta, law.low), law.high)
+            lo, hi = _nudged(law, av[i], b, boundary)
             self.candidates.append((weight, rec.serial, i, hi if below else lo,
                                     lo if below else hi))
         return result
@@ -637,9 +646,7 @@ class Tracking(Tape):
         below, av, bv, boundary = reference
         rec = self.records[serial][1]
         law = rec.law if candidate[2] is None else rec.views[candidate[2]].law
-        eta = 1e-10 * (abs(av) + abs(bv * boundary)) / abs(bv) + 1e-12 * (1.0 + abs(boundary))
-        lo = min(max(boundary - eta, law.low), law.high)
-        hi = min(max(boundary + eta, law.low), law.high)
+        lo, hi = _nudged(law, av, bv, boundary)
         return (hi, lo) if below else (lo, hi)
 
     def _warn_lost(self, message=None):
