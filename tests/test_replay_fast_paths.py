@@ -8,9 +8,10 @@ of scalar draws gives; and its derivative is unbiased against closed forms in bo
 import numpy as np
 import pytest
 from conftest import assert_unbiased
+from scipy import stats
 
 import stochad as sad
-from stochad import replay
+from stochad import replay, tracking
 from stochad.dual import Dual
 
 ENTRY_POINTS = {
@@ -226,8 +227,6 @@ def test_a_float_size_raises_as_numpy_does(size):
 def test_small_arrays_compared_in_python_give_the_numpy_paths_samples(monkeypatch):
     """Arrays of draws up to SMALL_ARRAY are compared element by element in plain Python;
     numpy's whole-array path gives the same events, weights and sides."""
-    from stochad import tracking
-
     def program(p):
         g = sad.Generator()
         coins = np.sum(g.random(8) < p)                       # rng.random(n) < p
@@ -246,8 +245,6 @@ def test_acceptance_sampling_with_a_vector_of_uniforms():
     """A quality engineer's acceptance sampling: 20 items drawn at once, each defective when
     its uniform is below the defect rate; the lot is rejected above 2 defects. P(reject) =
     P(Bin(20, p) > 2), whose derivative is 20·P(Bin(19, p) = 2)."""
-    from scipy import stats
-
     def rejected(p):
         defective = sad.Generator().random(20) < p
         return float(np.count_nonzero(defective) > 2)
