@@ -199,6 +199,25 @@ class ElementView(NoiseRecord):
         self.opaque = parent.opaque
 
 
+def _scalar_params(args):
+    """:func:`plain_params` of parameters that are all floats or dual numbers with float
+    parts (a scalar law's hot path), the values as floats; ``(None, None)`` otherwise."""
+    values, deltas = [], []
+    for a in args:
+        if type(a) is Dual:
+            v, d = a.v, a.d
+            if type(v) is not float or type(d) is not float:
+                return None, None
+            read_as_number(a.src)
+        elif type(a) is float or type(a) is int:
+            v, d = float(a), None
+        else:
+            return None, None
+        values.append(v)
+        deltas.append(d)
+    return values, deltas
+
+
 def plain_params(args):
     """Values and dual parts of the draw's parameters (``None`` dual part: plain)."""
     values, deltas = [], []
@@ -438,14 +457,18 @@ class Tape:
         if len(params) != len(law.params):
             raise TypeError(f"{name} takes {len(law.params)} parameters "
                             f"({', '.join(law.params)}), got {len(params)}")
-        values, deltas = plain_params([stack_duals(a) if isinstance(a, list | tuple) else a
-                                       for a in params])
-        values = cdf_laws.validated(law, cdf_laws.real(law, values))
+        values, deltas = _scalar_params(params)
+        one = values is not None and size is None  # one number (the hot path)
+        if values is None:
+            values, deltas = plain_params([stack_duals(a) if isinstance(a, list | tuple) else a
+                                           for a in params])
+            values = cdf_laws.real(law, values)
+        values = cdf_laws.validated(law, values)
         zero = cdf_laws.point_mass(law, values)
         if zero is not None:
             raise NotReplayable(f"{name} with {zero} = 0 is a point mass, which the replay "
                                 "engine cannot see through a CDF")
-        if size is None and all(type(v) is float for v in values):  # one number (hot path)
+        if one or size is None and all(type(v) is float for v in values):
             return self.continuous_by_cdf(law, values, deltas, ())
         shape = np.broadcast_shapes(*(np.shape(v) for v in values), shape_of(size))
         if shape != ():
