@@ -167,27 +167,20 @@ def read_as_number(src):
     return u < p``): a later event on the draw warns (:meth:`stochad.tracking.Tracking.event`)."""
     if src is not None:
         rec = src.rec
-        rec.escaped = rec.opaque = True
+        rec.escaped = True
+        if not rec.opaque:
+            rec.opaque = True
+            if rec.folded is not None:
+                rec.changed()
 
 
 def _fold(old, new):
     """Fold the draw of source ``old`` into the provenance of the newer draw record ``new``
-    (``old``'s noise is used up) and remember ``new``'s state then: a later branch on ``new``
-    revealed something of ``old`` too, which an event on ``old`` must not ignore (see
+    (``old``'s noise is used up): a later branch on ``new`` reveals something of ``old`` too,
+    which an event on ``old`` must not ignore (``NoiseRecord.fold``, and
     :meth:`stochad.tracking.Tracking.event`)."""
     if old is not None and old.rec is not new:
-        rec = old.rec
-        rec.escaped = True
-        into = rec.into
-        if into is None:  # (the common case: one newer draw, one entry, no list)
-            rec.into = (new, new.flo, new.fhi, new.compared, new.opaque, new.touched)
-        elif type(into) is tuple:
-            if into[0] is not new:  # a second newer draw (a[2] - a[0] after a[1] - a[0])
-                rec.into = [into, (new, new.flo, new.fhi, new.compared, new.opaque,
-                                   new.touched)]
-        elif all(entry[0] is not new for entry in into):  # (the first fold into new stays:
-            # a branch on new since then is what matters) every newer draw it went into
-            into.append((new, new.flo, new.fhi, new.compared, new.opaque, new.touched))
+        new.fold(old.rec)
 
 
 def _add_src(xv, xd, sx, yv, yd, sy, sign):

@@ -166,8 +166,10 @@ class NoiseRecord:
     moving threshold; ``[flo, fhi)``: what the run's comparisons so far revealed of ``F(z)``
     (scalar ``z``); ``edges``: the boundaries of its comparison events, with their motions;
     ``opaque``: the program branched on it in a way no interval holds (``u * u < 0.25``);
-    ``into``: the newer draw it was folded into (``u1 + u2``) and that one's state then
-    (a list of them if it went into several).
+    ``into``: the first newer draw it was folded into (``u1 + u2``, its noise used up there);
+    ``folded``: the older draws folded into it; ``branched``: a draw it went into (or one
+    those went into) changed what the run knows of it after the folding (:meth:`changed`), so
+    a branch revealed something of this draw's noise that no interval of its own holds.
 
     A scalar draw's record is its value's provenance (a :class:`~stochad.dual.Source`: one
     object fewer per draw): ``a = 0``, ``b = 1`` for a raw uniform, the class defaults, so
@@ -175,12 +177,40 @@ class NoiseRecord:
     scaled or shifted draw sets its coefficients."""
 
     escaped, compared, flo, fhi, edges, opaque, into = False, 0, 0.0, 1.0, None, False, None
-    touched = 0  # comparisons of its elements (ElementView): a fold's snapshot includes them
+    folded, branched = None, False
     av, ad, bv, bd, seen = 0.0, 0.0, 1.0, 0.0, None
     elem, views = None, None  # see ElementView
 
     def __init__(self, serial, law, z):
         self.serial, self.law, self.z, self.rec = serial, law, z, self
+
+    def changed(self):
+        """Note that what the run knows of this draw changed (its interval, its events, an
+        opaque branch on it or on an element of it): every draw folded into it, and every
+        draw folded into those, is branched from now on. (A flag, set once: a walk over the
+        folds at each event would cost the square of a running sum's length.)"""
+        pending = list(self.folded)
+        while pending:
+            rec = pending.pop()
+            if not rec.branched:  # (a branched draw's folds are branched already)
+                rec.branched = True
+                if rec.folded is not None:
+                    pending.extend(rec.folded)
+
+    def fold(self, rec):
+        """Fold the older draw ``rec`` into this draw's provenance (its noise used up)."""
+        rec.escaped = True
+        if rec.into is None:
+            rec.into = self
+        folded = self.folded
+        if folded is None:
+            self.folded = [rec]
+        elif folded[-1] is not rec:  # (a repeat, t + x compared twice, adds nothing)
+            folded.append(rec)
+        if self.branched and not rec.branched:  # what this draw inherits, rec does
+            rec.branched = True
+            if rec.folded is not None:
+                rec.changed()
 
 
 class ElementView(NoiseRecord):

@@ -58,23 +58,10 @@ SMALL_ARRAY = 64
 (:meth:`Tracking._compare_elements`), larger ones with numpy."""
 
 
-def _branched_since(rec):
-    """Whether the program compared a newer draw that ``rec`` was folded into (``u1 + u2``,
-    :func:`stochad.dual._fold`; each such draw, and the ones they went into) after the
-    folding: that comparison revealed something of ``rec``'s noise that no interval of its
-    own holds."""
-    pending = [rec]
-    while pending:
-        into = pending.pop().into
-        if into is None:
-            continue
-        for entry in (into,) if type(into) is tuple else into:  # one entry, or a list
-            newer = entry[0]
-            if (newer, newer.flo, newer.fhi, newer.compared, newer.opaque, newer.touched) \
-                    != entry:
-                return True
-            pending.append(newer)
-    return False
+def _changed(rec):
+    """:meth:`~stochad.tapes.NoiseRecord.changed` if anything was folded into ``rec``."""
+    if rec.folded is not None:
+        rec.changed()
 
 
 def _edge_at(edges, boundary):
@@ -494,6 +481,8 @@ class Tracking(Tape):
             return False
         self._events[key] = None
         rec.compared += 1
+        if rec.folded is not None:
+            rec.changed()
         return True
 
     def narrow(self, below, rec, boundary):
@@ -501,7 +490,11 @@ class Tracking(Tape):
         ``boundary`` revealed: ``z`` below it or not (``if u < 0.3: ... elif u < p:``). An
         array's noise keeps no interval: it is marked used instead."""
         if type(rec.z) is not float:
-            rec.escaped = rec.opaque = True
+            rec.escaped = True
+            if not rec.opaque:
+                rec.opaque = True
+                if rec.folded is not None:
+                    rec.changed()
             return
         if rec.edges is not None:
             known = _edge_at(rec.edges, boundary)
@@ -514,23 +507,27 @@ class Tracking(Tape):
         and nothing else (no event, no check against its events): a step function's cell,
         known before the events at its edges are weighted (:meth:`stochad.dual.Dual.within`)."""
         if rec.elem is not None:
-            rec.parent.touched += 1
+            _changed(rec.parent)
         law = rec.law
         theta = (0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary) \
             if law is _UNIFORM else law.cdf_pdf(boundary)[0]
         if below:
             if theta < rec.fhi:
                 rec.fhi = theta
+                _changed(rec)
         elif theta > rec.flo:
             rec.flo = theta
+            _changed(rec)
 
     def opaque(self, rec):
         """Note that a comparison that nothing moves revealed something of the scalar noise
         of ``rec`` that its interval cannot hold (``if u * u < 0.25:``): a later event on it
         has no known conditional probability (:meth:`event` warns)."""
-        rec.opaque = True
+        if not rec.opaque:
+            rec.opaque = True
+            _changed(rec)
         if rec.elem is not None:
-            rec.parent.touched += 1
+            _changed(rec.parent)
 
     def compare_affine(self, op, result, rec, av, ad, bv, bd):
         """:meth:`compare` of ``a + b·z`` (z: the noise of ``rec``) against 0, given its
@@ -555,9 +552,8 @@ class Tracking(Tape):
                 "element, so this event's weight is wrong (too large or too small). Compare "
                 "the elements one by one throughout (for t in ts: ...), or the whole array "
                 "throughout")
-        elif rec.opaque or (rec.into is not None and _branched_since(rec)) \
-                or rec.elem is not None and (rec.parent.opaque or rec.parent.into is not None
-                                             and _branched_since(rec.parent)):
+        elif rec.opaque or rec.branched \
+                or rec.elem is not None and (rec.parent.opaque or rec.parent.branched):
             self._warn_lost(
                 "a comparison with a moving threshold of a continuous draw on which the "
                 "program branched before through a function of it that is not affine, or of "
@@ -582,8 +578,10 @@ class Tracking(Tape):
                 return
             edges.append((boundary, moves))
         rec.compared += 1
+        if rec.folded is not None:
+            rec.changed()
         if rec.elem is not None:
-            rec.parent.touched += 1
+            _changed(rec.parent)
         if law is _UNIFORM:  # inline cdf_pdf (the hot paths)
             theta = 0.0 if boundary < 0.0 else 1.0 if boundary > 1.0 else boundary
             dtheta = moves if 0.0 <= boundary <= 1.0 else 0.0
