@@ -43,7 +43,7 @@ def _cell(x, low, high):
 
 def _plain(k):
     """The step's value: a Python float for one number (numpy's float64 otherwise)."""
-    return float(k) if np.ndim(k) == 0 else k
+    return float(k) if type(k) is np.float64 or np.ndim(k) == 0 else k
 
 
 def floor(x):
