@@ -20,7 +20,7 @@ import stochad as sad
 from stochad.backends import PrunedBackend
 from stochad.bench import exact_values as exact
 from stochad.bench import kernel_timings as kernels
-from stochad.bench import replay_instructions, runner
+from stochad.bench import replay_costs, replay_instructions, runner
 
 EXACT = [name for name, problem in PROBLEMS.items() if not problem.is_reference]
 
@@ -393,3 +393,11 @@ def test_replay_instructions_runs_the_work_it_names(name, mode):
     replay_instructions.main([name, "3", mode])
     with pytest.raises(ValueError, match="unknown program"):
         replay_instructions.run("nope", 1, mode)
+
+
+def test_replay_costs_times_each_operation_both_ways(capsys):
+    rows = replay_costs.measure(1)
+    assert [r[0] for r in rows][:2] == ["theta * 10 + 5.0", "rng.random()"]
+    assert all(plain > 0 and tracked > 0 for _, plain, tracked in rows)
+    replay_costs.main(["--repeats", "1"])
+    assert "forwarding method" in capsys.readouterr().out
