@@ -10,6 +10,7 @@ from conftest import assert_unbiased, central_difference
 import stochad as sad
 from bench.natural import PROGRAMS as NATURAL
 from stochad import replay
+from stochad.tapes import Block
 
 
 def _events(weights):
@@ -191,3 +192,44 @@ def test_a_pruned_triple_keeps_an_event_of_negative_weight():
     triple = sad.stochastic_triple(f, 1.0, n_samples=500, rng=3, vectorize=False)
     samples = sad.derivative_samples(f, 1.0, n_samples=500, rng=3, vectorize=False)
     assert np.array_equal(sad.derivative_contribution(triple), samples)
+
+
+def _random_candidates(rng):
+    """Single events and blocks of events (``Block``), some weights zero, some tied."""
+    candidates = []
+    for _ in range(rng.integers(1, 6)):
+        if rng.random() < 0.5:
+            w = float(rng.choice([0.0, 1.0, -2.0, 0.5]) if rng.random() < 0.3
+                      else rng.normal() * 10.0 ** rng.integers(-3, 4))
+            candidates.append((w, int(rng.integers(10)), None, 1, None))
+        else:
+            m = int(rng.integers(1, 40))
+            w = float(rng.exponential()) if rng.random() < 0.3 else \
+                rng.normal(size=m) * (rng.random(m) > 0.2)
+            candidates.append(Block(int(rng.integers(10)), None, rng.integers(0, 5, size=m), w))
+    return candidates
+
+
+def test_large_blocks_go_by_arrays_and_choose_the_same_events():
+    # rng.poisson(m, size=100_000) under kpaths made a tuple per event (100 ms a sample):
+    # the array form must draw the same uniforms and choose the same events with the same
+    # weights as the tuple form, which serves every smaller sample
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        candidates, k = _random_candidates(rng), int(rng.integers(1, 8))
+        seed = int(rng.integers(99))
+        first, second = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert replay._selection(candidates, k, lambda g=first: float(g.random())) == \
+            replay._selection_arrays(candidates, k, lambda g=second: float(g.random()))
+
+
+def test_a_field_survey_with_hundreds_of_plots_under_kpaths():
+    # an ecologist's count of the 400 plots where no seedling came up, the seedlings of a plot
+    # Poisson(m): E = 400·e^(−m); one block of 400 events a sample, chosen from by arrays
+    def empty_plots(m):
+        return float(np.sum(sad.Generator().poisson(m, size=400) == 0))
+
+    assert 400 > replay._LARGE_BLOCK
+    samples = sad.derivative_samples(empty_plots, 1.2, n_samples=3_000, rng=2,
+                                     vectorize=False, backend="kpaths:4")
+    assert_unbiased(samples, -400 * math.exp(-1.2))
