@@ -174,6 +174,18 @@ def read_as_number(src):
                 rec.changed()
 
 
+def read_plain(src):
+    """:func:`read_as_number` of a value the program gets as a plain number (``float(u)``,
+    ``math.log(u)``, an item of a float array): the run notes that a continuous draw left
+    as a plain number, which a later comparison of a moving value with a plain number may
+    be one with (``_compare`` warns: nothing marks the number as that draw's)."""
+    if src is not None:
+        read_as_number(src)
+        tape = current_tape()
+        if tape is not None:
+            tape.read_plain = True
+
+
 def _fold(old, new):
     """Fold the draw of source ``old`` into the provenance of the newer draw record ``new``
     (``old``'s noise is used up): a later branch on ``new`` reveals something of ``old`` too,
@@ -339,7 +351,12 @@ def _compare(op, x, y):
         # function of it and of discrete draws) crosses a fixed one only at isolated parameter
         # values, so the comparison cannot flip under an infinitesimal move (5.0 < s at s = 4);
         # at a tie it can, unless both sides move alike (max(z, s) <= s picked s itself), and
-        # the tape warns below
+        # the tape warns below. Unless the run read a draw as a plain number: a plain float
+        # here may be it (-math.log(u) / lam > 1), which the tape warns of (a plain int is a
+        # count, a discrete draw's: float(u) and math.* give floats)
+        if tape is not None and tape.read_plain and not isinstance(x, int | np.integer) \
+                and not isinstance(y, int | np.integer):
+            return tape.compare_plain(result)
         return result
     if sx is not None and sy is not None and sx.rec is not sy.rec and tape is not None:
         older = sx if sx.rec.serial < sy.rec.serial else sy
@@ -582,7 +599,7 @@ class Dual:
 
     # -- conversions ------------------------------------------------------------------------------
     def _plain(self, kind, what):
-        read_as_number(self.src)
+        read_plain(self.src)
         if nonzero(self.d):
             raise TypeError(
                 f"{what}() of a dual number with a non-zero dual part would lose its derivative "
@@ -617,7 +634,7 @@ class Dual:
         return bool(self.v)
 
     def __array__(self, dtype=None, copy=None):
-        read_as_number(self.src)
+        read_plain(self.src)
         if nonzero(self.d):
             raise TypeError(
                 "converting a dual number to a numpy array would drop its dual part; "

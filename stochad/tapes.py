@@ -318,7 +318,11 @@ def _flat_size(size, d) -> bool:
 
 
 class Tape:
-    """What tracking and replay runs share: parameter handling and the draw entry points."""
+    """What tracking and replay runs share: parameter handling and the draw entry points.
+    ``read_plain``: the program read a continuous draw as a plain number in this run
+    (:func:`stochad.dual.read_plain`)."""
+
+    read_plain = False
 
     def __init__(self, shared: Shared):
         self.shared = shared

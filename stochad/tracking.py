@@ -362,6 +362,21 @@ class Tracking(Tape):
             view = views[flat] = ElementView(rec, flat, law)
         return view
 
+    def compare_plain(self, result):
+        """A comparison of a value that moves with the parameter (and has no draw's noise in
+        it) against a plain number, in a run that read a continuous draw as a plain number
+        (``read_plain``): the number may be that draw, whose event is then lost. Warns."""
+        self._warn_lost(
+            "a comparison of a value that moves with the parameter against a plain number, "
+            "in a run that read a continuous draw as a plain number (float(u), math.log(u), "
+            "math.exp(x), np.float64(u), an item of a float array): if the number came from "
+            "that draw, the comparison's share of the derivative is lost, as the engine no "
+            "longer sees the draw in it. Keep draws as they come: draw the law itself "
+            "(rng.exponential(1 / lam), not -math.log(rng.random()) / lam), keep a product "
+            "of exponentials as its logarithm (x += s * rng.normal(); if x < np.log(B)), and "
+            "keep draws in a list rather than a float array")
+        return result
+
     def compare(self, op, result, src):
         """Record the Bernoulli event of ``result = op(x, y)`` on the noise of ``src``'s draw
         (or warn that the comparison's derivative is lost); returns ``result``."""

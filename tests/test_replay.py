@@ -357,6 +357,35 @@ def test_conversion_of_a_live_dual_number_names_the_fix():
     assert_unbiased(replayed(lambda p: math.sqrt(sad.poisson(p) + 1), 3.0), 0.251471)
 
 
+def test_a_draw_read_as_a_plain_number_then_compared_with_a_moving_value_warns():
+    # a reliability engineer's textbook inversion sampler: the lifetime -log(U)/rate is a
+    # plain float times a moving one, compared with the warranty; nothing marks it as the
+    # draw's any more, and its share of the derivative was lost without a word (0 for
+    # -w·e^(-rate·w)). Now the run remembers that a draw left as a plain number and warns
+    warranty = 2.0
+    inversion = [  # each loses the event; each must warn
+        lambda rate: float(-math.log(sad.Generator().random()) / rate > warranty),
+        lambda p: float(float(sad.Generator().random()) < p),
+        lambda k: float(math.exp(0.2 * sad.Generator().standard_normal()) > k),
+        lambda rate: float(np.array([sad.Generator().exponential()])[0] / rate > warranty),
+    ]
+    for f in inversion:
+        with pytest.warns(sad.LostDerivativeWarning, match="read a continuous draw as a plain"):
+            replayed(f, 0.5, n=20)
+
+    def by_the_law(rate):  # the fix the warning names: draw the law itself
+        return float(sad.Generator().exponential(1 / rate) > warranty)
+
+    def counts_against_a_moving_threshold(s):  # a plain int is a count, not the draw
+        return float(math.sqrt(sad.Generator().random()) < 0.5) \
+            + float(sad.Generator().poisson(3.0) < 4 * s)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        assert_unbiased(replayed(by_the_law, 0.5), -warranty * math.exp(-0.5 * warranty))
+        assert_unbiased(replayed(counts_against_a_moving_threshold, 0.8, n=200), 0.0)
+
+
 # -- programs written for triples keep working ----------------------------------------------------
 def test_triple_idioms_one_sample_per_call():
     def f(p):
