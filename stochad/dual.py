@@ -770,6 +770,12 @@ class Dual:
     def min(self, axis=None, **kwargs):
         return np.min(self, axis=axis, **kwargs)
 
+    def argmax(self, axis=None, **kwargs):
+        return np.argmax(self, axis=axis, **kwargs)
+
+    def argmin(self, axis=None, **kwargs):
+        return np.argmin(self, axis=axis, **kwargs)
+
     def astype(self, dtype):
         kind = np.dtype(dtype).kind
         if kind not in "biu":
@@ -929,6 +935,27 @@ def _selected(order):
     return impl
 
 
+def _position(order):
+    """``np.argmin``/``np.argmax``: the index builtin ``min``/``max`` picks among the elements
+    (the first on a tie, as numpy's), so every comparison that picks it is on the tape, as in
+    ``times.index(min(times))``: of a 1-d array, or of any with ``axis=None`` (a flat index)."""
+    pick = min if order is np.argmin else max
+
+    def impl(a, axis=None, out=None, keepdims=False):
+        if type(a) is not Dual or out is not None or keepdims or (
+                axis is not None and (np.ndim(a.v) != 1 or axis not in (0, -1))):
+            raise TypeError(f"numpy.{order.__name__} of dual numbers takes a 1-d array, or "
+                            "axis=None for a flat index; for other axes, compare the "
+                            "elements in a loop")
+        n = np.size(a.v)
+        elements = _elements(a) if np.ndim(a.v) == 1 else None
+        if elements is None:
+            shape = np.shape(a.v)
+            elements = [a[np.unravel_index(i, shape)] for i in range(n)] if shape else [a]
+        return pick(range(n), key=elements.__getitem__)
+    return impl
+
+
 def _cumsum(a, axis=None, dtype=None, out=None):
     """``np.cumsum``: of a 1-d array of draws, seen element by element (:func:`_elements`),
     the running sum ``t += x`` in a loop would build, one dual number per element; else
@@ -973,6 +1000,7 @@ _ARRAY_FUNCTIONS = {
     np.clip: lambda a, a_min=None, a_max=None, **kw: _clip(a, a_min, a_max),
     np.max: _selected(np.argmax), np.amax: _selected(np.argmax), np.min: _selected(np.argmin),
     np.amin: _selected(np.argmin), np.sort: _selected(np.argsort),
+    np.argmin: _position(np.argmin), np.argmax: _position(np.argmax),
 }
 
 

@@ -284,3 +284,22 @@ def test_np_diff_of_arrival_times_gives_the_gaps_back():
         return float(sum(1 for gap in np.diff(arrivals) if gap < 0.5))
 
     assert_unbiased(_samples(short_gaps, 1.5), 4 * 0.5 * math.exp(-0.75))
+
+
+def test_which_component_fails_first_and_last_by_argmin_and_argmax():
+    # a reliability engineer's three components with failure rates (lam, 1, 1/2): which one
+    # fails first (times.argmin(), was an AttributeError) and which last (np.argmax):
+    # P(first) = lam/(lam + 3/2); P(last) by inclusion–exclusion over exponential races
+    def first_and_last(lam):
+        times = G().exponential(np.array([1.0, 1.0, 2.0]) / np.stack([lam, 1.0, 1.0]))
+        return float(times.argmin() == 0) + float(np.argmax(times) == 2)
+
+    def expected(lam):
+        r = np.array([lam, 1.0, 0.5])
+        last = 1 - r[2] / (r[2] + r[0]) - r[2] / (r[2] + r[1]) + r[2] / r.sum()
+        return r[0] / (r[0] + 1.5) + last
+
+    assert_unbiased(_samples(first_and_last, 1.0), central_difference(expected, 1.0))
+    with pytest.raises(TypeError, match="1-d array, or axis=None"):
+        _samples(lambda lam: float(np.argmin(G().exponential(1 / lam, size=(2, 2)), axis=1)[0]),
+                 1.0, n=2)
