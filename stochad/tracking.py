@@ -674,7 +674,8 @@ class Tracking(Tape):
             "draw, against a moving threshold): its share of the derivative is lost. Compare "
             "the draw itself (rng.random() < p, t + rng.exponential(s) > T), keep a product "
             "of exponentials as its logarithm (x += mu + s * rng.normal(); if x < np.log(B), "
-            "not S *= np.exp(...); if S < B), or draw the event with sad.bernoulli(prob)"),
+            "not S *= np.exp(...); if S < B), or draw the event with sad.bernoulli(prob); "
+            "a continuous payoff max(v, 0) of such a value is np.maximum(v, 0), exact as it is"),
             LostDerivativeWarning, frame.f_code.co_filename, frame.f_lineno,
             # the module's registry: once per call site under the default filter, across the
             # chunks of samples (each has its own `warned` set)
