@@ -45,7 +45,8 @@ def _gamma_term(power, y, a):
         e = power * math.log(y) - y - math.lgamma(a)
         if e < 700.0:
             return math.exp(e)
-    return np.exp(special.xlogy(power, y) - y - special.gammaln(a))
+    with np.errstate(over="ignore"):  # an infinite density (shape < 1 at 0) is inf, not a warning
+        return np.exp(special.xlogy(power, y) - y - special.gammaln(a))
 
 
 def _floor(x, low):
