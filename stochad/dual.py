@@ -678,13 +678,16 @@ class Dual:
         rec = src.rec
         flo, fhi = rec.flo, rec.fhi
         below = bv > 0.0  # self < high puts the noise below (high − a)/b
-        tape.hold(below, rec, (high - av) / bv)
+        tape.hold(below, rec, (high - av) / bv, lasting=False)
         self > low  # noqa: B015 (its event weighted within the cell)
         if below:  # the hold's side back as it was; the comparison with high sets it again
             rec.fhi = fhi
         else:
             rec.flo = flo
         self < high  # noqa: B015
+        if (rec.flo != flo or rec.fhi != fhi) and rec.folded is not None:
+            rec.changed()  # what the cell revealed, once it is known for good (the comparison
+            # with high may be an event already on the tape, which changes nothing)
 
     def __repr__(self):
         return f"Dual({self.v!r}, {self.d!r})"

@@ -290,7 +290,7 @@ class Replay(Tape):
     def narrow(self, below, rec, boundary):
         pass
 
-    def hold(self, below, rec, boundary):
+    def hold(self, below, rec, boundary, lasting=True):
         pass
 
     def opaque(self, rec):

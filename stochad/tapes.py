@@ -177,7 +177,7 @@ class NoiseRecord:
     scaled or shifted draw sets its coefficients."""
 
     escaped, compared, flo, fhi, edges, opaque, into = False, 0, 0.0, 1.0, None, False, None
-    folded, branched = None, False
+    folded, branched, notified = None, False, 0
     av, ad, bv, bd, seen = 0.0, 0.0, 1.0, 0.0, None
     elem, views = None, None  # see ElementView
 
@@ -188,14 +188,17 @@ class NoiseRecord:
         """Note that what the run knows of this draw changed (its interval, its events, an
         opaque branch on it or on an element of it): every draw folded into it, and every
         draw folded into those, is branched from now on. (A flag, set once: a walk over the
-        folds at each event would cost the square of a running sum's length.)"""
-        pending = list(self.folded)
+        folds at each event would cost the square of a running sum's length. The draws
+        marked at an earlier change, ``folded[:notified]``, are not visited again.)"""
+        pending = self.folded[self.notified:]
+        self.notified = len(self.folded)
         while pending:
             rec = pending.pop()
             if not rec.branched:  # (a branched draw's folds are branched already)
                 rec.branched = True
                 if rec.folded is not None:
-                    pending.extend(rec.folded)
+                    pending.extend(rec.folded[rec.notified:])
+                    rec.notified = len(rec.folded)
 
     def fold(self, rec):
         """Fold the older draw ``rec`` into this draw's provenance (its noise used up)."""

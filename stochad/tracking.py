@@ -517,10 +517,12 @@ class Tracking(Tape):
                 self._untie(rec, known[0])
         self.hold(below, rec, boundary)
 
-    def hold(self, below, rec, boundary):
+    def hold(self, below, rec, boundary, lasting=True):
         """Narrow the interval of the scalar noise of ``rec`` to below ``boundary`` or not,
         and nothing else (no event, no check against its events): a step function's cell,
-        known before the events at its edges are weighted (:meth:`stochad.dual.Dual.within`)."""
+        known before the events at its edges are weighted (:meth:`stochad.dual.Dual.within`,
+        which puts it back after: not ``lasting``, so the draws folded into ``rec`` are not
+        told of it; ``within`` tells them of what lasts)."""
         if rec.elem is not None:
             _changed(rec.parent)
         law = rec.law
@@ -529,10 +531,12 @@ class Tracking(Tape):
         if below:
             if theta < rec.fhi:
                 rec.fhi = theta
-                _changed(rec)
+                if lasting:
+                    _changed(rec)
         elif theta > rec.flo:
             rec.flo = theta
-            _changed(rec)
+            if lasting:
+                _changed(rec)
 
     def opaque(self, rec):
         """Note that a comparison that nothing moves revealed something of the scalar noise

@@ -181,3 +181,23 @@ def test_a_tie_that_cannot_flip_does_not_warn():
     # max(z, t) <= t picks t itself when z < t: t <= t moves alike on both sides
     assert_unbiased(_samples(lambda t: float(max(G().normal(0.0, 1.0), t) <= t), 0.3),
                     stats.norm.pdf(0.3))
+
+
+def test_a_step_whose_edge_is_a_known_event_tells_no_older_draw_of_a_branch():
+    # a 0.1-wide bin of a service time, an older draw folded into it, then round(service, 1):
+    # round's cell edge 2.4 + 0.05 is one ulp below the bin's 2.45, a known event, so the
+    # cell reveals nothing new; the interval the step narrows for a moment and puts back must
+    # not mark the older draw as branched (a review found the warning that did)
+    def billed(lam):
+        rng = G()
+        first, service = rng.exponential(1 / lam), rng.exponential(1 / lam)
+        s = 0.0
+        if 2.35 < service < 2.45:
+            finish = first + service  # the older draw folded into the newer, then the step
+            s += round(service, 1) + 0.0 * finish
+        return s + float(first < 1.0)
+
+    def expected(lam):
+        return 2.4 * (math.exp(-2.35 * lam) - math.exp(-2.45 * lam)) - math.expm1(-lam)
+
+    assert_unbiased(_samples(billed, 0.5), central_difference(expected, 0.5))
