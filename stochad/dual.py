@@ -442,7 +442,7 @@ class Dual:
                     and so.rec.serial > s.rec.serial:
                 # t += rng.exponential(...) (inline _add_src): the newer draw's noise stays
                 # affine, the older one is folded into the coefficient a, used up
-                _fold(s, so.rec)
+                so.rec.fold(s.rec)
                 return Dual(self.v + o.v, self.d + o.d,
                             Source(so.rec, self.v + so.av, self.d + so.ad, so.bv, so.bd))
             each = _each_element(self, o, operator.add)

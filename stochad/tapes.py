@@ -190,8 +190,22 @@ class NoiseRecord:
         draw folded into those, is branched from now on. (A flag, set once: a walk over the
         folds at each event would cost the square of a running sum's length. The draws
         marked at an earlier change, ``folded[:notified]``, are not visited again.)"""
-        pending = self.folded[self.notified:]
-        self.notified = len(self.folded)
+        folded, start = self.folded, self.notified
+        end = len(folded)
+        if start == end:
+            return
+        self.notified = end
+        if start == end - 1:  # one new fold (a running sum's t += x): no list
+            rec = folded[start]
+            if rec.branched:
+                return
+            rec.branched = True
+            if rec.folded is None or rec.notified == len(rec.folded):
+                return
+            pending = rec.folded[rec.notified:]
+            rec.notified = len(rec.folded)
+        else:
+            pending = folded[start:]
         while pending:
             rec = pending.pop()
             if not rec.branched:  # (a branched draw's folds are branched already)
