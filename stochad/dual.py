@@ -166,12 +166,8 @@ def read_as_number(src):
     depend on it in ways no interval of the noise holds (``k = rng.poisson(3 * u); if k < 2:
     return u < p``): a later event on the draw warns (:meth:`stochad.tracking.Tracking.event`)."""
     if src is not None:
-        rec = src.rec
-        rec.escaped = True
-        if not rec.opaque:
-            rec.opaque = True
-            if rec.folded is not None:
-                rec.changed()
+        src.rec.escaped = True
+        src.rec.make_opaque()
 
 
 def read_plain(src):

@@ -42,7 +42,6 @@ True
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import operator
 
@@ -103,15 +102,16 @@ def _threshold(magnitudes, k):
     """``τ`` of threshold sampling ``k`` of the events of ``magnitudes`` (finite ``|w|``,
     more than ``k`` of them positive): ``Σ min(1, |w_i|/τ) = k``. An event with ``|w_i| ≥ τ``
     is replayed for certain (weight ``w_i``), each other with probability ``|w_i|/τ``
-    (weight ``±τ``). The sums of the smaller weights run from the smallest up, so weights
-    spanning more than 2⁵³ lose nothing to cancellation."""
-    ordered = sorted(magnitudes, reverse=True)
-    rest = list(itertools.accumulate(reversed(ordered)))[::-1]  # rest[c] = Σ ordered[c:]
+    (weight ``±τ``). The sums of the smaller weights run from the smallest up (numpy's
+    running sum adds in order), so weights spanning more than 2⁵³ lose nothing to
+    cancellation."""
+    ascending = np.sort(np.asarray(magnitudes, dtype=float))
+    rest = np.cumsum(ascending)[::-1]  # rest[c] = Σ of all but the c largest
     for c in range(k - 1):
-        tau = rest[c] / (k - c)
-        if ordered[c] < tau:
+        tau = float(rest[c] / (k - c))
+        if ascending[-1 - c] < tau:
             return tau
-    return rest[k - 1]  # the k-th largest is below the sum of it and the smaller ones
+    return float(rest[k - 1])  # the k-th largest is below the sum of it and the smaller ones
 
 
 def _selection(candidates, k, uniform):
@@ -176,13 +176,7 @@ def _selection_arrays(candidates, k, uniform):
     magnitudes = np.abs(weights[where])
     if where.size <= k or not math.isfinite(math.fsum(magnitudes)):
         return [(c, c[0]) for c in map(event, where.tolist())]
-    ascending = np.sort(magnitudes)
-    rest = np.cumsum(ascending)[::-1]  # rest[c] = Σ of all but the c largest, smallest up
-    tau = float(rest[k - 1])
-    for c in range(k - 1):
-        if ascending[-1 - c] < rest[c] / (k - c):
-            tau = float(rest[c] / (k - c))
-            break
+    tau = _threshold(magnitudes, k)
     certain = magnitudes >= tau
     chosen = [(c, c[0]) for c in map(event, where[certain].tolist())]
     uncertain, masses = where[~certain], magnitudes[~certain]

@@ -214,6 +214,14 @@ class NoiseRecord:
                     pending.extend(rec.folded[rec.notified:])
                     rec.notified = len(rec.folded)
 
+    def make_opaque(self):
+        """Note a branch on this draw that no interval holds (``u * u < 0.25``, its value
+        read as a number), and tell the draws folded into it (:meth:`changed`)."""
+        if not self.opaque:
+            self.opaque = True
+            if self.folded is not None:
+                self.changed()
+
     def fold(self, rec):
         """Fold the older draw ``rec`` into this draw's provenance (its noise used up)."""
         rec.escaped = True

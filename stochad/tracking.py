@@ -496,8 +496,7 @@ class Tracking(Tape):
             return False
         self._events[key] = None
         rec.compared += 1
-        if rec.folded is not None:
-            rec.changed()
+        _changed(rec)
         return True
 
     def narrow(self, below, rec, boundary):
@@ -506,10 +505,7 @@ class Tracking(Tape):
         array's noise keeps no interval: it is marked used instead."""
         if type(rec.z) is not float:
             rec.escaped = True
-            if not rec.opaque:
-                rec.opaque = True
-                if rec.folded is not None:
-                    rec.changed()
+            rec.make_opaque()
             return
         if rec.edges is not None:
             known = _edge_at(rec.edges, boundary)
@@ -542,9 +538,7 @@ class Tracking(Tape):
         """Note that a comparison that nothing moves revealed something of the scalar noise
         of ``rec`` that its interval cannot hold (``if u * u < 0.25:``): a later event on it
         has no known conditional probability (:meth:`event` warns)."""
-        if not rec.opaque:
-            rec.opaque = True
-            _changed(rec)
+        rec.make_opaque()
         if rec.elem is not None:
             _changed(rec.parent)
 
