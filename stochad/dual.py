@@ -688,6 +688,11 @@ class Dual:
     def __repr__(self):
         return f"Dual({self.v!r}, {self.d!r})"
 
+    def __format__(self, spec):
+        """``f"{t:.2f}"`` in a log line: the value, formatted as numpy's float would be (a
+        string for the eye, not a number the program reads: nothing is marked)."""
+        return format(self.v, spec) if spec else str(self)
+
     # -- array protocol ---------------------------------------------------------------------------
     @property
     def shape(self):

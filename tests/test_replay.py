@@ -357,6 +357,26 @@ def test_conversion_of_a_live_dual_number_names_the_fix():
     assert_unbiased(replayed(lambda p: math.sqrt(sad.poisson(p) + 1), 3.0), 0.251471)
 
 
+def test_a_log_line_formats_the_values_of_a_run():
+    # a modeller's progress line, f"{t:.2f}", inside the simulated loop: it failed with
+    # "unsupported format string passed to Dual.__format__"
+    lines = []
+
+    def arrivals_before_two(lam):
+        rng, t, n = sad.Generator(), 0.0, 0
+        while True:
+            t += rng.exponential(1 / lam)
+            lines.append(f"t = {t:.2f}, lam = {lam:.1f}")
+            if t > 2.0:
+                return float(n)
+            n += 1
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        assert_unbiased(replayed(arrivals_before_two, 1.5), 2.0)  # d/dlam E N(2) = 2
+    assert lines[0].startswith("t = ") and lines[0].endswith("lam = 1.5")
+
+
 def test_a_draw_read_as_a_plain_number_then_compared_with_a_moving_value_warns():
     # a reliability engineer's textbook inversion sampler: the lifetime -log(U)/rate is a
     # plain float times a moving one, compared with the warranty; nothing marks it as the
