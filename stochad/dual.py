@@ -688,6 +688,16 @@ class Dual:
     def __repr__(self):
         return f"Dual({self.v!r}, {self.d!r})"
 
+    def __copy__(self):  # a dual number is never changed in place: a copy is itself
+        return self
+
+    def __deepcopy__(self, memo):
+        """Itself: ``copy.deepcopy`` of a state holding draws (a history of snapshots) would
+        otherwise clone each draw's record, and a comparison of the copy would be weighted as
+        a draw of its own, blind to what the original's comparisons revealed (P(1 ≤ T < 2)
+        with the second test on a snapshot: 0.161 for -0.046, without a word)."""
+        return self
+
     def __format__(self, spec):
         """``f"{t:.2f}"`` in a log line: the value, formatted as numpy's float would be (a
         string for the eye, not a number the program reads: nothing is marked)."""

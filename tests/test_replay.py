@@ -4,6 +4,7 @@ Every expected value is independent of stochad: closed forms, or exact dynamic p
 enumeration differentiated by complex step.
 """
 
+import copy
 import functools
 import math
 import os
@@ -355,6 +356,24 @@ def test_conversion_of_a_live_dual_number_names_the_fix():
         replayed(lambda p: math.exp(p), 0.5, n=1)
     # math.* on plain (drawn) values is fine
     assert_unbiased(replayed(lambda p: math.sqrt(sad.poisson(p) + 1), 3.0), 0.251471)
+
+
+def test_a_deep_copied_snapshot_of_a_draw_is_the_draw():
+    # a history of states kept with copy.deepcopy, the later test made on the snapshot:
+    # P(1 <= T < 2) for T ~ Exp(lam), d/dlam = -e^(-lam) + 2e^(-2 lam); the copy cloned the
+    # draw's record and its event was weighted as a draw of its own (0.161 for -0.046)
+
+    def in_the_second_hour(lam):
+        t = sad.Generator().exponential(1 / lam)
+        history = [copy.deepcopy({"t": t}), copy.copy({"t": t})]
+        if t < 1.0:
+            return 0.0
+        return float(history[0]["t"] < 2.0) + 0.0 * float(history[1]["t"] < 2.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        assert_unbiased(replayed(in_the_second_hour, 0.8, n=20_000),
+                        -math.exp(-0.8) + 2 * math.exp(-1.6))
 
 
 def test_a_log_line_formats_the_values_of_a_run():
