@@ -997,6 +997,15 @@ def _diff(a, n=1, axis=-1, **kwargs):
     return _linear(np.diff)(a, n, axis, **kwargs)
 
 
+def _broadcast_arrays(*args, subok=False):
+    """``np.broadcast_arrays``: each argument broadcast to their common shape, a dual number
+    as its value and dual part alike (:func:`_linear`; scipy.stats checks the shapes of its
+    parameters with it before it draws through the Generator)."""
+    shape = np.broadcast_shapes(*(np.shape(a.v if type(a) is Dual else a) for a in args))
+    return [_linear(np.broadcast_to)(a, shape) if type(a) is Dual
+            else np.broadcast_to(a, shape, subok=subok) for a in args]
+
+
 def _where(cond, x, y):
     (xv, xd, sx), (yv, yd, sy) = _parts(x), _parts(y)
     c = np.asarray(cond)
@@ -1015,6 +1024,7 @@ _ARRAY_FUNCTIONS = {
     np.max: _selected(np.argmax), np.amax: _selected(np.argmax), np.min: _selected(np.argmin),
     np.amin: _selected(np.argmin), np.sort: _selected(np.argsort),
     np.argmin: _position(np.argmin), np.argmax: _position(np.argmax),
+    np.broadcast_arrays: _broadcast_arrays, np.broadcast_to: _linear(np.broadcast_to),
 }
 
 

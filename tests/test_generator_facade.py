@@ -163,6 +163,18 @@ def test_scipy_stats_rvs_with_random_state(name, program, exact):
     assert_unbiased(samples, central_difference(exact, 0.4))
 
 
+@pytest.mark.parametrize("name, program, exact", [
+    *SCIPY, ("poisson-size-None", lambda t, r: stats.poisson.rvs(t, random_state=r) ** 2,
+             lambda t: t + t * t)], ids=[s[0] for s in SCIPY] + ["poisson-size-None"])
+def test_scipy_stats_rvs_with_random_state_one_sample_per_call(name, program, exact):
+    # scipy checks its parameters' shapes with np.broadcast_arrays, which raised on a dual
+    # number before the draw reached the Generator; an actuary's claims with a rate in
+    # scipy's form, as the generator guide shows it
+    samples = sad.derivative_samples(lambda t: program(t, sad.Generator()), 0.4,
+                                     n_samples=5_000, rng=3, vectorize=False)
+    assert_unbiased(samples, central_difference(exact, 0.4))
+
+
 ROOT = str(pathlib.Path(sad.__file__).resolve().parents[1])
 SCRIPT = """
 import numpy as np, stochad as sad
