@@ -591,7 +591,12 @@ class Dual:
             return self.v != o
         return _compare(operator.ne, self, o)
 
-    __hash__ = None
+    def __hash__(self):
+        raise TypeError(
+            "unhashable type: a dual number (a value that moves with the parameter) cannot key "
+            "a dict, a set or a cache: its value differs between the runs of a sample. Key by "
+            "something discrete (an event's index or kind, a counter), or keep (time, event) "
+            "pairs in a list or a heap")
 
     # -- conversions ------------------------------------------------------------------------------
     def _plain(self, kind, what):
@@ -789,6 +794,40 @@ class Dual:
 
     def argmin(self, axis=None, **kwargs):
         return np.argmin(self, axis=axis, **kwargs)
+
+    def ravel(self):  # (of a 1-d array itself, its elements' records kept)
+        return self if np.ndim(self.v) <= 1 else np.ravel(self)
+
+    @property
+    def T(self):  # noqa: N802 (numpy's name)
+        return self if np.ndim(self.v) <= 1 else np.transpose(self)
+
+    def copy(self):  # never changed in place (no item assignment): a copy is itself
+        return self
+
+    def tolist(self):
+        """The elements as a (nested) list of dual numbers, as ``list(x)`` gives them (for
+        an array of draws, each element's own record: ``for t in x.tolist():``)."""
+        if np.ndim(self.v) == 0:
+            return self
+        return [e.tolist() if type(e) is Dual else e for e in self]
+
+    def item(self, *args):
+        """The one element (or the element ``args`` name) as a dual number."""
+        if args:
+            return self[args[0] if len(args) == 1 else args]
+        if np.size(self.v) != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        return self if np.ndim(self.v) == 0 else self.reshape(())
+
+    def __getattr__(self, name):  # only for what the class lacks: numpy's other methods
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise AttributeError(
+                f"ndarray.{name} is not supported on a dual array (stochad's dual number of a "
+                f"replay run); use np.{name}(x) where stochad supports it (sum, mean, cumsum, "
+                "max, min, argmin, argmax, sort, diff, reshape, ravel, transpose, where, "
+                "clip, take, stack, concatenate), or loop over the elements")
+        raise AttributeError(f"'Dual' object has no attribute {name!r}")
 
     def astype(self, dtype):
         kind = np.dtype(dtype).kind

@@ -303,3 +303,29 @@ def test_which_component_fails_first_and_last_by_argmin_and_argmax():
     with pytest.raises(TypeError, match="1-d array, or axis=None"):
         _samples(lambda lam: float(np.argmin(G().exponential(1 / lam, size=(2, 2)), axis=1)[0]),
                  1.0, n=2)
+
+
+def test_ndarray_methods_of_an_array_of_draws():
+    # a warranty analyst's habits on an array of lifetimes: .tolist(), .item(i), .copy(),
+    # .ravel(), .T (were bare AttributeErrors); each element keeps its own record
+    def warranty_claims(lam):
+        lives = G().exponential(1 / lam, size=4)
+        early = sum(1 for t in lives.ravel().tolist() if t < 1.0)
+        return float(early) + float(lives.T.copy().item(0) < 0.5)
+
+    exact = 4 * math.exp(-1.0) + 0.5 * math.exp(-0.5)  # d/dlam at lam = 1
+    assert_unbiased(_samples(warranty_claims, 1.0), exact)
+
+
+def test_what_an_array_of_draws_cannot_do_names_the_way():
+    def std_of_lives(lam):
+        return float(G().exponential(1 / lam, size=3).std())
+
+    def calendar_keyed_by_time(lam):
+        t = G().exponential(1 / lam)
+        return float(len({t: "arrival"}))
+
+    with pytest.raises(AttributeError, match="ndarray.std is not supported.*loop"):
+        _samples(std_of_lives, 1.0, n=2)
+    with pytest.raises(TypeError, match="cannot key a dict.*heap"):
+        _samples(calendar_keyed_by_time, 1.0, n=2)
