@@ -325,7 +325,7 @@ def test_what_an_array_of_draws_cannot_do_names_the_way():
         t = G().exponential(1 / lam)
         return float(len({t: "arrival"}))
 
-    with pytest.raises(AttributeError, match="ndarray.std is not supported.*loop"):
+    with pytest.raises(TypeError, match="ndarray.std is not supported.*loop"):
         _samples(std_of_lives, 1.0, n=2)
     with pytest.raises(TypeError, match="cannot key a dict.*heap"):
         _samples(calendar_keyed_by_time, 1.0, n=2)
