@@ -813,12 +813,16 @@ class Dual:
         return [e.tolist() if type(e) is Dual else e for e in self]
 
     def item(self, *args):
-        """The one element (or the element ``args`` name) as a dual number."""
-        if args:
-            return self[args[0] if len(args) == 1 else args]
-        if np.size(self.v) != 1:
+        """The one element, or the element ``args`` name (a flat index, or one index per
+        axis, as numpy's), as a dual number with its own record."""
+        shape = np.shape(self.v)
+        if not args and np.size(self.v) != 1:
             raise ValueError("can only convert an array of size 1 to a Python scalar")
-        return self if np.ndim(self.v) == 0 else self.reshape(())
+        if not shape:
+            return self
+        flat = args[0] if len(args) == 1 else None
+        return self[np.unravel_index(flat, shape) if flat is not None
+                    else args if args else (0,) * len(shape)]
 
     def astype(self, dtype):
         kind = np.dtype(dtype).kind

@@ -313,8 +313,13 @@ def test_ndarray_methods_of_an_array_of_draws():
         early = sum(1 for t in lives.ravel().tolist() if t < 1.0)
         return float(early) + float(lives.T.copy().item(0) < 0.5)
 
+    def by_flat_and_axis_index(lam):  # numpy's item(3) is a flat index, item(0, 1) per axis
+        lives = G().exponential(1 / lam, size=(2, 2))
+        return float(lives.item(3) < 0.5) + float(lives.item(0, 1) < 0.5)
+
     exact = 4 * math.exp(-1.0) + 0.5 * math.exp(-0.5)  # d/dlam at lam = 1
     assert_unbiased(_samples(warranty_claims, 1.0), exact)
+    assert_unbiased(_samples(by_flat_and_axis_index, 1.0), math.exp(-0.5))
 
 
 def test_what_an_array_of_draws_cannot_do_names_the_way():
