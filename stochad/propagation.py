@@ -59,7 +59,7 @@ def apply(rule: Rule, *args):
         if not is_triple or a.delta is None:
             continue
         if partial is None or rule.jumps:  # a moving argument's mass at a jump is lost here
-            if np.any(a.delta != 0):
+            if np.any(a.delta != 0) and not _fixed_comparison(rule, args, triples, values):
                 warn_lost(getattr(rule.func, "__name__", "a piecewise-constant function"))
             if partial is None:
                 continue
@@ -123,6 +123,26 @@ def path_jump(rule: Rule, values, out, jumps, shape) -> np.ndarray:
 
 for _ufunc, _rule in RULES.items():
     implements(_ufunc)(partial(apply, _rule))
+
+
+_COMPARISONS = frozenset({np.less, np.less_equal, np.greater, np.greater_equal, np.equal,
+                          np.not_equal})
+
+
+def _fixed_comparison(rule, args, triples, values) -> bool:
+    """Whether ``rule`` compares values that are the same in every lane and carry no
+    perturbation, and differ: a function of the parameter alone against a fixed one (scipy's
+    argument check ``mu >= 0``, ``if p > 1: raise``), which flips only at isolated parameter
+    values, not at this one. No mass is lost; a tie (it could flip here) still warns."""
+    if rule.func not in _COMPARISONS:
+        return False
+    for a, is_triple in zip(args, triples, strict=True):
+        if is_triple and (a.perturbation is not None or a.value.ndim == 0
+                          or np.any(a.value != a.value[:1])
+                          or a.delta is not None and np.ndim(a.delta)
+                          and np.any(a.delta != a.delta[:1])):
+            return False
+    return not np.any(np.equal(*values))
 
 
 def warn_lost(what: str) -> None:

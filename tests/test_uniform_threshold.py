@@ -1,9 +1,12 @@
 """``rng.random() < theta`` in a batched run is the draw ``bernoulli(theta)`` (issue 15), and a
 comparison that drops a dual part warns instead of giving a silent 0."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import assert_unbiased
+from scipy import stats
 
 import stochad as sad
 
@@ -43,6 +46,23 @@ def test_vector_uniforms_against_a_scalar_threshold():
 def test_a_comparison_that_loses_mass_warns():
     with pytest.warns(sad.LostDerivativeWarning, match="derivative of its jumps is lost"):
         sad.derivative_estimate(lambda m: 1.0 * (sad.normal(m, 1.0) > 0), 0.0, n_samples=10,
+                                rng=0)
+
+
+def test_a_check_of_the_parameter_alone_does_not_warn_but_a_tie_does():
+    # an actuary's rate checked as scipy checks it (mu >= 0 inside stats.poisson.rvs) or by
+    # hand (if lam > 10: raise): the same in every lane, it flips only at isolated rates, so
+    # nothing is lost (it warned in the generator guide's own example); at a tie it can flip
+    def claims(lam):
+        if lam > 10.0:
+            raise ValueError("lam")
+        return stats.poisson.rvs(lam, size=1, random_state=sad.Generator())[0] ** 2
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        assert_unbiased(sad.derivative_samples(claims, 2.0, n_samples=20_000, rng=0), 5.0)
+    with pytest.warns(sad.LostDerivativeWarning, match="greater_equal"):
+        sad.derivative_estimate(lambda p: (p >= 0.5) + sad.bernoulli(0.5), 0.5, n_samples=10,
                                 rng=0)
 
 
