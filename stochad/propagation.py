@@ -133,12 +133,13 @@ def _fixed_comparison(rule, args, triples, values) -> bool:
     """Whether ``rule`` compares values that are the same in every lane and carry no
     perturbation, and differ: a function of the parameter alone against a fixed one (scipy's
     argument check ``mu >= 0``, ``if p > 1: raise``), which flips only at isolated parameter
-    values, not at this one. No mass is lost; a tie (it could flip here) still warns."""
+    values, not at this one. No mass is lost; a tie (it could flip here) still warns. (Two
+    lanes at least: in one, a continuous draw is the same in every lane too.)"""
     if rule.func not in _COMPARISONS:
         return False
     for a, is_triple in zip(args, triples, strict=True):
         if is_triple and (a.perturbation is not None or a.value.ndim == 0
-                          or np.any(a.value != a.value[:1])
+                          or a.value.shape[0] < 2 or np.any(a.value != a.value[:1])
                           or a.delta is not None and np.ndim(a.delta)
                           and np.any(a.delta != a.delta[:1])):
             return False
