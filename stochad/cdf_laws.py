@@ -42,6 +42,8 @@ def _gamma_term(power, y, a):
     service times), numpy otherwise (``y = 0`` included; ``math.exp`` raises where numpy
     gives inf)."""
     if type(y) is float and type(a) is float and y > 0.0:
+        if y == math.inf:  # (inf − inf in the exponent: the term's limit, 0)
+            return 0.0
         e = power * math.log(y) - y - math.lgamma(a)
         if e < 700.0:
             return math.exp(e)
@@ -507,14 +509,22 @@ class Bound:
         return float(self.cdf(x)), float(self.pdf(x))
 
     def dcdf(self, x):
-        """``Σᵢ (∂F/∂θᵢ)(x)·δθᵢ``: how the probability below ``x`` moves with the parameters."""
+        """``Σᵢ (∂F/∂θᵢ)(x)·δθᵢ``: how the probability below ``x`` moves with the parameters:
+        0 outside the law's range and at its ends, where ``F`` is 0 or 1 whatever they are
+        (a running minimum that starts at ``math.inf``, a threshold below a positive law's
+        range), which the formulas would give as ``0·inf``."""
+        if type(x) is float and not self.low < x < self.high:
+            return 0.0
         total = 0.0
-        for i, d in self.movers:
-            total = total + self.law.cdf_derivative(i, x, *self.values) * d
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            for i, d in self.movers:
+                total = total + self.law.cdf_derivative(i, x, *self.values) * d
         if type(total) is not np.ndarray:  # one draw (the hot path): math, no arrays
             total = float(total)
             if math.isfinite(total):
                 return total
+        else:
+            total = np.where((np.asarray(x) > self.low) & (np.asarray(x) < self.high), total, 0.0)
         if not np.all(np.isfinite(total)):
             raise ValueError(
                 f"{self.name}: the derivative of its CDF in its parameters is not finite at "

@@ -46,6 +46,14 @@ FIX_CONVERT = (
 )
 
 
+ELEMENTS_AT_ONCE = 64
+"""A 1-d array of draws up to this size whose elements are seen one by one (a slice,
+``np.cumsum``, ``np.sort`` of draws, or a draw itself for ``np.sum``) is compared with one
+number, and summed, element by element: exact, as the same loop written out would be.
+Larger ones stay with numpy (fast; a comparison of the whole with a moving threshold
+warns)."""
+
+
 class LostDerivativeWarning(RuntimeWarning):
     """A comparison that a perturbation could flip, where the flip cannot be followed: the
     derivative loses that mass. Compare a draw (or an affine function of one continuous draw)
@@ -303,6 +311,12 @@ def _compare(op, x, y):
         yv, yd, sy = y.v, y.d, y.src
     else:
         yv, yd, sy = y, 0.0, None
+    if type(sx) is Elements and sy is None and np.ndim(yv) == 0 \
+            and len(sx.elements) <= ELEMENTS_AT_ONCE:  # ts[1:] < p: each element's comparison
+        return np.array([op(e, y) for e in sx.elements])
+    if type(sy) is Elements and sx is None and np.ndim(xv) == 0 \
+            and len(sy.elements) <= ELEMENTS_AT_ONCE:
+        return np.array([op(x, e) for e in sy.elements])
     result = op(xv, yv)
     if (op is operator.eq or op is operator.ne) and (sx is None or sx.av is not None) \
             and (sy is None or sy.av is not None):
@@ -834,7 +848,12 @@ class Dual:
         return np.asarray(steps.trunc(self)).astype(dtype)  # its jumps followed
 
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):
-        if method != "__call__" or kwargs.get("out") is not None:
+        if method != "__call__":
+            raise TypeError(
+                f"numpy.{ufunc.__name__}.{method} is not supported on dual numbers: write it "
+                "as a loop over the elements (a running maximum: m = max(m, x)), or use the "
+                "numpy functions stochad follows (np.cumsum, np.max, np.sum, np.diff)")
+        if kwargs.get("out") is not None:
             return NotImplemented
         if ufunc in _COMPARISON_UFUNCS:
             return _compare(_COMPARISON_UFUNCS[ufunc], *args)
@@ -1023,6 +1042,28 @@ def _position(order):
     return impl
 
 
+def _summed(mean):
+    """``np.sum`` (``np.mean``): of a 1-d array of at most :data:`ELEMENTS_AT_ONCE` draws
+    seen element by element, the sum ``sum(x)`` builds (affine in the newest element, the
+    older ones folded in), so that ``np.sum(x) > c`` is an event as ``sum(x) > c`` is; else
+    linear in the array, not affine in any one draw."""
+    func = np.mean if mean else np.sum
+    linear = _linear(func)
+
+    def impl(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+        if type(a) is Dual and axis in (None, 0, -1) and dtype is None and out is None \
+                and not keepdims and not kwargs and np.ndim(a.v) == 1 \
+                and 0 < np.size(a.v) <= ELEMENTS_AT_ONCE:
+            elements = _elements(a)
+            if elements:
+                total = elements[0]
+                for e in elements[1:]:
+                    total = total + e
+                return total / len(elements) if mean else total
+        return linear(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
+    return impl
+
+
 def _cumsum(a, axis=None, dtype=None, out=None):
     """``np.cumsum``: of a 1-d array of draws, seen element by element (:func:`_elements`),
     the running sum ``t += x`` in a loop would build, one dual number per element; else
@@ -1066,7 +1107,7 @@ def _where(cond, x, y):
 
 
 _ARRAY_FUNCTIONS = {
-    np.sum: _linear(np.sum), np.mean: _linear(np.mean), np.cumsum: _cumsum,
+    np.sum: _summed(mean=False), np.mean: _summed(mean=True), np.cumsum: _cumsum,
     np.reshape: _linear(np.reshape), np.transpose: _linear(np.transpose),
     np.ravel: _linear(np.ravel), np.take: _linear(np.take), np.diff: _diff,
     np.stack: _joined(np.stack), np.concatenate: _joined(np.concatenate),

@@ -175,9 +175,11 @@ def test_a_running_sum_read_backwards_and_from_its_end():
     assert_unbiased(_samples(latest_of_three, 1.5), exact)
 
 
-def test_a_running_sum_compared_as_a_whole_array_warns():
+def test_a_long_running_sum_compared_as_a_whole_array_warns():
+    # up to ELEMENTS_AT_ONCE elements the whole comparison goes element by element (exact,
+    # below); beyond, numpy's, which no element's record sees
     def count_before_closing(lam):
-        return float(np.sum(np.cumsum(G().exponential(1 / lam, size=10)) < CLOSING))
+        return float(np.sum(np.cumsum(G().exponential(1 / lam, size=100)) < CLOSING))
 
     with pytest.warns(sad.LostDerivativeWarning):
         sad.derivative_samples(count_before_closing, 1.5, n_samples=20, rng=0, vectorize=False)
@@ -334,3 +336,30 @@ def test_what_an_array_of_draws_cannot_do_names_the_way():
         _samples(std_of_lives, 1.0, n=2)
     with pytest.raises(TypeError, match="cannot key a dict.*heap"):
         _samples(calendar_keyed_by_time, 1.0, n=2)
+
+
+def test_small_arrays_of_draws_compared_and_summed_whole():
+    # an analyst's whole-array habits on arrays seen element by element: the later coins
+    # (u[1:] < p), arrivals before closing counted from the running sum, and a total of
+    # claims (np.sum(x) > c, as builtin sum(x) > c): each compared element by element up to
+    # ELEMENTS_AT_ONCE (0 with a warning before)
+    def later_coins(p):
+        return float(np.sum(G().random(4)[1:] < p))
+
+    def arrivals_before_two(lam):
+        return float(np.sum(np.cumsum(G().exponential(1 / lam, size=10)) < 2.0))
+
+    def large_total(lam):
+        claims = G().exponential(1 / lam, size=3)
+        return float(np.sum(claims) > 2.0) + float(claims.mean() > 1.0)
+
+    def expected_total(lam):
+        return stats.gamma.sf(2.0, 3, scale=1 / lam) + stats.gamma.sf(3.0, 3, scale=1 / lam)
+
+    assert_unbiased(_samples(later_coins, 0.3), 3.0)
+    assert_unbiased(_samples(arrivals_before_two, 1.6),
+                    2 * stats.poisson.cdf(9, 3.2))  # d/dlam Σ_k P(N(2) >= k), k <= 10
+    assert_unbiased(_samples(large_total, 1.3), central_difference(expected_total, 1.3))
+    with pytest.raises(TypeError, match="maximum.accumulate is not supported.*loop"):
+        _samples(lambda m: float(np.maximum.accumulate(G().normal(m, 1.0, size=3))[-1] > 1),
+                 0.2, n=2)

@@ -218,3 +218,31 @@ def test_gamma_at_its_extremes_one_draw_at_a_time():
            -stats.gamma.pdf(c, a) * c)                    # d/dk P(Gamma(a, k) < c) at k = 1
     _check(_samples(lambda k: sad.Generator().gamma(a, k) * 1.0, 1.0, 20_000), a)
     _check(_samples(lambda k: sad.Generator().gamma(k, 1e-300) / 1e-300, 1.5, 5_000), 1.0)
+
+
+def test_thresholds_beyond_a_laws_range_and_a_running_minimum_from_infinity():
+    # a reliability engineer's first failure among three gamma lifetimes, kept as a running
+    # minimum that starts at math.inf, and the total of two lognormal claims above 3 (the
+    # second compared with 3 minus the first, below its range at times): both raised "the
+    # derivative of its CDF in its parameters is not finite"
+    def first_failure(scale):
+        best = math.inf
+        for _ in range(3):
+            x = sad.Generator().gamma(2.0, scale)
+            if x < best:
+                best = x
+        return best
+
+    def two_claims(sigma):
+        rng = sad.Generator()
+        return float(rng.lognormal(0.2, sigma) + rng.lognormal(0.2, sigma) > 3.0)
+
+    def expected_claims(sigma):  # P(X1 + X2 > 3) by quadrature over X1
+        law = stats.lognorm(sigma, scale=math.exp(0.2))
+        inner = integrate.quad(lambda x: law.pdf(x) * law.sf(3.0 - x), 0, 3.0, limit=200)[0]
+        return inner + law.sf(3.0)
+
+    # E min of three Gamma(2, s) lifetimes is s·E min of three Gamma(2, 1): d/ds = that mean
+    mean_min = integrate.quad(lambda x: stats.gamma.sf(x, 2.0) ** 3, 0, math.inf)[0]
+    _check(_samples(first_failure, 1.5, 20_000), mean_min)
+    _check(_samples(two_claims, 0.6, 20_000), _central(expected_claims, 0.6, h=1e-4))
