@@ -515,10 +515,17 @@ class Bound:
         range), which the formulas would give as ``0·inf``."""
         if type(x) is float and not self.low < x < self.high:
             return 0.0
-        total = 0.0
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        state = None if type(x) is float else np.errstate(invalid="ignore", divide="ignore",
+                                                              over="ignore")
+        if state is not None:  # (an array's ends: 0·inf; setting numpy's state costs a
+            state.__enter__()  # microsecond, too much for one draw)
+        try:
+            total = 0.0
             for i, d in self.movers:
                 total = total + self.law.cdf_derivative(i, x, *self.values) * d
+        finally:
+            if state is not None:
+                state.__exit__(None, None, None)
         if type(total) is not np.ndarray:  # one draw (the hot path): math, no arrays
             total = float(total)
             if math.isfinite(total):
