@@ -982,6 +982,22 @@ def stack_duals(items):
                               for x in items])
 
 
+def _running_sums(elements):
+    """The running sums of dual numbers, oldest first, as ``t += x`` in a loop builds them
+    (each affine in its newest element, the older ones folded in)."""
+    sums = [elements[0]]
+    for e in elements[1:]:
+        sums.append(sums[-1] + e)
+    return sums
+
+
+def _indexed(a):
+    """Every element of the dual array ``a`` by its flat index, each as ``a[i, j]`` gives it
+    (its own record, for an array of draws)."""
+    shape = np.shape(a.v)
+    return [a[np.unravel_index(i, shape)] for i in range(np.size(a.v))]
+
+
 def _selected(order):
     """``np.max``/``np.min``/``np.sort``: the elements ``order`` (``np.argmax``, ...) picks by
     value, with their dual parts (a maximum moves with the element that is largest). Of an
@@ -1002,9 +1018,7 @@ def _selected(order):
                 return (max if order is np.argmax else min)(elements)
         if order is not np.argsort and type(a) is Dual and a.src is not None \
                 and a.src.av is not None and not keepdims and axis is None:
-            shape = np.shape(a.v)
-            return (max if order is np.argmax else min)(
-                a[np.unravel_index(i, shape)] for i in range(np.size(a.v)))
+            return (max if order is np.argmax else min)(_indexed(a))
         v, d, s = _parts(a)
         v, d = np.asarray(v), np.broadcast_to(d, np.shape(v))
         if axis is None:
@@ -1033,12 +1047,10 @@ def _position(order):
             raise TypeError(f"numpy.{order.__name__} of dual numbers takes a 1-d array, or "
                             "axis=None for a flat index; for other axes, compare the "
                             "elements in a loop")
-        n = np.size(a.v)
         elements = _elements(a) if np.ndim(a.v) == 1 else None
         if elements is None:
-            shape = np.shape(a.v)
-            elements = [a[np.unravel_index(i, shape)] for i in range(n)] if shape else [a]
-        return pick(range(n), key=elements.__getitem__)
+            elements = _indexed(a) if np.ndim(a.v) else [a]
+        return pick(range(len(elements)), key=elements.__getitem__)
     return impl
 
 
@@ -1056,9 +1068,7 @@ def _summed(mean):
                 and 0 < np.size(a.v) <= ELEMENTS_AT_ONCE:
             elements = _elements(a)
             if elements:
-                total = elements[0]
-                for e in elements[1:]:
-                    total = total + e
+                total = _running_sums(elements)[-1]
                 return total / len(elements) if mean else total
         return linear(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
     return impl
@@ -1072,10 +1082,7 @@ def _cumsum(a, axis=None, dtype=None, out=None):
             and np.ndim(a.v) == 1:
         elements = _elements(a)
         if elements:  # (an empty array: numpy's empty sum below)
-            sums = [elements[0]]
-            for e in elements[1:]:
-                sums.append(sums[-1] + e)
-            return _of_elements(sums, a.src.rec)
+            return _of_elements(_running_sums(elements), a.src.rec)
     return _linear(np.cumsum)(a, axis=axis, dtype=dtype, out=out)
 
 
