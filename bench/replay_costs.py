@@ -10,6 +10,14 @@ costs the sum of its operations' rows, and the replay run adds about 1.5–2× t
 The reference row ``forwarding method`` is a Generator subclass whose ``random`` only calls
 numpy's: the cost of one Python-level method call per draw, which any engine that sees the
 draws of unchanged code pays, before recording anything.
+
+The second table splits one sample of ``birth_death_gillespie`` (microseconds, best of ``R``
+rounds of 300 samples, the rows interleaved): the plain program; the same program on a bare
+dual number (value and dual part, nothing else: :class:`_Bare`) with draws that only forward
+to numpy and keep their numbers (:class:`_BareGenerator`), the floor of any dual number
+written in Python; the engine's tracking run (the bookkeeping of DESIGN §5 on top: call-site
+keys, provenance, each comparison's event and weight); a whole sample (the choice and the
+replay runs on top).
 """
 
 from __future__ import annotations
@@ -20,10 +28,13 @@ import time
 import numpy as np
 
 import stochad as sad
+from stochad import replay
 from stochad.context import _current_tape
 from stochad.dual import Dual
 from stochad.tapes import Shared
 from stochad.tracking import Tracking
+
+from .natural import birth_death_gillespie
 
 INNER = 50  # operations per tracking run (a sample's tape stays small, as in a real run)
 
@@ -104,6 +115,92 @@ def measure(repeats: int):
     return rows
 
 
+class _Bare:
+    """A dual number that only follows the chain rule: what a Gillespie loop needs of one."""
+
+    __slots__ = ("v", "d")
+
+    def __init__(self, v, d):
+        self.v, self.d = v, d
+
+    def __add__(self, o):
+        if type(o) is _Bare:
+            return _Bare(self.v + o.v, self.d + o.d)
+        return _Bare(self.v + o, self.d)
+
+    __radd__ = __add__
+
+    def __mul__(self, o):
+        if type(o) is _Bare:
+            return _Bare(self.v * o.v, self.d * o.v + self.v * o.d)
+        return _Bare(self.v * o, self.d * o)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o):
+        if type(o) is _Bare:
+            v = self.v / o.v
+            return _Bare(v, (self.d - v * o.d) / o.v)
+        return _Bare(self.v / o, self.d / o)
+
+    def __rtruediv__(self, o):
+        v = o / self.v
+        return _Bare(v, -v * self.d / self.v)
+
+    def __lt__(self, o):
+        return self.v < (o.v if type(o) is _Bare else o)
+
+    def __ge__(self, o):
+        return self.v >= (o.v if type(o) is _Bare else o)
+
+    def __eq__(self, o):
+        return self.v == (o.v if type(o) is _Bare else o)
+
+    __hash__ = None
+
+
+class _BareGenerator:
+    """Draws that forward to numpy and keep their numbers (a replay needs them)."""
+
+    def __init__(self, rng):
+        self.rng, self.kept = rng, []
+
+    def random(self):
+        u = self.rng.random()
+        self.kept.append(u)
+        return _Bare(u, 0.0)
+
+    def exponential(self, scale):
+        z = self.rng.standard_exponential()
+        self.kept.append(z)
+        return _Bare(scale.v * z, scale.d * z)
+
+
+def split(repeats: int, samples: int = 300):
+    """``[(part, µs a sample)]`` of ``birth_death_gillespie`` at birth rate 1 (the module
+    docstring's second table)."""
+    rng = np.random.default_rng(1)
+    shared = Shared(np.random.default_rng(1))
+    generator = sad.Generator()
+
+    def program(x):
+        return birth_death_gillespie(x, generator)
+
+    parts = [("plain program", lambda: birth_death_gillespie(1.0, rng)),
+             ("bare dual number", lambda: birth_death_gillespie(_Bare(1.0, 1.0),
+                                                                _BareGenerator(rng))),
+             ("tracking run", lambda: replay._tracked(program, 1.0, 1.0, shared)),
+             ("whole sample", lambda: replay.sample(program, 1.0, 1.0, shared))]
+    best = [np.inf] * len(parts)
+    for _ in range(repeats):
+        for i, (_, run) in enumerate(parts):
+            start = time.perf_counter()
+            for _ in range(samples):
+                run()
+            best[i] = min(best[i], (time.perf_counter() - start) / samples * 1e6)
+    return [(name, b) for (name, _), b in zip(parts, best, strict=True)]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -111,6 +208,10 @@ def main(argv=None):
     print(f"{'operation':30} {'plain ns':>9} {'tracking ns':>12} {'ratio':>6}")
     for name, plain, tracked in measure(args.repeats):
         print(f"{name:30} {plain:9.0f} {tracked:12.0f} {tracked / plain:6.1f}")
+    rows = split(args.repeats)
+    print(f"\n{'one birth-death sample':30} {'us':>9} {'x plain':>12}")
+    for name, us in rows:
+        print(f"{name:30} {us:9.1f} {us / rows[0][1]:12.1f}")
 
 
 if __name__ == "__main__":
