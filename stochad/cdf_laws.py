@@ -6,7 +6,11 @@ it stands for, ``u = F(x; θ)``: the draw's dual part is the implicit one,
 ``−(∂F/∂θ)(x)·δθ / f(x)``; a replay whose parameters moved carries the draw to
 ``F⁻¹(u; θ')`` (inversion coupling, :func:`moved`); and a comparison ``x < c`` is the
 Bernoulli event ``u < F(c; θ)``, whose probability moves by ``f(c)·δc + (∂F/∂θ)(c)·δθ``
-(:meth:`Bound.dcdf` is the second term). Each law is an
+(:meth:`Bound.dcdf` is the second term). A law whose numpy sampler is ``loc + scale·e``
+(``location_scale``: the indices of ``loc``, ``None`` for gamma and Rayleigh, and of
+``scale``) is drawn as its standard law, at ``loc = 0``, ``scale = 1``, then moved and
+scaled with dual arithmetic (:meth:`stochad.tapes.Tape._continuous_cdf_law`): the same
+numbers, a draw affine in a noise whose law does not move. Each law is an
 :class:`~stochad.distributions.ImplicitDistribution` (CDF, density, inverse; the parameter
 derivatives of the CDF by its central differences); the four implicit laws of
 :mod:`stochad.distributions` serve as they are.
@@ -66,7 +70,7 @@ class _Gamma(ImplicitDistribution):
     """Gamma(shape, scale): ``F = P(shape, x/scale)``."""
 
     name, params, checks, support = "gamma", ("shape", "scale"), built.Gamma.checks, (0, np.inf)
-    scale_index = 1
+    scale_index, location_scale = 1, (None, 1)
 
     def cdf(self, x, a, scale):
         return special.gammainc(a, _over(x, scale))
@@ -96,6 +100,7 @@ class _Chisquare(_Gamma):
     """Chi-square of ``df``: a gamma of shape ``df/2``, scale 2."""
 
     name, params, checks, scale_index = "chisquare", ("df",), built.Chisquare.checks, None
+    location_scale = None
 
     def cdf(self, x, df):
         return super().cdf(x, 0.5 * df, 2.0)
@@ -281,7 +286,7 @@ class _Rayleigh(_ExponentialPower):
     """``H(x) = x² / (2·scale²)``."""
 
     name, params, checks = "rayleigh", ("scale",), transforms.Rayleigh.checks
-    scale_index = 0
+    scale_index, location_scale = 0, (None, 0)
 
     def hazard(self, x, scale):
         return 0.5 * (x / scale) ** 2, x / (scale * scale)
@@ -317,7 +322,7 @@ class _Power(ImplicitDistribution):
 class _LocationScale(ImplicitDistribution):
     """``loc + scale·e``: the standard law's ``cdf``/``pdf``/``ppf`` of ``(x − loc)/scale``."""
 
-    params, scale_index = ("loc", "scale"), 1
+    params, scale_index, location_scale = ("loc", "scale"), 1, (0, 1)
 
     def cdf(self, x, loc, scale):
         return self.standard_cdf((x - loc) / scale)

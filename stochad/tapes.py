@@ -527,6 +527,8 @@ class Tape:
         if zero is not None:
             raise NotReplayable(f"{name} with {zero} = 0 is a point mass, which the replay "
                                 "engine cannot see through a CDF")
+        if one and getattr(law, "location_scale", None) is not None:
+            return self._located_scaled(law, params, values, deltas)
         if one or size is None and all(type(v) is float for v in values):
             return self.continuous_by_cdf(law, values, deltas, ())
         shape = np.broadcast_shapes(*(np.shape(v) for v in values), shape_of(size))
@@ -535,6 +537,20 @@ class Tape:
         else:
             values = [float(v) for v in values]
         return self.continuous_by_cdf(law, values, deltas, shape)
+
+    def _located_scaled(self, law, params, values, deltas):
+        """One draw of a location-scale law as ``loc + scale·e``, ``e`` the standard law's
+        (numpy's samplers compute exactly that, so the numbers are numpy's): the draw is
+        affine in a noise whose law does not move with ``loc`` or ``scale``, so its dual part
+        and its comparisons' events need no derivative of the CDF (gamma service times with
+        a moving mean cost a sixth of the CDF's way)."""
+        loc, scale = law.location_scale
+        values, deltas = list(values), list(deltas)
+        values[scale], deltas[scale] = 1.0, None
+        if loc is not None:
+            values[loc], deltas[loc] = 0.0, None
+        x = self.continuous_by_cdf(law, values, deltas, ()) * params[scale]
+        return x if loc is None else params[loc] + x
 
     def discrete_by_cdf(self, dist, shape, full, deltas):
         """A draw of a discrete law known by its CDF (the tracking and replay runs' own)."""
