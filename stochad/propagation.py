@@ -146,15 +146,21 @@ def _fixed_comparison(rule, args, triples, values) -> bool:
     return not np.any(np.equal(*values))
 
 
+def warn_user(message: str) -> None:
+    """A :class:`LostDerivativeWarning` at the call site in the user's code (the first frame
+    outside stochad): once per call site under the default filter."""
+    depth, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_user's caller
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("stochad"):
+        depth, frame = depth + 1, frame.f_back
+    warnings.warn(message, LostDerivativeWarning, stacklevel=depth)
+
+
 def warn_lost(what: str) -> None:
     """Warn, once per call site in the user's code, that ``what`` drops a dual part: a
     comparison or another piecewise-constant function of a value that moves continuously with
     ``p`` (a continuous draw, ``p`` itself) loses the mass of its flips."""
-    depth, frame = 2, sys._getframe(1)  # stacklevel 2 is warn_lost's caller
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("stochad"):
-        depth, frame = depth + 1, frame.f_back
-    warnings.warn(
+    warn_user(
         f"{what} of a value with a dual part: the derivative of its jumps is lost (its mass "
         "is not followed). Draw the event with sad.bernoulli(prob) or compare a raw "
         "rng.random() with the moving threshold, or use vectorize=False, whose replay engine "
-        "follows comparisons of continuous draws", LostDerivativeWarning, stacklevel=depth)
+        "follows comparisons of continuous draws")

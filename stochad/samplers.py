@@ -22,7 +22,7 @@ from . import distributions as laws
 from .compiled.hook import recording
 from .context import current_run, current_tape, normalize_rng
 from .lanes import broadcast, lift
-from .propagation import apply
+from .propagation import apply, warn_user
 from .shape import stack
 from .triple import StochasticTriple, holds_triple, logical_shape, run_of
 
@@ -539,10 +539,14 @@ class UniformNoise(StochasticTriple):
     """``rng.random()`` inside a batched run: uniform noise that, compared with a threshold
     carrying a dual part or a perturbation (``rng.random() < theta``), *is* the draw
     ``bernoulli(theta)``, with its weights and its coupling through this very uniform
-    (docs/design.md §5): the comparison gives that draw's 0 or 1 (an integer triple, which
-    ``sad.where`` and arithmetic take as they take a boolean one). Used anywhere else it is a
-    plain value; a program that also uses the same uniform after comparing it is outside this
-    rule (the flip would move the uniform to the threshold): use ``vectorize=False`` there.
+    (docs/design.md §5): the comparison gives that draw's outcome as a boolean triple, as
+    numpy's comparison gives a boolean (``~hit``, ``infected | hit`` and ``sad.where`` read
+    it as numpy would). A threshold outside ``[0, 1]`` is clipped to it, as ``u < t`` is.
+    Used anywhere else it is a plain value. The same uniform may decide only that one event:
+    a second comparison, or another use before or after (``(u < p) & (u < 0.5)``, ``(u <
+    p) * u``), needs the flip to move the uniform to the threshold, which the batched engine
+    does not do; such a program gets a :class:`~stochad.dual.LostDerivativeWarning` that
+    names ``vectorize=False``, whose replay engine follows every use.
 
     Examples
     --------
@@ -552,23 +556,134 @@ class UniformNoise(StochasticTriple):
     7
     """
 
-    __slots__ = ()
+    __slots__ = ("_uses", "_cells")
+
+    def __init__(self, value, delta=None, perturbation=None, *, run, uses=None, cells=None):
+        super().__init__(value, delta, perturbation, run=run)
+        # per uniform of the draw: 0 unused, 1 used as a value, 2 decided an event; shared by
+        # the views (u[i], u.T, ...), each covering the flat indices ``cells`` (None: all)
+        self._uses = np.zeros(max(1, self.size), dtype=np.int8) if uses is None else uses
+        self._cells = cells
+
+    def _used(self, how):
+        """Note a use of these uniforms (``"event"`` or ``"value"``): warn when one both
+        decides an event and is used otherwise, or decides two."""
+        code = 2 if how == "event" else 1
+        cells = self._uses if self._cells is None else self._uses[self._cells]
+        if np.any(cells == 2) or code == 2 and (np.any(cells) or self._cells is not None and
+                                                np.unique(self._cells).size < self._cells.size):
+            warn_user(
+                "one raw uniform (rng.random()) decides an event against a moving threshold "
+                "and is also compared again or used otherwise ((u < p) & (u < 0.5), (u < p) * "
+                "u, if/elif-style np.where chains on one u): the batched engine takes u < p as "
+                "an independent bernoulli(p) draw, which such a program does not keep: its "
+                "derivative is wrong unless the uses do not interact (a sum of them). Draw a "
+                "uniform for each event, or use vectorize=False, whose replay engine follows "
+                "every use of a uniform")
+        if self._cells is None:
+            np.maximum(self._uses, code, out=self._uses)
+        else:
+            self._uses[self._cells] = np.maximum(cells, code)
+
+    def _view(self, out, cells):
+        """``out`` (this draw indexed, reshaped or transposed) as uniform noise whose uses
+        count for this draw's cells ``cells`` (the same operation on the cell indices)."""
+        if type(out) is not StochasticTriple or out.delta is not None \
+                or out.perturbation is not None or out.shape != np.shape(cells):
+            self._used("value")
+            return out
+        return UniformNoise(out.value, run=out.run, uses=self._uses,
+                            cells=np.reshape(cells, -1))
+
+    def _cell_indices(self):
+        return (np.arange(self._uses.size) if self._cells is None else self._cells).reshape(
+            self.shape)
 
     def _moving(self, other) -> bool:
         return isinstance(other, StochasticTriple) and (
             other.delta is not None or other.perturbation is not None)
 
     def _below(self, threshold):
+        self._used("event")
+        if np.any(np.isnan(threshold.value)):
+            raise ValueError(f"rng.random() compared with a threshold that is NaN in "
+                             f"{np.count_nonzero(np.isnan(threshold.value))} of "
+                             f"{threshold.value.size} lanes: the comparison has no probability")
         uniform = np.asarray(self.value, dtype=np.float64)
+        threshold = np.clip(threshold, 0.0, 1.0)  # (u < 1.2 always holds: probability 1)
         threshold = threshold if threshold.ndim >= self.ndim else threshold * np.ones(self.shape)
         return _draw(_GivenUniform(lift(uniform, threshold.ndim)), [threshold], None, None)
 
     def __lt__(self, other):
-        return self._below(other) if self._moving(other) else super().__lt__(other)
+        if self._moving(other):
+            return _boolean(self._below(other))
+        self._used("value")
+        return super().__lt__(other)
 
     __le__ = __lt__
 
     def __gt__(self, other):
-        return (1 - self._below(other)) if self._moving(other) else super().__gt__(other)
+        if self._moving(other):
+            return _boolean(1 - self._below(other))
+        self._used("value")
+        return super().__gt__(other)
 
     __ge__ = __gt__
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _ORDERINGS:
+            if inputs[0] is self and self._moving(inputs[1]):  # np.less(u, p): u < p
+                return (self.__lt__ if _ORDERINGS[ufunc] else self.__gt__)(inputs[1])
+            if inputs[1] is self and self._moving(inputs[0]):  # np.greater(p, u): u < p
+                return (self.__gt__ if _ORDERINGS[ufunc] else self.__lt__)(inputs[0])
+        for a in inputs:
+            if type(a) is UniformNoise:
+                a._used("value")
+        return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        for a in _flat(args):
+            if type(a) is UniformNoise:
+                a._used("value")
+        return super().__array_function__(func, types, args, kwargs)
+
+    def __getitem__(self, key):  # u[t] < p in a loop: each element its own event
+        out = super().__getitem__(key)
+        try:
+            cells = self._cell_indices()[key]
+        except (IndexError, TypeError, ValueError):  # a random index (a triple in the key)
+            self._used("value")
+            return out
+        return self._view(out, cells)
+
+    def reshape(self, *shape):
+        out = super().reshape(*shape)
+        return self._view(out, self._cell_indices().reshape(out.shape))
+
+    @property
+    def T(self):  # noqa: N802 (numpy's name)
+        return self._view(super().T, self._cell_indices().T)
+
+    def astype(self, dtype, copy=True):
+        self._used("value")
+        return super().astype(dtype, copy)
+
+
+def _boolean(outcome):
+    """A Bernoulli outcome (0 or 1) as numpy's comparison gives it, a boolean, unless it
+    carries a dual part (the smoothed backend relaxes it to a number, which a boolean cannot
+    hold)."""
+    return outcome if outcome.delta is not None else outcome.astype(bool)
+
+
+_ORDERINGS = {np.less: True, np.less_equal: True, np.greater: False, np.greater_equal: False}
+"""numpy's ordering ufuncs on a uniform, ``True`` where ``ufunc(u, t)`` is ``u < t``."""
+
+
+def _flat(items):
+    """The items of nested lists and tuples (np.stack([u, v]) holds its triples in a list)."""
+    for a in items:
+        if isinstance(a, list | tuple):
+            yield from _flat(a)
+        else:
+            yield a

@@ -73,3 +73,70 @@ def test_batched_steps_of_a_continuous_draw_warn(f):
     # x % 1 of a moving draw lost its jumps silently in the compiled engine (0.99 for 0.12)
     with pytest.warns(sad.LostDerivativeWarning, match="derivative of its jumps is lost"):
         sad.derivative_samples(f, 1.3, n_samples=10, rng=0)
+
+
+def test_the_outcome_is_a_boolean_as_numpys_comparison_gives():
+    # numpy's `u < p` is a boolean: `~dies` is "survives" and `+` of two masks is OR (an
+    # integer outcome made ~ a bitwise not, always true, and + a count; derivative 0 for -5)
+    st = sad.stochastic_triple(lambda p: sad.Generator().random(3) < p, 0.3)
+    assert sad.value(st).dtype == bool
+
+    def survivors(p):                       # E = 5(1 − p)
+        dies = sad.Generator().random(5) < p
+        return np.sum(np.where(~dies, 1.0, 0.0))
+
+    def ever_infected(p):                   # E = 5(1 − (1 − p)³), numpy's + of masks is OR
+        rng, infected = sad.Generator(), np.zeros(5, dtype=bool)
+        for _ in range(3):
+            infected = infected + (rng.random(5) < p)
+        return np.sum(infected)
+
+    assert_unbiased(sad.derivative_samples(survivors, 0.2, n_samples=20_000, rng=0), -5.0)
+    assert_unbiased(sad.derivative_samples(ever_infected, 0.2, n_samples=20_000, rng=0),
+                    15 * 0.8 ** 2)
+
+
+def test_rows_elements_and_ufunc_forms_of_uniforms_are_the_same_draws():
+    # a pre-drawn U = rng.random((T, n)) read row by row, np.less(u, p), np.greater(p, u),
+    # the transpose, and a threshold above 1 (u < 2p at p = 0.7 always holds: derivative 0)
+    def rows(p):
+        U, total = sad.Generator().random((6, 3)), 0
+        for t in range(6):
+            total = total + np.sum(U[t] < p)
+        return total * 1.0
+
+    cases = [(rows, 0.3, 18.0),
+             (lambda p: np.less(sad.Generator().random(), p) * 1.0, 0.3, 1.0),
+             (lambda p: np.greater(p, sad.Generator().random()) * 1.0, 0.3, 1.0),
+             (lambda p: np.sum(sad.Generator().random((2, 3)).T < p) * 1.0, 0.3, 6.0),
+             (lambda p: np.sum(sad.Generator().random(4) < 2 * p) * 1.0, 0.3, 8.0),
+             (lambda p: np.sum(sad.Generator().random(4) < 2 * p) * 1.0, 0.7, 0.0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        for f, p, exact in cases:
+            assert_unbiased(sad.derivative_samples(f, p, n_samples=20_000, rng=1), exact)
+
+
+def test_one_uniform_deciding_an_event_and_used_again_warns():
+    # a weather chain with one uniform a day for a three-way outcome (dry, showers, storm):
+    # the batched engine takes each u < θ as its own bernoulli, so it cannot be right here
+    # (0.29 for 1 on the first case, -1.5 for -5.2 on a rating chain); it warns, naming
+    # vectorize=False, whose replay engine follows every use of the uniform
+    def storms(p):                           # E = 4 · 0.2 whatever p: derivative 0
+        rng, count = sad.Generator(), 0
+        for _ in range(4):
+            u = rng.random()
+            count = count + np.where(u < p, 0, np.where(u < 0.8, 1, 2)) // 2
+        return count * 1.0
+
+    programs = [(lambda p: (lambda u: ((u < p) & (u < 0.5)) * 1.0)(sad.Generator().random()),
+                 0.3, 1.0),
+                (lambda p: (lambda u: (u < p) * u)(sad.Generator().random()), 0.3, 0.3),
+                (lambda p: (lambda U: np.sum((U[0] < p) & (U[0] < 0.5)) * 1.0)(
+                    sad.Generator().random((2, 3))), 0.3, 3.0),
+                (storms, 0.3, 0.0)]
+    for f, p, exact in programs:
+        with pytest.warns(sad.LostDerivativeWarning, match="vectorize=False"):
+            sad.derivative_samples(f, p, n_samples=200, rng=0)
+        assert_unbiased(sad.derivative_samples(f, p, n_samples=4_000, rng=0,
+                                               vectorize=False), exact)
