@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import pickle
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -139,8 +140,36 @@ def _dumps(task) -> bytes:
 
 
 def _run_pickled(blob: bytes):
-    """Run a pickled task (module level, so any executor can send it by reference)."""
-    return pickle.loads(blob)()
+    """Run a pickled ``(task, caller's process id)`` (module level, so any executor can send
+    it by reference): its result, and, in another process, the warnings it raised, each
+    once, as ``(message, category, filename, lineno)``: a worker's warnings never reach the
+    caller by themselves. (In the caller's process, a thread pool's, they do; and recording
+    them there would swap the process's warning filters under the other threads.)"""
+    task, caller = pickle.loads(blob)
+    if os.getpid() == caller:
+        return task(), []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = task()
+    seen = dict.fromkeys((str(w.message), w.category, w.filename, w.lineno) for w in caught)
+    return result, list(seen)
+
+
+def _reissued(outcomes, shown):
+    """The results of :func:`_run_pickled`, their warnings raised here, where the program
+    runs, once per call site of the user's module (its warning registry, as in this
+    process) and once per run (``shown``)."""
+    for result, caught in outcomes:
+        for message, category, filename, lineno in caught:
+            if (message, category, filename, lineno) in shown:
+                continue
+            shown.add((message, category, filename, lineno))
+            module = next((m for m in list(sys.modules.values())
+                           if getattr(m, "__file__", None) == filename), None)
+            warnings.warn_explicit(message, category, filename, lineno,
+                                   registry=None if module is None else
+                                   vars(module).setdefault("__warningregistry__", {}))
+        yield result
 
 
 def cpu_count() -> int:
@@ -178,9 +207,9 @@ def task_map(tasks, workers, progress: Progress, sizes):
             progress.advance(size)
             yield result
         return
-    blobs = [_dumps(task) for task in tasks]
+    blobs = [_dumps((task, os.getpid())) for task in tasks]
     if callable(workers):
-        results = workers(_run_pickled, blobs)
+        results = _reissued(workers(_run_pickled, blobs), set())
         for result, size in zip(results, sizes, strict=True):
             progress.advance(size)
             yield result
@@ -188,7 +217,8 @@ def task_map(tasks, workers, progress: Progress, sizes):
     n = cpu_count() if workers == -1 else workers
     context = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(max_workers=min(n, len(tasks)), mp_context=context) as pool:
-        for result, size in zip(pool.map(_run_pickled, blobs), sizes, strict=True):
+        results = _reissued(pool.map(_run_pickled, blobs), set())
+        for result, size in zip(results, sizes, strict=True):
             progress.advance(size)
             yield result
 

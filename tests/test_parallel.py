@@ -48,6 +48,22 @@ def test_single_chunk_runs_keep_the_serial_numbers_of_the_seed():
                                                               rng=4, workers=2))
 
 
+def digital_option(p):
+    """A continuous draw against the moving strike: batched, its mass is lost, with a warning."""
+    return (sad.Generator().exponential(1.0) < p) * 1.0
+
+
+@pytest.mark.parametrize("workers", [2, "threads"])
+def test_a_warning_in_a_worker_reaches_the_caller(workers):
+    # the one guard behind every lossy pattern: a worker's warning came back nowhere, so a
+    # lost derivative read as a confident 0 (an adversarial search, 2026-12-04)
+    with ThreadPoolExecutor(2) as pool:
+        with pytest.warns(sad.LostDerivativeWarning, match="less of a value"):
+            sad.derivative_samples(digital_option, 0.5, n_samples=2_000, rng=0,
+                                   chunk_size=500,
+                                   workers=pool.map if workers == "threads" else workers)
+
+
 def test_parallel_estimates_are_unbiased():
     # d/dp E[(K + 1)²] = 15 for K ~ Binomial(3, p) at p = 0.5 (conformance table)
     f = lambda p: (sad.binomial(3, p) + 1) ** 2  # noqa: E731
