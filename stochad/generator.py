@@ -35,6 +35,13 @@ UNSUPPORTED = {
 the replay engine, ``vectorize=False``, draws ``permuted`` too)."""
 
 
+def _refuse_out(method):
+    """``out=`` inside a run, which would leave the array unwritten (a draw is a new triple)."""
+    raise TypeError(f"Generator.{method}(out=) is not supported inside a stochad run: a draw "
+                    f"is a new triple, not written into an array; assign it instead (x = "
+                    f"rng.{method}(...))")
+
+
 class Generator(np.random.Generator):
     """numpy's ``Generator``, with differentiable draws inside a run (module docstring).
 
@@ -170,8 +177,7 @@ class Generator(np.random.Generator):
             return tape.draw(law, params, size)
         if self._inside(*params, size):
             if options.get("out") is not None:
-                raise TypeError(f"Generator.{law.numpy_method}(out=) is not supported inside a "
-                                "stochad run: a draw is a new triple, not written into an array")
+                _refuse_out(law.numpy_method)
             return samplers.draw(law, *params, size=size)
         if law.numpy_method is None:  # not a numpy method: stochad's sampler on our numpy rng
             return samplers.draw(law, *params, size=size, rng=self._numpy)
@@ -209,7 +215,7 @@ class Generator(np.random.Generator):
         if not self._inside():
             return super().random(size, dtype, out)
         if out is not None:
-            raise TypeError("Generator.random(out=) is not supported inside a stochad run")
+            _refuse_out("random")
         run = current_run()
         value = run.rng.random((run.n_lanes,) + shape_of(size), dtype=dtype)
         return samplers.UniformNoise(value, run=run)
@@ -533,6 +539,8 @@ class Generator(np.random.Generator):
         """
         if not self._inside():
             return super().standard_normal(size, dtype, out)
+        if out is not None:
+            _refuse_out("standard_normal")
         return samplers.normal(0.0, 1.0, size)
 
     def exponential(self, scale=1.0, size=None):
@@ -576,6 +584,8 @@ class Generator(np.random.Generator):
         """
         if not self._inside():
             return super().standard_exponential(size, dtype, method, out)
+        if out is not None:
+            _refuse_out("standard_exponential")
         return samplers.exponential(1.0, size)
 
     def uniform(self, low=0.0, high=1.0, size=None):
