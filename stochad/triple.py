@@ -230,6 +230,11 @@ class StochasticTriple:
             raise TypeError(f"{what}() of a stochastic triple of shape {self.shape}")
         first = self.value.reshape(-1)[0]
         if np.any(self.value != first):
+            if what in ("float", "complex") and np.issubdtype(self.value.dtype, np.inexact):
+                # math.exp(x) of a continuous value: one sample per call refuses it too
+                raise TypeError(
+                    f"{what}() of a batched triple whose samples differ ({self.n_lanes} "
+                    f"lanes), as math.* functions call it; {FIX_CONVERT}")
             raise TypeError(
                 f"{what}() of a batched triple whose samples differ ({self.n_lanes} lanes); "
                 f"{FIX_BRANCH}, or pass vectorize=False to run one sample per call"
