@@ -602,16 +602,15 @@ class Tape:
         if np.ndim(table) == 0 and (n != table or n <= 0):
             raise ValueError(f"choice: a must be a positive integer or an array, got {a!r}")
         if not replace:
-            if p is not None and nonzero(plain_params([p])[1][0]):
-                raise TypeError("choice(replace=False) with random probabilities has no "
-                                "stochastic-triple rule; draw sequentially with categorical "
-                                "and renormalised probabilities")
             count = math.prod(() if size is None else np.atleast_1d(size))
-            keys = self._uniform("choice", (n,))
-            with np.errstate(divide="ignore"):
-                keys = np.log(keys) if p is None else np.log(keys) / np.asarray(p, float)
-            idx = np.argsort(-keys, kind="stable")[:count].reshape(
-                () if size is None else size)
+            if count > n:
+                raise ValueError(f"choice: cannot take a larger sample ({count}) than the "
+                                 f"population ({n}) when replace=False")
+            if p is not None:  # (moving or not: both runs of a sample must draw alike)
+                idx = self._successive(p, n, count, size)
+            else:  # the first of a random order
+                idx = np.argsort(-self._uniform("choice", (n,)), kind="stable")[:count].reshape(
+                    () if size is None else size)
         elif p is None:
             idx = self.integers(0, n, size)
         else:
@@ -621,6 +620,19 @@ class Tape:
         if type(a) is Dual and axis == 0:
             return a[idx]
         return _rearranged(a, lambda x: np.take(x, idx, axis=axis))
+
+    def _successive(self, p, n, count, size):
+        """``choice(n, count, replace=False, p=p)`` with moving ``p``: one categorical draw
+        per pick from the probabilities left, renormalised (numpy's law: its draws with
+        replacement, kept at their first appearance, pick alike), each pick a draw of its
+        own with its candidate events."""
+        left = stack_duals(p) if isinstance(p, list | tuple) else p
+        picks = []
+        for _ in range(count):
+            k = int(self.draw(_CATEGORICAL, [left / np.sum(left)], None))
+            picks.append(k)
+            left = left * (np.arange(n) != k)
+        return np.array(picks, dtype=np.int64).reshape(() if size is None else size)
 
     # -- permutations: plain draws (no derivative of their own) that keep the values' ---------
     def _order(self, name, shape, axis=-1):

@@ -101,6 +101,10 @@ def test_choice_without_replacement_with_random_probabilities():
         samples = sad.derivative_samples(program, 0.2, n_samples=20_000, rng=1,
                                          direction=direction)
         assert_unbiased(samples, direction * central_difference(exact, 0.2))
+    # one sample per call: successive categorical draws from the probabilities left (it
+    # raised "no stochastic-triple rule", where the guide promised it)
+    samples = sad.derivative_samples(program, 0.2, n_samples=10_000, rng=1, vectorize=False)
+    assert_unbiased(samples, central_difference(exact, 0.2))
 
 
 def test_choice_with_normalised_random_weights_through_default_rng():
