@@ -223,7 +223,11 @@ def _add_src(xv, xd, sx, yv, yd, sy, sign):
 
 def _scale_src(s, cv, cd, divide):
     """Source of ``x·c`` (or ``x / c``) where ``x`` has source ``s`` and ``c`` does not depend
-    on its draw (an affine provenance keeps the draw's noise: not used up)."""
+    on its draw (an affine provenance keeps the draw's noise: not used up). ``0·x`` is 0
+    whatever the draw: no provenance (a zero rate in ``r1·up + r2·down`` drew ``down`` into
+    the sum as its newest draw, whose coefficient 0 no comparison can be an event on)."""
+    if not divide and type(cv) is not np.ndarray and cv == 0 and cd == 0:
+        return None
     if s.av is None:
         _escaped(s)
         return Source(s.rec)

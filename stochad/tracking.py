@@ -68,6 +68,8 @@ def _edge_at(edges, boundary):
     """The ``(boundary, motion)`` of a draw's event whose boundary a replay cannot tell from
     ``boundary`` (closer than the nudge :meth:`Tracking.sides` gives: ``|a| = |b·boundary|``
     there), or ``None``."""
+    if not math.isfinite(boundary):  # (no edge at all: it would be near every one)
+        return None
     near = 2e-10 * abs(boundary) + 1e-12 * (1.0 + abs(boundary))
     for edge in edges:
         if abs(edge[0] - boundary) <= near:
@@ -107,6 +109,13 @@ def _at(c, shape, flat):
     if np.shape(c) == shape:  # (the common case: no view to build)
         return float(c.flat[flat])
     return float(np.broadcast_to(c, shape).reshape(-1)[flat])
+
+
+_ROUNDING = 1e-12
+"""A threshold at an end of a draw's range that moves by less than this (probability per unit
+of the parameter) loses no share worth a warning: a normalised running sum (``acc +=
+w / total``, a roulette wheel, hand-written resampling) reaches 1 with a dual part of
+rounding, 1e-17."""
 
 
 class Tracking(Tape):
@@ -507,6 +516,8 @@ class Tracking(Tape):
             rec.escaped = True
             rec.make_opaque()
             return
+        if not math.isfinite(boundary):  # x < math.inf: true of every value, reveals nothing
+            return
         if rec.edges is not None:
             known = _edge_at(rec.edges, boundary)
             if known is not None:  # a fixed threshold at an event's boundary
@@ -557,6 +568,9 @@ class Tracking(Tape):
         """Record the Bernoulli event of a comparison of ``a + b·z`` (floats; ``z`` the noise
         of ``rec``) with 0 whose outcome puts ``z`` ``below`` the boundary ``−a/b`` or not,
         in plain Python (the hot path of ``rng.random() < p``)."""
+        boundary = -av / bv
+        if not math.isfinite(boundary):  # t < math.inf (a "never" clock): no event, no news
+            return
         if rec.elem is not None and rec.parent.compared:
             self._warn_lost(
                 "a comparison with a moving threshold of an element of an array of draws that "
@@ -577,7 +591,6 @@ class Tracking(Tape):
                 "with the fixed threshold (u < 0.5, x < np.log(1.5)), or one draw with the "
                 "other (u1 < 1 - u2)")
         law = rec.law
-        boundary = -av / bv
         moves = -(ad + bd * boundary) / bv
         edges = rec.edges
         if edges is None:  # the draw's first event (the hot path)
@@ -622,8 +635,8 @@ class Tracking(Tape):
                 if theta == fhi:
                     if fhi < 1.0:
                         self._warn_tie()
-                    elif boundary >= law.high:  # (else F rounds to 1: a mass below rounding)
-                        self._warn_end()
+                    elif boundary >= law.high and dtheta < -_ROUNDING:
+                        self._warn_end()  # (else F rounds to 1: a mass below rounding)
                 return
             weight = -dtheta / (theta - flo)
         else:
@@ -635,7 +648,7 @@ class Tracking(Tape):
                 if theta == flo:
                     if flo > 0.0:
                         self._warn_tie()
-                    elif boundary <= law.low:
+                    elif boundary <= law.low and dtheta > _ROUNDING:
                         self._warn_end()
                 return
             weight = dtheta / (fhi - theta)

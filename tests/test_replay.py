@@ -376,6 +376,52 @@ def test_a_deep_copied_snapshot_of_a_draw_is_the_draw():
                         -math.exp(-0.8) + 2 * math.exp(-1.6))
 
 
+def test_infinite_sentinels_and_zero_coefficients_reveal_nothing():
+    # an adjuster's claims against a moving deadline, the earliest kept as a running minimum
+    # from math.inf: x < inf was taken as a tie with the deadline's event and dropped it
+    # (-0.90 for -1.35, with a warning blaming equal thresholds); and a worker paid 1 an hour
+    # up and 0 down, whose zero rate put the down time into the sum as its newest draw
+    # (0 for 0.274, warned): 0·x is 0 whatever x is (an adversarial search, 2026-12-04)
+    def late_claims(deadline):
+        rng, best, late = sad.Generator(), math.inf, 0
+        for _ in range(3):
+            x = rng.exponential(1.0)
+            if x > deadline:
+                late += 1
+            if x < best:
+                best = x
+        return float(late)
+
+    def paid_over_one(scale):
+        rng = sad.Generator()
+        up, down = rng.exponential(scale), rng.exponential(0.5)
+        return float(1.0 * up + 0.0 * down > 1.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        assert_unbiased(replayed(late_claims, 0.8, n=20_000), -3 * math.exp(-0.8))
+        assert_unbiased(replayed(paid_over_one, 1.3, n=20_000),
+                        math.exp(-1 / 1.3) / 1.3 ** 2)
+
+
+def test_a_roulette_wheel_normalised_by_its_total_is_silent():
+    # a chemist's reaction pick, acc += w[k] / total until u < acc: the last acc is 1 with a
+    # dual part of rounding (1e-17), which warned of a threshold at the end of u's range
+    def reaction(b):
+        w = [b, 1.0, 2.0 * b]
+        total = w[0] + w[1] + w[2]
+        u, acc = sad.Generator().random(), 0.0
+        for k in range(3):
+            acc += w[k] / total
+            if u < acc:
+                return float(k)
+        return 3.0
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sad.LostDerivativeWarning)
+        assert_unbiased(replayed(reaction, 0.7, n=20_000), 1 / (1 + 3 * 0.7) ** 2)
+
+
 def test_a_log_line_formats_the_values_of_a_run():
     # a modeller's progress line, f"{t:.2f}", inside the simulated loop: it failed with
     # "unsupported format string passed to Dual.__format__"
