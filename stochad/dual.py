@@ -886,8 +886,11 @@ class Dual:
         if rule is None and ufunc in _PREDICATES:  # tests of the value: nothing to carry
             return ufunc(*(_parts(a)[0] for a in args))
         if rule is None:
-            raise TypeError(f"numpy.{ufunc.__name__} has no derivative rule in stochad; "
-                            "supported: the functions of stochad.rules.RULES")
+            raise TypeError(
+                f"numpy.{ufunc.__name__} has no derivative rule in stochad (supported: the "
+                "functions of stochad.rules.RULES, comparisons, np.floor/np.ceil/np.sign and "
+                "the kinks np.maximum/np.minimum/np.clip); write a step as a comparison, "
+                "which the replay engine follows (np.heaviside(x, 0.5) as float(x > 0))")
         parts = [_parts(a) for a in args]
         values = [p[0] for p in parts]
         out = ufunc(*values)

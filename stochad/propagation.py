@@ -162,5 +162,5 @@ def warn_lost(what: str) -> None:
     warn_user(
         f"{what} of a value with a dual part: the derivative of its jumps is lost (its mass "
         "is not followed). Draw the event with sad.bernoulli(prob) or compare a raw "
-        "rng.random() with the moving threshold, or use vectorize=False, whose replay engine "
-        "follows comparisons of continuous draws")
+        "rng.random() with the moving threshold (as drawn: u > 1 - p, not 1 - u < p), or use "
+        "vectorize=False, whose replay engine follows comparisons of continuous draws")

@@ -205,7 +205,8 @@ class StochasticTriple:
                 return impl(inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
         raise TypeError(
             f"numpy.{ufunc.__name__}.{method} with {sorted(kwargs) or 'no'} keyword arguments is "
-            f"not supported on stochastic triples; {FIX_BRANCH}"
+            f"not supported on stochastic triples; {FIX_BRANCH}, or run one sample per call "
+            "(vectorize=False), where numpy works on drawn values"
         )
 
     def __array_function__(self, func, types, args, kwargs):
@@ -214,7 +215,8 @@ class StochasticTriple:
             raise TypeError(
                 f"numpy.{func.__name__} is not supported on stochastic triples; "
                 f"supported: {', '.join(sorted(f.__name__ for f in ARRAY_FUNCTIONS))}. "
-                f"For anything else, {FIX_BRANCH}"
+                f"For anything else, {FIX_BRANCH}, or run one sample per call "
+                "(vectorize=False), where numpy works on drawn values"
             )
         return impl(*args, **kwargs)
 
