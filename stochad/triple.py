@@ -271,6 +271,11 @@ class StochasticTriple:
     def __complex__(self):
         return self._convert(complex, "complex")
 
+    def item(self):
+        """The one number of a triple as a Python scalar, as numpy's ``item()``: where the
+        lanes agree and nothing moves (else a ``TypeError`` naming the fix)."""
+        return self._convert(lambda v: v.item(), "item")
+
     def __index__(self):
         if not np.issubdtype(self.value.dtype, np.integer) and self.value.dtype != bool:
             raise TypeError(f"a triple of dtype {self.value.dtype} cannot be used as an index")

@@ -61,3 +61,11 @@ def test_in_place_accumulation_into_a_numpy_array_names_the_fix():
 
     with pytest.raises(TypeError, match=r"in.place|total = total \+|= \w+ \+"):
         sad.derivative_estimate(f, 0.3, n_samples=10, rng=0)
+
+
+def test_item_of_a_triple_is_numpys_or_names_the_fix():
+    # x.item() raised AttributeError; it is the number where lanes agree and nothing moves
+    assert sad.stochastic_triple(lambda p: (0 * p + 3).item(), 0.3) == 3.0
+    with pytest.raises(TypeError, match="vectorize=False"):
+        sad.derivative_samples(lambda p: sad.bernoulli(p).item() * 1.0, 0.3, n_samples=10,
+                               rng=0)
