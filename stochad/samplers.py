@@ -24,7 +24,7 @@ from .context import current_run, current_tape, normalize_rng
 from .lanes import broadcast, lift
 from .propagation import apply, warn_user
 from .shape import stack
-from .triple import StochasticTriple, holds_triple, logical_shape, run_of
+from .triple import StochasticTriple, holds_triple, logical_shape, nested, run_of
 
 __all__ = ["bernoulli", "binomial", "categorical", "draw", "exponential", "geometric",
            "normal", "poisson", "uniform"]
@@ -642,7 +642,7 @@ class UniformNoise(StochasticTriple):
         return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        for a in _flat(args):
+        for a in nested(args):
             if type(a) is UniformNoise:
                 a._used("value")
         return super().__array_function__(func, types, args, kwargs)
@@ -678,12 +678,3 @@ def _boolean(outcome):
 
 _ORDERINGS = {np.less: True, np.less_equal: True, np.greater: False, np.greater_equal: False}
 """numpy's ordering ufuncs on a uniform, ``True`` where ``ufunc(u, t)`` is ``u < t``."""
-
-
-def _flat(items):
-    """The items of nested lists and tuples (np.stack([u, v]) holds its triples in a list)."""
-    for a in items:
-        if isinstance(a, list | tuple):
-            yield from _flat(a)
-        else:
-            yield a

@@ -39,6 +39,7 @@ from .distributions import DiscreteDistribution, Hypergeometric
 from .distributions.base import real_array
 from .dual import Dual, Source, nonzero, read_as_number, stack_duals
 from .shape import normalize_axis
+from .triple import nested
 
 _BLOCK = 4096
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -277,7 +278,7 @@ def plain_params(args):
     """Values and dual parts of the draw's parameters (``None`` dual part: plain)."""
     values, deltas = [], []
     for a in args:
-        if isinstance(a, list | tuple) and any(isinstance(x, Dual) for x in _flat(a)):
+        if isinstance(a, list | tuple) and any(isinstance(x, Dual) for x in nested(a)):
             a = stack_duals(a)
         if type(a) is Dual:
             read_as_number(a.src)
@@ -302,13 +303,6 @@ def parameters_read(params):
         if type(a) is Dual:
             read_as_number(a.src)
 
-
-def _flat(items):
-    for x in items:
-        if isinstance(x, list | tuple):
-            yield from _flat(x)
-        else:
-            yield x
 
 
 def spread(x, n):
@@ -767,7 +761,7 @@ def _array(x):
     else a numpy array."""
     if type(x) is Dual:
         return x
-    if isinstance(x, list | tuple) and any(type(a) is Dual for a in _flat(x)):
+    if isinstance(x, list | tuple) and any(type(a) is Dual for a in nested(x)):
         return stack_duals(x)
     return np.asarray(x)
 

@@ -349,10 +349,19 @@ def logical_shape(arg) -> tuple[int, ...]:
     return arg.shape if isinstance(arg, StochasticTriple) else np.shape(arg)
 
 
+def nested(items):
+    """The items of ``items`` and of the lists and tuples nested in it (``np.stack([u, v])``
+    holds its arguments in a list)."""
+    for a in items:
+        if isinstance(a, list | tuple):
+            yield from nested(a)
+        else:
+            yield a
+
+
 def holds_triple(args) -> bool:
     """Whether the sequence ``args`` holds a triple, in nested lists and tuples too."""
-    return any(isinstance(a, StochasticTriple)
-               or (isinstance(a, list | tuple) and holds_triple(a)) for a in args)
+    return any(isinstance(a, StochasticTriple) for a in nested(args))
 
 
 def _lanes(st: StochasticTriple, array: np.ndarray) -> np.ndarray:
