@@ -80,6 +80,8 @@ def propagate(f, *args, vectorized=True, elementwise=False):
     if run is None:
         return f(*args)
     for i, a in enumerate(args):
+        if isinstance(a, StochasticTriple):
+            a.note_use()
         if isinstance(a, StochasticTriple) and a.delta is not None and np.any(a.delta != 0):
             raise ValueError(
                 f"propagate: argument {i} carries a dual part, which a black box cannot "

@@ -100,6 +100,8 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     True
     """
     no_out(out, "take")
+    if isinstance(a, StochasticTriple):
+        a.note_use()
     if not isinstance(indices, StochasticTriple):
         if not isinstance(a, StochasticTriple):
             return np.take(a, indices, axis=axis, mode=mode)

@@ -38,6 +38,9 @@ def apply(rule: Rule, *args):
     if run is None:
         return rule.func(*args)
     triples = [isinstance(a, StochasticTriple) for a in args]
+    for a, t in zip(args, triples, strict=True):
+        if t:
+            a.note_use()
     ndim = max(a.value.ndim - 1 if t else np.ndim(a)  # numpy checks the shapes in rule.func
                for a, t in zip(args, triples, strict=True))
     values = [lift(a.value, ndim) if t else np.asarray(a)

@@ -539,9 +539,10 @@ class UniformNoise(StochasticTriple):
     """``rng.random()`` inside a batched run: uniform noise that, compared with a threshold
     carrying a dual part or a perturbation (``rng.random() < theta``), *is* the draw
     ``bernoulli(theta)``, with its weights and its coupling through this very uniform
-    (docs/design.md §5): the comparison gives that draw's outcome as a boolean triple, as
-    numpy's comparison gives a boolean (``~hit``, ``infected | hit`` and ``sad.where`` read
-    it as numpy would). A threshold outside ``[0, 1]`` is clipped to it, as ``u < t`` is.
+    (docs/design.md §5): the comparison gives that draw's outcome as numpy's comparison
+    would, a boolean triple for an array (``~hit``, ``infected | hit`` read it as numpy
+    would) and 0 or 1 for one number (Python's ``bool``, which adds as a number). A threshold
+    outside ``[0, 1]`` is clipped to it, as ``u < t`` is.
     Used anywhere else it is a plain value. The same uniform may decide only that one event:
     a second comparison, or another use before or after (``(u < p) & (u < 0.5)``, ``(u <
     p) * u``), needs the flip to move the uniform to the threshold, which the batched engine
@@ -585,6 +586,9 @@ class UniformNoise(StochasticTriple):
         else:
             self._uses[self._cells] = np.maximum(cells, code)
 
+    def note_use(self):
+        self._used("value")
+
     def _view(self, out, cells):
         """``out`` (this draw indexed, reshaped or transposed) as uniform noise whose uses
         count for this draw's cells ``cells`` (the same operation on the cell indices)."""
@@ -605,6 +609,8 @@ class UniformNoise(StochasticTriple):
 
     def _below(self, threshold):
         self._used("event")
+        if math.prod(np.broadcast_shapes(self.shape, threshold.shape)) > max(1, self.size):
+            self._used("event")  # u < p * np.array([1, 2]): one uniform decides two events
         if np.any(np.isnan(threshold.value)):
             raise ValueError(f"rng.random() compared with a threshold that is NaN in "
                              f"{np.count_nonzero(np.isnan(threshold.value))} of "
@@ -649,6 +655,12 @@ class UniformNoise(StochasticTriple):
 
     def __getitem__(self, key):  # u[t] < p in a loop: each element its own event
         out = super().__getitem__(key)
+        if isinstance(key, int | np.integer) and self.ndim:  # a row: its cells at once, not
+            row = math.prod(self.shape[1:])                  # an index of every cell each
+            start = key % self.shape[0] * row                # time (a loop over rows)
+            cells = (np.arange(start, start + row) if self._cells is None
+                     else self._cells[start:start + row])
+            return self._view(out, cells.reshape(self.shape[1:]))
         try:
             cells = self._cell_indices()[key]
         except (IndexError, TypeError, ValueError):  # a random index (a triple in the key)
@@ -670,10 +682,14 @@ class UniformNoise(StochasticTriple):
 
 
 def _boolean(outcome):
-    """A Bernoulli outcome (0 or 1) as numpy's comparison gives it, a boolean, unless it
-    carries a dual part (the smoothed backend relaxes it to a number, which a boolean cannot
-    hold)."""
-    return outcome if outcome.delta is not None else outcome.astype(bool)
+    """A Bernoulli outcome (0 or 1) as numpy's comparison gives it: a boolean array for an
+    array (``~hit`` is "missed", ``infected + hit`` is OR), but for one number the Python
+    ``bool`` of ``float < float``, which arithmetic takes as 0 or 1 (``(u < p) + (v < p)``
+    counts two), as the integer outcome does. The smoothed backend's outcome, a number with a
+    dual part, which a boolean cannot hold, stays as it is."""
+    if outcome.delta is not None or outcome.shape == ():
+        return outcome
+    return outcome.astype(bool)
 
 
 _ORDERINGS = {np.less: True, np.less_equal: True, np.greater: False, np.greater_equal: False}

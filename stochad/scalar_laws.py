@@ -303,9 +303,10 @@ class Categorical(Law):
         high = dcdf[k]
         if high < 0 and k < len(probs) - 1:  # F(k) moves down: u just below it rises
             edge = cdf[k]
-            target = next(j for j in range(k + 1, len(probs))
-                          if cdf[j] > edge or dcdf[j] >= v * high)
-            out.append((target, -high / probs[k]))
+            target = next((j for j in range(k + 1, len(probs))
+                           if cdf[j] > edge or dcdf[j] >= v * high), None)
+            if target is not None:  # (none: the later categories have probability 0 and
+                out.append((target, -high / probs[k]))  # F(k) = 1 moves by rounding only)
         return out
 
 

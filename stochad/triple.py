@@ -136,6 +136,11 @@ class StochasticTriple:
         for i in range(len(self)):
             yield self[i]
 
+    def note_use(self):
+        """Called by :func:`stochad.propagation.apply` and the black boxes for each triple they
+        compute with: nothing here (a raw uniform counts its uses,
+        :class:`stochad.samplers.UniformNoise`)."""
+
     # -- indexing ---------------------------------------------------------------------------------
     def __getitem__(self, key):
         return METHODS["getitem"](self, key)

@@ -107,6 +107,30 @@ def test_choice_without_replacement_with_random_probabilities():
     assert_unbiased(samples, central_difference(exact, 0.2))
 
 
+def test_a_category_of_probability_zero_at_the_end_of_a_choice():
+    # weights normalised by their sum with a trailing zero, and a second pick without
+    # replacement (the first pick's probability set to 0): F = 1 before the last category
+    # moved by rounding and found no category to move to (StopIteration, a review)
+    def zero_weight(t):  # E k = (0.3 + 2·0.2) / (t + 0.5)
+        w = [t, 0.3, 0.2, 0.0 * t]
+        total = w[0] + w[1] + w[2] + w[3]
+        return float(sad.Generator().choice(4, p=[x / total for x in w]))
+
+    def two_picks(t):
+        i, j = sad.Generator().choice(4, size=2, replace=False, p=[t, 0.3, 0.2, 0.5 - t])
+        return float(i + 4 * j)
+
+    def exact(t):  # ordered pairs by enumeration
+        w = [t, 0.3, 0.2, 0.5 - t]
+        return sum(w[i] * w[j] / (1 - w[i]) * (i + 4 * j)
+                   for i in range(4) for j in range(4) if i != j)
+
+    assert_unbiased(sad.derivative_samples(zero_weight, 0.2, n_samples=10_000, rng=0,
+                                           vectorize=False), -0.7 / 0.7 ** 2)
+    assert_unbiased(sad.derivative_samples(two_picks, 0.2, n_samples=10_000, rng=0,
+                                           vectorize=False), central_difference(exact, 0.2))
+
+
 def test_choice_with_normalised_random_weights_through_default_rng():
     # the idiom of the issue: rng = np.random.default_rng(rng); rng.choice(n, p=w / w.sum())
     def program(t):

@@ -1,6 +1,7 @@
 """workers=: the same seed gives bit-identical samples in this process, in a process pool, in
 threads and on a Dask cluster; progress reports every chunk."""
 
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -62,6 +63,27 @@ def test_a_warning_in_a_worker_reaches_the_caller(workers):
             sad.derivative_samples(digital_option, 0.5, n_samples=2_000, rng=0,
                                    chunk_size=500,
                                    workers=pool.map if workers == "threads" else workers)
+
+
+def guarded_log(p):
+    """Code that relies on the process's "error" filter: numpy's divide warning raised."""
+    try:
+        y = np.log(np.zeros(1))[0]
+    except RuntimeWarning:
+        y = 0.0
+    return sad.poisson(p) * 1.0 + y
+
+
+def test_workers_keep_the_callers_warning_filters():
+    # recording a worker's warnings under an "always" filter turned the caller's "error"
+    # filter off in the workers: the program took another branch there (a review, 2026-12-04)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=RuntimeWarning)
+        serial = sad.derivative_samples(guarded_log, 0.5, n_samples=2_000, rng=0,
+                                        chunk_size=500)
+        pooled = sad.derivative_samples(guarded_log, 0.5, n_samples=2_000, rng=0,
+                                        chunk_size=500, workers=2)
+    np.testing.assert_array_equal(serial, pooled)
 
 
 def test_parallel_estimates_are_unbiased():

@@ -258,11 +258,17 @@ def test_an_empty_running_sum_and_numpys_index_errors():
         sad.derivative_samples(out_of_range, 1.0, n_samples=2, rng=0, vectorize=False)
 
 
-def test_a_scalar_draw_against_an_array_threshold_runs():
-    def two_thresholds(p):  # a scalar draw broadcast against an array: warns, no crash
+def test_a_scalar_draw_against_an_array_threshold_is_one_event_a_threshold():
+    # a scalar draw broadcast against up to 64 moving thresholds (it warned and lost them):
+    # E = P(u < p) + P(u < 2p) = 3p, and the thresholds on the left, E = 2p
+    def two_thresholds(p):
         return float(np.sum(G().random() < p * np.array([1.0, 2.0])))
 
-    _warns(two_thresholds, 0.3)
+    def on_the_left(p):
+        return float(np.sum(np.array([0.5, 1.5]) * p > G().random()))
+
+    assert_unbiased(_samples(two_thresholds, 0.3), 3.0)
+    assert_unbiased(_samples(on_the_left, 0.3), 2.0)
 
 
 def test_a_running_sum_scaled_and_shifted_keeps_its_elements():

@@ -92,6 +92,15 @@ def test_the_outcome_is_a_boolean_as_numpys_comparison_gives():
         return np.sum(infected)
 
     assert_unbiased(sad.derivative_samples(survivors, 0.2, n_samples=20_000, rng=0), -5.0)
+    # one number is numpy's Python bool of float < float, which adds as 0 or 1: two births
+    # count two (a boolean made them one, OR: 1.41 for 2), births minus deaths subtract
+
+    def births_minus_deaths(p):             # E = 2p - 0.3
+        rng = sad.Generator()
+        return ((rng.random() < p) + (rng.random() < p) - (rng.random() < 0.3 + 0 * p)) * 1.0
+
+    assert_unbiased(sad.derivative_samples(births_minus_deaths, 0.4, n_samples=20_000,
+                                           rng=0), 2.0)
     assert_unbiased(sad.derivative_samples(ever_infected, 0.2, n_samples=20_000, rng=0),
                     15 * 0.8 ** 2)
 
@@ -135,6 +144,14 @@ def test_one_uniform_deciding_an_event_and_used_again_warns():
                 (lambda p: (lambda U: np.sum((U[0] < p) & (U[0] < 0.5)) * 1.0)(
                     sad.Generator().random((2, 3))), 0.3, 3.0),
                 (storms, 0.3, 0.0)]
+    u2 = lambda: sad.Generator().random(2)  # noqa: E731
+    programs += [  # reached through stochad's own functions, or two thresholds at once
+        (lambda p: (lambda u: sad.where(u < p, u, 0.0))(sad.Generator().random()), 0.3, 0.3),
+        (lambda p: (lambda u: sad.take(u, (u[0] < p) * 1))(u2()), 0.3, 0.2),
+        (lambda p: (lambda u: sad.propagate(lambda x: x * x, u) * (u < p))(
+            sad.Generator().random()), 0.3, 0.09),
+        (lambda p: np.prod(sad.Generator().random() < p * np.array([1.0, 2.0])) * 1.0, 0.3,
+         1.0)]
     for f, p, exact in programs:
         with pytest.warns(sad.LostDerivativeWarning, match="vectorize=False"):
             sad.derivative_samples(f, p, n_samples=200, rng=0)
