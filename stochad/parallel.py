@@ -140,18 +140,30 @@ def _dumps(task) -> bytes:
 
 
 def _run_pickled(blob: bytes):
-    """Run a pickled ``(task, caller's process id)`` (module level, so any executor can send
-    it by reference): its result, and, in another process, the warnings it raised, each
-    once, as ``(message, category, filename, lineno)``: a worker's warnings never reach the
-    caller by themselves. (In the caller's process, a thread pool's, they do; and recording
-    them there would swap the process's warning filters under the other threads.)"""
-    task, caller = pickle.loads(blob)
+    """Run a pickled ``(task, caller's process id, caller's warning filters)`` (module level,
+    so any executor can send it by reference): its result, and, in another process, the
+    warnings it raised, each once, as ``(message, category, filename, lineno)``: a worker's
+    warnings never reach the caller by themselves. The task runs under the caller's filters
+    (an "error" filter raises there too, whatever started the worker). (In the caller's
+    process, a thread pool's, warnings arrive by themselves; and recording them there would
+    swap the process's filters under the other threads.)"""
+    task, caller, filters = pickle.loads(blob)
     if os.getpid() == caller:
         return task(), []
-    with warnings.catch_warnings(record=True) as caught:  # (the filters as they are: an
-        result = task()                                    # "error" filter still raises)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        for action, message, category, module, lineno in reversed(filters):
+            warnings.filterwarnings(action, _pattern(message), category, _pattern(module),
+                                    lineno)
+        result = task()
     seen = dict.fromkeys((str(w.message), w.category, w.filename, w.lineno) for w in caught)
     return result, list(seen)
+
+
+def _pattern(text):
+    """A warning filter's message or module as ``filterwarnings`` takes it (a compiled
+    expression, a plain string in Python's default filters, or ``None``: any)."""
+    return "" if text is None else getattr(text, "pattern", text)
 
 
 def _reissued(outcomes, shown):
@@ -206,7 +218,7 @@ def task_map(tasks, workers, progress: Progress, sizes):
             progress.advance(size)
             yield result
         return
-    blobs = [_dumps((task, os.getpid())) for task in tasks]
+    blobs = [_dumps((task, os.getpid(), list(warnings.filters))) for task in tasks]
     if callable(workers):
         results = _reissued(workers(_run_pickled, blobs), set())
         for result, size in zip(results, sizes, strict=True):
