@@ -321,11 +321,11 @@ def _compare(op, x, y):
     if type(sy) is Elements and sx is None and np.ndim(xv) == 0 \
             and len(sy.elements) <= ELEMENTS_AT_ONCE:
         return np.array([op(x, e) for e in sy.elements])
-    if type(xv) is float and sx is not None and type(y) is Dual and np.ndim(yv) == 1 \
-            and len(yv) <= ELEMENTS_AT_ONCE:  # u < p * np.array([1, 2]): one event a threshold
-        return np.array([op(x, e) for e in y])
-    if type(yv) is float and sy is not None and type(x) is Dual and np.ndim(xv) == 1 \
-            and len(xv) <= ELEMENTS_AT_ONCE:
+    if type(xv) is float and sx is not None and type(y) is Dual and type(yv) is not float \
+            and np.ndim(yv) == 1 and len(yv) <= ELEMENTS_AT_ONCE:  # u < p * np.array([1, 2]):
+        return np.array([op(x, e) for e in y])                # one event a threshold
+    if type(yv) is float and sy is not None and type(x) is Dual and type(xv) is not float \
+            and np.ndim(xv) == 1 and len(xv) <= ELEMENTS_AT_ONCE:
         return np.array([op(e, y) for e in x])
     result = op(xv, yv)
     if (op is operator.eq or op is operator.ne) and (sx is None or sx.av is not None) \
