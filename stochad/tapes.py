@@ -536,8 +536,7 @@ class Tape:
         """One draw of a location-scale law as ``loc + scale·e``, ``e`` the standard law's
         (numpy's samplers compute exactly that, so the numbers are numpy's): the draw is
         affine in a noise whose law does not move with ``loc`` or ``scale``, so its dual part
-        and its comparisons' events need no derivative of the CDF (gamma service times with
-        a moving mean cost a sixth of the CDF's way)."""
+        and its comparisons' events need no derivative of the CDF."""
         loc, scale = law.location_scale
         values, deltas = list(values), list(deltas)
         values[scale], deltas[scale] = 1.0, None
@@ -616,10 +615,10 @@ class Tape:
         return _rearranged(a, lambda x: np.take(x, idx, axis=axis))
 
     def _successive(self, p, n, count, size):
-        """``choice(n, count, replace=False, p=p)`` with moving ``p``: one categorical draw
-        per pick from the probabilities left, renormalised (numpy's law: its draws with
-        replacement, kept at their first appearance, pick alike), each pick a draw of its
-        own with its candidate events."""
+        """``choice(n, count, replace=False, p=p)``: one categorical draw per pick from the
+        probabilities left, renormalised (numpy's law: its draws with replacement, kept at
+        their first appearance, pick alike), each pick a draw of its own with its candidate
+        events where ``p`` moves."""
         left = stack_duals(p) if isinstance(p, list | tuple) else p
         picks = []
         for _ in range(count):
