@@ -218,7 +218,7 @@ class Generator(np.random.Generator):
             _refuse_out("random")
         run = current_run()
         value = run.rng.random((run.n_lanes,) + shape_of(size), dtype=dtype)
-        return samplers.UniformNoise(value, run=run)
+        return samplers.UniformNoise(value, run=run, python=size is None)
 
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
         """Uniform integers on ``[low, high)`` (``[low, high]`` with ``endpoint=True``).

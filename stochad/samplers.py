@@ -557,10 +557,12 @@ class UniformNoise(StochasticTriple):
     7
     """
 
-    __slots__ = ("_uses", "_cells")
+    __slots__ = ("_uses", "_cells", "_python")
 
-    def __init__(self, value, delta=None, perturbation=None, *, run, uses=None, cells=None):
+    def __init__(self, value, delta=None, perturbation=None, *, run, uses=None, cells=None,
+                 python=False):
         super().__init__(value, delta, perturbation, run=run)
+        self._python = python  # numpy's rng.random(): a Python float, compared a Python bool
         # per uniform of the draw: 0 unused, 1 used as a value, 2 decided an event; shared by
         # the views (u[i], u.T, ...), each covering the flat indices ``cells`` (None: all)
         self._uses = np.zeros(max(1, self.size), dtype=np.int8) if uses is None else uses
@@ -622,7 +624,7 @@ class UniformNoise(StochasticTriple):
 
     def __lt__(self, other):
         if self._moving(other):
-            return _boolean(self._below(other))
+            return self._boolean(self._below(other))
         self._used("value")
         return super().__lt__(other)
 
@@ -630,9 +632,21 @@ class UniformNoise(StochasticTriple):
 
     def __gt__(self, other):
         if self._moving(other):
-            return _boolean(1 - self._below(other))
+            return self._boolean(1 - self._below(other))
         self._used("value")
         return super().__gt__(other)
+
+    def _boolean(self, outcome):
+        """A Bernoulli outcome (0 or 1) as numpy's comparison gives it: a boolean (an array's
+        ``~hit`` is "missed", ``+`` of masks is OR), or for numpy's one-number
+        ``rng.random()``, a Python float, the Python ``bool`` of ``float < float``
+        (:class:`PythonBool`). The smoothed backend's outcome, a number with a dual part,
+        which a boolean cannot hold, stays as it is."""
+        if outcome.delta is not None:
+            return outcome
+        if self._python and outcome.shape == ():
+            return PythonBool(outcome.value, None, outcome.perturbation, run=outcome.run)
+        return outcome.astype(bool)
 
     __ge__ = __gt__
 
@@ -681,15 +695,28 @@ class UniformNoise(StochasticTriple):
         return super().astype(dtype, copy)
 
 
-def _boolean(outcome):
-    """A Bernoulli outcome (0 or 1) as numpy's comparison gives it: a boolean array for an
-    array (``~hit`` is "missed", ``infected + hit`` is OR), but for one number the Python
-    ``bool`` of ``float < float``, which arithmetic takes as 0 or 1 (``(u < p) + (v < p)``
-    counts two), as the integer outcome does. The smoothed backend's outcome, a number with a
-    dual part, which a boolean cannot hold, stays as it is."""
-    if outcome.delta is not None or outcome.shape == ():
-        return outcome
-    return outcome.astype(bool)
+class PythonBool(StochasticTriple):
+    """The outcome of numpy's one-number ``rng.random() < p`` in a batched run: Python's
+    ``bool``, held as 0 or 1. With numbers and other such outcomes it is an integer
+    (``(u < p) + (v < p)`` counts two, ``-(u < p)`` is -1); with a boolean array, numpy's
+    boolean or a boolean triple it is a boolean, as numpy's weak Python ``bool`` is
+    (``infected + (u < p)`` is OR)."""
+
+    __slots__ = ()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if any(_boolean_operand(a) for a in inputs if type(a) is not PythonBool):
+            inputs = tuple(StochasticTriple.astype(a, bool) if type(a) is PythonBool else a
+                           for a in inputs)
+        return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
+
+
+def _boolean_operand(a) -> bool:
+    """Whether numpy would make a Python ``bool`` beside ``a`` a boolean: ``a`` is numpy's
+    boolean (an array or a scalar) or a boolean triple."""
+    if isinstance(a, StochasticTriple):
+        return a.dtype == bool
+    return isinstance(a, np.ndarray | np.bool_) and a.dtype == bool
 
 
 _ORDERINGS = {np.less: True, np.less_equal: True, np.greater: False, np.greater_equal: False}

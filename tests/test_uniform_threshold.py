@@ -101,6 +101,22 @@ def test_the_outcome_is_a_boolean_as_numpys_comparison_gives():
 
     assert_unbiased(sad.derivative_samples(births_minus_deaths, 0.4, n_samples=20_000,
                                            rng=0), 2.0)
+    # ... and, as numpy's weak Python bool, it ORs into a boolean array; an element of an
+    # array of uniforms is numpy's boolean, which ORs too (both added as integers: 15 for 7.35)
+
+    def ever_exposed(p):                    # E = 5(1 − (1 − p)³): one exposure a day for all
+        rng, exposed = sad.Generator(), np.zeros(5, dtype=bool)
+        for _ in range(3):
+            exposed = exposed + (rng.random() < p)
+        return np.sum(exposed)
+
+    def either(p):                          # E = 1 − (1 − p)²
+        u = sad.Generator().random(2)
+        return 1.0 * ((u[0] < p) + (u[1] < p))
+
+    assert_unbiased(sad.derivative_samples(ever_exposed, 0.3, n_samples=20_000, rng=0),
+                    15 * 0.7 ** 2)
+    assert_unbiased(sad.derivative_samples(either, 0.3, n_samples=20_000, rng=0), 2 * 0.7)
     assert_unbiased(sad.derivative_samples(ever_infected, 0.2, n_samples=20_000, rng=0),
                     15 * 0.8 ** 2)
 
