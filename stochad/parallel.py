@@ -156,8 +156,29 @@ def _run_pickled(blob: bytes):
             warnings.filterwarnings(action, _pattern(message), category, _pattern(module),
                                     lineno)
         result = task()
-    seen = dict.fromkeys((str(w.message), w.category, w.filename, w.lineno) for w in caught)
+    seen = dict.fromkeys((str(w.message), _portable(w.category), w.filename, w.lineno)
+                         for w in caught)
     return result, list(seen)
+
+
+def _portable(category):
+    """A warning class as the caller can unpickle it: itself, or ``(module, name)`` for a
+    class the worker cannot send by reference (one defined in the user's script, which a
+    forkserver or spawn worker imported under another name)."""
+    try:
+        pickle.dumps(category)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return category.__module__, category.__qualname__
+    return category
+
+
+def _category(category):
+    """:func:`_portable`'s class back in the caller (``UserWarning`` if it is gone)."""
+    if isinstance(category, tuple):
+        module, name = category
+        found = getattr(sys.modules.get(module), name, None)
+        return found if isinstance(found, type) and issubclass(found, Warning) else UserWarning
+    return category
 
 
 def _pattern(text):
@@ -177,7 +198,7 @@ def _reissued(outcomes, shown):
             shown.add((message, category, filename, lineno))
             module = next((m for m in list(sys.modules.values())
                            if getattr(m, "__file__", None) == filename), None)
-            warnings.warn_explicit(message, category, filename, lineno,
+            warnings.warn_explicit(message, _category(category), filename, lineno,
                                    registry=None if module is None else
                                    vars(module).setdefault("__warningregistry__", {}))
         yield result

@@ -1,6 +1,10 @@
 """workers=: the same seed gives bit-identical samples in this process, in a process pool, in
 threads and on a Dask cluster; progress reports every chunk."""
 
+import os
+import pathlib
+import subprocess
+import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -84,6 +88,37 @@ def test_workers_keep_the_callers_warning_filters():
         pooled = sad.derivative_samples(guarded_log, 0.5, n_samples=2_000, rng=0,
                                         chunk_size=500, workers=2)
     np.testing.assert_array_equal(serial, pooled)
+
+
+SCRIPT_WITH_ITS_OWN_WARNING = """
+import warnings
+import stochad as sad
+from stochad import parallel
+parallel._start_method = lambda: "forkserver"   # stochad's choice once jax is imported
+
+class ModelWarning(UserWarning):
+    pass
+
+def f(p):
+    warnings.warn("calibration data is old", ModelWarning, stacklevel=1)
+    return sad.poisson(p) * 1.0
+
+if __name__ == "__main__":
+    sad.derivative_samples(f, 1.0, n_samples=1_000, rng=0, chunk_size=500, workers=2)
+"""
+
+
+def test_a_scripts_own_warning_class_comes_back_from_forkserver_workers(tmp_path):
+    # a warning class defined in the user's script (__main__) could not be sent back from
+    # forkserver or spawn workers: PicklingError, the whole call lost (a review)
+    script = tmp_path / "model.py"
+    script.write_text(SCRIPT_WITH_ITS_OWN_WARNING)
+    root = str(pathlib.Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "ModelWarning: calibration data is old" in done.stderr
 
 
 def test_parallel_estimates_are_unbiased():
