@@ -17,7 +17,7 @@ import numpy as np
 
 from .dual import LostDerivativeWarning
 from .lanes import broadcast, jump_of, lift, shifted
-from .rules import RULES, Rule
+from .rules import COMPARISONS, RULES, Rule
 from .triple import StochasticTriple, implements, logical_shape, run_of
 
 _PYTHON_NUMBERS = (bool, int, float)
@@ -128,8 +128,7 @@ for _ufunc, _rule in RULES.items():
     implements(_ufunc)(partial(apply, _rule))
 
 
-_COMPARISONS = frozenset({np.less, np.less_equal, np.greater, np.greater_equal, np.equal,
-                          np.not_equal})
+_COMPARISONS = frozenset(COMPARISONS.values())
 
 
 def _fixed_comparison(rule, args, triples, values) -> bool:

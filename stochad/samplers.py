@@ -625,16 +625,16 @@ class UniformNoise(StochasticTriple):
     def __lt__(self, other):
         if self._moving(other):
             return self._boolean(self._below(other))
-        self._used("value")
-        return super().__lt__(other)
+        return super().__lt__(other)  # (np.less: __array_ufunc__ notes the use)
 
     __le__ = __lt__
 
     def __gt__(self, other):
         if self._moving(other):
             return self._boolean(1 - self._below(other))
-        self._used("value")
         return super().__gt__(other)
+
+    __ge__ = __gt__
 
     def _boolean(self, outcome):
         """A Bernoulli outcome (0 or 1) as numpy's comparison gives it: a boolean (an array's
@@ -647,8 +647,6 @@ class UniformNoise(StochasticTriple):
         if self._python and outcome.shape == ():
             return PythonBool(outcome.value, None, outcome.perturbation, run=outcome.run)
         return outcome.astype(bool)
-
-    __ge__ = __gt__
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _ORDERINGS:
